@@ -1,0 +1,45 @@
+//! Who is on the other end of a request: IP address and user agent, as stored with a
+//! session. The IP is the socket peer unless that peer is a trusted proxy.
+
+use std::net::IpAddr;
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+
+/// Longest user agent kept; the rest is noise or an attack on the account page.
+const MAX_USER_AGENT: usize = 256;
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl ClientInfo {
+    pub fn from_request(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Self {
+        let peer = req.peer_addr().map(|a| a.ip());
+        let ip = match peer {
+            Some(p) if trusted_proxies.contains(&p) => forwarded_client(req, trusted_proxies).unwrap_or(p),
+            Some(p) => p,
+            None => return Self { ip: String::new(), user_agent: user_agent(req) },
+        };
+        Self { ip: ip.to_string(), user_agent: user_agent(req) }
+    }
+}
+
+/// The right-most `X-Forwarded-For` entry that is not itself a trusted proxy: entries to
+/// its left were written by the client and prove nothing.
+fn forwarded_client(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let mut hops: Vec<IpAddr> = Vec::new();
+    for value in req.headers().get_all("x-forwarded-for") {
+        for part in value.to_str().ok()?.split(',') {
+            hops.push(part.trim().parse().ok()?);
+        }
+    }
+    hops.into_iter().rev().find(|ip| !trusted.contains(ip))
+}
+
+fn user_agent(req: &HttpRequest) -> String {
+    let raw = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    raw.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT).collect()
+}

@@ -1,0 +1,14 @@
+//! Authentication: passwords, tokens, cookies, CSRF, the guard and the extractors.
+
+pub mod accounts;
+pub mod client;
+pub mod cookies;
+pub mod csrf;
+pub mod extract;
+pub mod guard;
+pub mod keys;
+pub mod password;
+pub mod sessions;
+pub mod tokens;
+
+pub use extract::{CurrentUser, Identity, MaybeUser, Via};

@@ -1,0 +1,138 @@
+//! Signing in and out: credentials in, a server-side session and a token pair out.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::client::ClientInfo;
+use super::password::Verdict;
+use super::tokens::{Issued, TokenKind, hash_jti, random_id};
+use crate::db::models::{NewSession, User};
+use crate::db::{self, StoreError, sessions, users};
+use crate::domain::{Email, MAX_PASSWORD_BYTES};
+use crate::startup::AppState;
+
+/// The one answer to every credential failure: unknown email, wrong password, disabled.
+pub const BAD_CREDENTIALS: &str = "That email and password do not match an account.";
+
+/// Without "remember me" a session lasts at most this long (SPEC §5).
+const BROWSER_SESSION_CAP_SECS: i64 = 12 * 3600;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// Unknown email, wrong password and disabled account look the same from outside.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// A new session with its first token pair.
+pub struct SignedIn {
+    pub user: User,
+    pub session_id: String,
+    pub access: Issued,
+    pub refresh: Issued,
+    /// `Some(seconds)` for persistent cookies ("remember me"), `None` for browser-session ones.
+    pub cookie_max_age: Option<i64>,
+}
+
+/// Idle and absolute lifetimes for a new session, in seconds.
+struct Lifetimes {
+    idle: i64,
+    absolute: i64,
+}
+
+fn lifetimes(state: &AppState, remember: bool) -> Lifetimes {
+    let idle = secs(state.settings.refresh_ttl);
+    let absolute = secs(state.settings.session_max);
+    if remember {
+        Lifetimes { idle, absolute }
+    } else {
+        Lifetimes { idle: idle.min(BROWSER_SESSION_CAP_SECS), absolute: absolute.min(BROWSER_SESSION_CAP_SECS) }
+    }
+}
+
+pub fn secs(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// Checks the credentials (always one argon2 verification, whether or not the email is
+/// known) and opens a session.
+pub async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: SecretString,
+    remember: bool,
+    client: ClientInfo,
+) -> Result<SignedIn, SignInError> {
+    let user = match Email::try_from(email) {
+        Ok(email) => db::query(&state.pool, move |conn| users::find_user_by_email(conn, email.as_ref())).await?,
+        Err(_) => None,
+    };
+    if password.expose_secret().len() > MAX_PASSWORD_BYTES {
+        return Err(SignInError::InvalidCredentials);
+    }
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let verdict = state.hasher.verify(password.clone(), stored).await?;
+    let user = match (user, verdict) {
+        (Some(user), Verdict::Match | Verdict::MatchNeedsRehash) if !user.disabled => user,
+        _ => return Err(SignInError::InvalidCredentials),
+    };
+    if verdict == Verdict::MatchNeedsRehash {
+        rehash(state, &user.id, password).await;
+    }
+    Ok(start_session(state, user, remember, client).await?)
+}
+
+/// Stores a hash with today's parameters. A failure here must not fail the sign-in.
+async fn rehash(state: &AppState, user_id: &str, password: SecretString) {
+    let result = async {
+        let hash = state.hasher.hash(password).await?;
+        let id = user_id.to_owned();
+        db::query(&state.pool, move |conn| users::update_password_hash(conn, &id, &hash, db::now())).await?;
+        anyhow::Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => log::info!("upgraded the password hash of user {user_id}"),
+        Err(e) => log::warn!("could not upgrade the password hash of user {user_id}: {e:#}"),
+    }
+}
+
+/// Creates the session row and signs its first access and refresh tokens.
+pub async fn start_session(state: &AppState, user: User, remember: bool, client: ClientInfo) -> Result<SignedIn, SignInError> {
+    let now = db::now();
+    let life = lifetimes(state, remember);
+    let session_id = random_id();
+    let refresh_ttl = life.idle.min(life.absolute);
+    let refresh = state.keys.issue(TokenKind::Refresh, &user.id, &session_id, now, refresh_ttl)?;
+    let access_ttl = secs(state.settings.access_ttl).min(refresh_ttl);
+    let access = state.keys.issue(TokenKind::Access, &user.id, &session_id, now, access_ttl)?;
+    let (sid, uid, jti_hash) = (session_id.clone(), user.id.clone(), hash_jti(&refresh.jti));
+    db::query(&state.pool, move |conn| {
+        let row = NewSession {
+            id: &sid,
+            user_id: &uid,
+            refresh_jti_hash: &jti_hash,
+            remember,
+            created_at: now,
+            last_used_at: now,
+            idle_expires_at: now + life.idle,
+            absolute_expires_at: now + life.absolute,
+            user_agent: &client.user_agent,
+            ip: &client.ip,
+        };
+        sessions::insert_session(conn, &row)
+    })
+    .await?;
+    let cookie_max_age = remember.then_some(refresh_ttl);
+    Ok(SignedIn { user, session_id, access, refresh, cookie_max_age })
+}
+
+/// Revokes one session; its tokens fail at the next request on every instance.
+pub async fn sign_out(state: &AppState, session_id: &str) -> Result<(), StoreError> {
+    let id = session_id.to_owned();
+    db::query(&state.pool, move |conn| sessions::revoke_session(conn, &id, db::now())).await?;
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! The command line: `serve` (default), `migrate`, and `user add|list|disable|enable`.
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+
+use crate::auth::{accounts, password};
+use crate::config::Settings;
+use crate::db::{self, DbConn, sessions, users};
+use crate::domain::{Email, NewPassword, PasswordPolicy, Role};
+use crate::startup::Application;
+
+#[derive(Debug, Parser)]
+#[command(name = "portcullis", version, about = "JWT authentication done right")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web application (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password is read from stdin (one line) or prompted for.
+    Add {
+        email: String,
+        /// Give the account the admin role.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Disable an account and end all its sessions.
+    Disable { email: String },
+    /// Enable a disabled account.
+    Enable { email: String },
+    /// List all accounts.
+    List,
+}
+
+impl Cli {
+    pub fn run(self, settings: Settings) -> anyhow::Result<()> {
+        match self.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(settings),
+            Command::Migrate => {
+                db::connect(&settings.database_url, 1)?;
+                println!("migrations are up to date");
+                Ok(())
+            }
+            Command::User(cmd) => run_user(&settings, cmd),
+        }
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings)?;
+        app.run_until_stopped().await.context("the server stopped with an error")
+    })
+}
+
+fn run_user(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {
+    let pool = db::connect(&settings.database_url, 1)?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    match cmd {
+        UserCommand::Add { email, admin } => add_user(settings, &mut conn, &email, admin),
+        UserCommand::Disable { email } => set_disabled(&mut conn, &email, true),
+        UserCommand::Enable { email } => set_disabled(&mut conn, &email, false),
+        UserCommand::List => {
+            for user in users::list_users(&mut conn)? {
+                let status = if user.disabled { "disabled" } else { "active" };
+                println!("{}\t{}\t{}\t{}", user.email, user.role, status, user.id);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn add_user(settings: &Settings, conn: &mut DbConn, raw_email: &str, admin: bool) -> anyhow::Result<()> {
+    let email = Email::try_from(raw_email).map_err(anyhow::Error::msg)?;
+    let raw = read_password()?;
+    let policy = PasswordPolicy { min_chars: settings.password_min };
+    let password = NewPassword::parse(raw, policy, &[email.as_ref()]).map_err(anyhow::Error::msg)?;
+    let hash = password::hash_blocking(password.secret())?;
+    let role = if admin { Role::Admin } else { Role::User };
+    match accounts::create_user(conn, &email, &hash, role) {
+        Ok(user) => {
+            println!("created {} ({}) with id {}", user.email, user.role, user.id);
+            Ok(())
+        }
+        Err(users::CreateUserError::EmailTaken) => bail!("an account with the email {email} already exists"),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One line from stdin when it is not a terminal (scripts); a prompt, twice, when it is.
+fn read_password() -> anyhow::Result<SecretString> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").context("cannot read the password")?;
+        let second = rpassword::prompt_password("Repeat password: ").context("cannot read the password")?;
+        if first != second {
+            bail!("the two passwords do not match");
+        }
+        return Ok(SecretString::from(first));
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        bail!("no password given on stdin");
+    }
+    Ok(SecretString::from(password.to_owned()))
+}
+
+fn set_disabled(conn: &mut DbConn, raw_email: &str, disabled: bool) -> anyhow::Result<()> {
+    let email = Email::try_from(raw_email).map_err(anyhow::Error::msg)?;
+    let user = users::find_user_by_email(conn, email.as_ref())?.with_context(|| format!("no account with the email {email}"))?;
+    let now = db::now();
+    users::set_user_disabled(conn, email.as_ref(), disabled, now)?;
+    if disabled {
+        let ended = sessions::revoke_user_sessions(conn, &user.id, now)?;
+        println!("disabled {email}; ended {ended} session(s)");
+    } else {
+        println!("enabled {email}");
+    }
+    Ok(())
+}

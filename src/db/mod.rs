@@ -1,0 +1,181 @@
+//! Storage: one connection type for both backends, chosen at run time by `DATABASE_URL`.
+//! See docs/architecture.md for why this is a runtime choice and not a cargo feature.
+
+pub mod models;
+pub mod schema;
+pub mod sessions;
+pub mod users;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Any key will do as long as every instance uses the same one: it serializes
+/// concurrent migration runs on one PostgreSQL database.
+const MIGRATION_LOCK_KEY: i64 = 0x706f_7274_6375_6c6c;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Where the database lives, as parsed from `DATABASE_URL`.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub backend: Backend,
+    url: String,
+}
+
+impl Target {
+    pub fn parse(database_url: &str) -> Self {
+        let url = database_url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Self { backend: Backend::Postgres, url: url.to_owned() };
+        }
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        Self { backend: Backend::Sqlite, url: path.to_owned() }
+    }
+}
+
+/// An r2d2 manager that picks the backend by URL scheme. Diesel's derived
+/// `MultiConnection::establish` tries each backend in turn and reports only the last
+/// failure ("invalid connection url"); this one reports the real error.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    target: Target,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        let conn = match self.target.backend {
+            Backend::Postgres => PgConnection::establish(&self.target.url).map(DbConn::Postgres),
+            Backend::Sqlite => open_sqlite(&self.target.url).map(DbConn::Sqlite),
+        };
+        conn.map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Every pooled SQLite connection gets the same pragmas: WAL so readers never block the
+/// writer, foreign keys (off by default in SQLite), and a busy timeout instead of
+/// instant "database is locked" errors.
+fn open_sqlite(path: &str) -> Result<SqliteConnection, ConnectionError> {
+    let mut conn = SqliteConnection::establish(path)?;
+    conn.batch_execute(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+    )
+    .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+    Ok(conn)
+}
+
+/// Opens the pool and checks that one connection can be made, so a wrong URL or a
+/// database that is down stops startup with the real reason.
+pub fn connect(database_url: &str, size: u32) -> anyhow::Result<Pool> {
+    let target = Target::parse(database_url);
+    let manager = Manager { target: target.clone() };
+    let mut first = manager
+        .connect()
+        .with_context(|| format!("cannot open the {:?} database", target.backend))?;
+    run_migrations(&mut first)?;
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .build(manager)
+        .context("cannot build the database pool")
+}
+
+/// Applies pending migrations for the connection's backend.
+pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(|e| anyhow::anyhow!("{e}")),
+        DbConn::Postgres(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len())
+                .map_err(|e| anyhow::anyhow!("{e}"));
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+            result
+        }
+    }
+    .context("cannot apply database migrations")?;
+    if applied > 0 {
+        log::info!("applied {applied} database migration(s)");
+    }
+    Ok(())
+}
+
+/// Seconds since the Unix epoch: the one time format stored on both backends.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Why a database call did not produce an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No connection could be had (database down, pool exhausted): worth a 503.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("a database query failed")]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Runs one unit of database work on actix's blocking pool, taking the pooled connection
+/// inside the closure so no worker thread ever waits on the database.
+pub async fn run<T, E, F>(pool: &Pool, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(|_| E::from(StoreError::Unavailable("the blocking pool is shut down".into())))?
+}
+
+/// [`run`] for the common case: one Diesel query, its error as a [`StoreError`].
+pub async fn query<T, F>(pool: &Pool, work: F) -> Result<T, StoreError>
+where
+    F: FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |conn| work(conn).map_err(StoreError::from)).await
+}

@@ -1,0 +1,69 @@
+//! Rows as Diesel reads and writes them. Times are Unix seconds.
+
+use diesel::prelude::*;
+
+use super::schema::{sessions, users};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub disabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub disabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Associations)]
+#[diesel(table_name = sessions, belongs_to(User))]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub refresh_jti_hash: String,
+    pub previous_jti_hash: Option<String>,
+    pub rotated_at: Option<i64>,
+    pub remember: bool,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub idle_expires_at: i64,
+    pub absolute_expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub user_agent: String,
+    pub ip: String,
+}
+
+impl Session {
+    /// Live means: not revoked, and neither the idle nor the absolute deadline has passed.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && now < self.idle_expires_at && now < self.absolute_expires_at
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub refresh_jti_hash: &'a str,
+    pub remember: bool,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub idle_expires_at: i64,
+    pub absolute_expires_at: i64,
+    pub user_agent: &'a str,
+    pub ip: &'a str,
+}

@@ -1,0 +1,35 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        refresh_jti_hash -> Text,
+        previous_jti_hash -> Nullable<Text>,
+        rotated_at -> Nullable<Int8>,
+        remember -> Bool,
+        created_at -> Int8,
+        last_used_at -> Int8,
+        idle_expires_at -> Int8,
+        absolute_expires_at -> Int8,
+        revoked_at -> Nullable<Int8>,
+        user_agent -> Text,
+        ip -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        disabled -> Bool,
+        created_at -> Int8,
+        updated_at -> Int8,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(sessions, users,);

@@ -1,0 +1,60 @@
+//! Queries on `users`.
+
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::models::{NewUser, User};
+use super::schema::users;
+use super::DbConn;
+
+/// Why a user could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Store(#[from] super::StoreError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+pub fn insert_user(conn: &mut DbConn, user: &NewUser<'_>) -> Result<(), CreateUserError> {
+    match diesel::insert_into(users::table).values(user).execute(conn) {
+        Ok(_) => Ok(()),
+        // Through MultiConnection there is no on_conflict_do_nothing: the unique index
+        // on lower(email) is the arbiter, and its violation means "taken".
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Err(CreateUserError::EmailTaken),
+        Err(e) => Err(super::StoreError::Query(e).into()),
+    }
+}
+
+pub fn find_user_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_user_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<User>> {
+    users::table.find(id).select(User::as_select()).first(conn).optional()
+}
+
+pub fn list_users(conn: &mut DbConn) -> QueryResult<Vec<User>> {
+    users::table.order(users::created_at.asc()).select(User::as_select()).load(conn)
+}
+
+/// Returns whether a user with this email existed.
+pub fn set_user_disabled(conn: &mut DbConn, email: &str, disabled: bool, now: i64) -> QueryResult<bool> {
+    let changed = diesel::update(users::table.filter(users::email.eq(email)))
+        .set((users::disabled.eq(disabled), users::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(changed > 0)
+}
+
+pub fn update_password_hash(conn: &mut DbConn, id: &str, hash: &str, now: i64) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}

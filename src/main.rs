@@ -1,0 +1,31 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use portcullis::cli::Cli;
+use portcullis::config::Settings;
+
+fn main() -> ExitCode {
+    // .env first, so that RUST_LOG and every PORTCULLIS_* variable may come from it.
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!("portcullis: cannot read .env: {e}");
+        return ExitCode::from(2);
+    }
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("portcullis: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.run(settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("portcullis: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,85 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::{Layout, csrf_ok, layout, render, safe_next, see_other, session_cookies};
+use crate::auth::client::ClientInfo;
+use crate::auth::sessions::{self, BAD_CREDENTIALS, SignInError};
+use crate::auth::{Identity, MaybeUser};
+use crate::errors::PageError;
+use crate::startup::AppState;
+
+const FORM_EXPIRED: &str = "This form has expired. Please try again.";
+
+#[derive(Template)]
+#[template(path = "pages/login.html")]
+pub struct LoginPage {
+    layout: Layout,
+    next: String,
+    email: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    password: SecretString,
+    remember: Option<String>,
+    #[serde(default)]
+    csrf_token: String,
+    next: Option<String>,
+}
+
+pub async fn login_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, PageError> {
+    show(&req, &state, user.0.as_ref(), StatusCode::OK, query.next.as_deref(), String::new(), None)
+}
+
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let identity = user.0.as_ref();
+    if !csrf_ok(&req, &state, identity, &form.csrf_token) {
+        return show(&req, &state, identity, StatusCode::FORBIDDEN, form.next.as_deref(), form.email, Some(FORM_EXPIRED));
+    }
+    let client = ClientInfo::from_request(&req, &state.settings.trusted_proxies);
+    let remember = form.remember.is_some();
+    match sessions::sign_in(&state, &form.email, form.password, remember, client).await {
+        Ok(signed) => Ok(see_other(safe_next(form.next.as_deref()), session_cookies(&state, &signed))),
+        Err(SignInError::InvalidCredentials) => {
+            show(&req, &state, identity, StatusCode::UNAUTHORIZED, form.next.as_deref(), form.email, Some(BAD_CREDENTIALS))
+        }
+        Err(SignInError::Store(e)) => Err(e.into()),
+        Err(SignInError::Unexpected(e)) => Err(e.into()),
+    }
+}
+
+fn show(
+    req: &HttpRequest,
+    state: &AppState,
+    identity: Option<&Identity>,
+    status: StatusCode,
+    next: Option<&str>,
+    email: String,
+    error: Option<&'static str>,
+) -> Result<HttpResponse, PageError> {
+    let (layout, csrf_cookie) = layout(req, state, identity);
+    let next = safe_next(next).to_owned();
+    render(status, &LoginPage { layout, next, email, error }, csrf_cookie)
+}

@@ -1,0 +1,142 @@
+//! Server-rendered pages. Each page is a `<Name>Page` template struct next to its handler.
+
+mod account;
+mod home;
+mod login;
+mod logout;
+mod register;
+
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use crate::auth::Identity;
+use crate::auth::cookies;
+use crate::auth::sessions::SignedIn;
+use crate::errors::PageError;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home::home_page))
+        .route("/login", web::get().to(login::login_page))
+        .route("/login", web::post().to(login::login))
+        .route("/register", web::get().to(register::register_page))
+        .route("/register", web::post().to(register::register))
+        .route("/logout", web::post().to(logout::logout))
+        .route("/account", web::get().to(account::account_page));
+}
+
+/// What the base layout shows: who is signed in, and the CSRF token its forms carry.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    pub user_email: Option<String>,
+    pub is_admin: bool,
+    pub csrf_token: String,
+}
+
+/// The layout for this request, plus a fresh CSRF cookie when the browser has none
+/// that is valid for its current session.
+pub fn layout(req: &HttpRequest, state: &AppState, identity: Option<&Identity>) -> (Layout, Option<Cookie<'static>>) {
+    let sid = csrf_binding(identity);
+    let (csrf_token, cookie) = match cookies::read(req, state.cookies.csrf) {
+        cookies::CookieValue::One(token) if state.csrf.is_valid(token, sid) => (token.to_owned(), None),
+        _ => {
+            let token = state.csrf.issue(sid);
+            let cookie = state.cookies.csrf_cookie(&token);
+            (token, Some(cookie))
+        }
+    };
+    let layout = Layout {
+        user_email: identity.map(|i| i.user.email.clone()),
+        is_admin: identity.is_some_and(|i| i.role() == crate::domain::Role::Admin),
+        csrf_token,
+    };
+    (layout, cookie)
+}
+
+/// CSRF tokens are bound to the session when there is one, else to the empty string.
+pub fn csrf_binding(identity: Option<&Identity>) -> &str {
+    identity.map_or("", |i| i.session.id.as_str())
+}
+
+/// Whether the submitted form token passes the double-submit check for this request.
+pub fn csrf_ok(req: &HttpRequest, state: &AppState, identity: Option<&Identity>, submitted: &str) -> bool {
+    state.csrf.accepts(&cookies::read(req, state.cookies.csrf), submitted, csrf_binding(identity))
+}
+
+/// Renders a page; a template failure becomes a logged 500.
+pub fn render<T: Template>(
+    status: StatusCode,
+    page: &T,
+    cookies: impl IntoIterator<Item = Cookie<'static>>,
+) -> Result<HttpResponse, PageError> {
+    let body = page.render().map_err(|e| anyhow::Error::new(e).context("rendering a page"))?;
+    let mut res = HttpResponse::build(status);
+    res.content_type(ContentType::html());
+    for cookie in cookies {
+        res.cookie(cookie);
+    }
+    Ok(res.body(body))
+}
+
+/// 303 See Other to `location`, with cookies.
+pub fn see_other(location: &str, cookies: impl IntoIterator<Item = Cookie<'static>>) -> HttpResponse {
+    let mut res = HttpResponse::SeeOther();
+    res.insert_header((header::LOCATION, location));
+    for cookie in cookies {
+        res.cookie(cookie);
+    }
+    res.finish()
+}
+
+/// The cookies a new session sets: access, refresh, and a CSRF token bound to it.
+pub fn session_cookies(state: &AppState, signed: &SignedIn) -> [Cookie<'static>; 3] {
+    [
+        state.cookies.access_cookie(&signed.access.token, signed.cookie_max_age),
+        state.cookies.refresh_cookie(&signed.refresh.token, signed.cookie_max_age),
+        state.cookies.csrf_cookie(&state.csrf.issue(&signed.session_id)),
+    ]
+}
+
+/// Where to go after sign-in: only a same-site relative path (one leading `/`, not `//`
+/// or `/\`, nothing a browser would strip or reinterpret), else `/account`.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(|c| c.is_control() || c.is_whitespace())
+                && path.len() <= 2048 =>
+        {
+            path
+        }
+        _ => "/account",
+    }
+}
+
+/// Renders Unix seconds as a date a person reads, e.g. "24 Nov 2026".
+pub fn human_date(unix: i64) -> String {
+    let format = time::macros::format_description!("[day padding:none] [month repr:short] [year]");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_same_site_relative_paths_are_followed() {
+        assert_eq!(safe_next(Some("/account?tab=1")), "/account?tab=1");
+        assert_eq!(safe_next(Some("/admin/users")), "/admin/users");
+        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "evil", "/\t/evil.example", ""] {
+            assert_eq!(safe_next(Some(bad)), "/account", "{bad:?} was followed");
+        }
+        assert_eq!(safe_next(None), "/account");
+    }
+}
