@@ -14,7 +14,7 @@ use crate::auth::password::Hasher;
 use crate::auth::tokens::KeyRing;
 use crate::config::{PublicUrl, Settings};
 use crate::db::{self, Pool};
-use crate::{auth, routes};
+use crate::{auth, errors, routes};
 
 /// Everything a request handler may need, built once at startup.
 pub struct AppState {
@@ -57,6 +57,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(from_fn(auth::guard::identify))
+                .wrap(from_fn(errors::shape_bare_errors))
                 .wrap(from_fn(routes::headers::security_headers))
                 .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
                 .configure(routes::configure)

@@ -2,7 +2,7 @@
 //! blocks a route by itself (a login page must stay reachable); handlers decide through
 //! the extractors in `extract.rs`.
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
@@ -23,8 +23,8 @@ enum Credential {
 
 pub async fn identify(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if let Some(state) = req.app_data::<web::Data<AppState>>().cloned() {
         match credential(req.request(), &state.cookies) {
             Credential::None => {}
@@ -38,11 +38,14 @@ pub async fn identify(
                 Ok(None) => {
                     req.extensions_mut().insert(RejectedCredential);
                 }
-                Err(e) => return Err(errors::for_request(req.request(), ApiError::from(e))),
+                Err(e) => {
+                    let error = errors::for_request(req.request(), ApiError::from(e));
+                    return Ok(req.error_response(error));
+                }
             },
         }
     }
-    next.call(req).await
+    next.call(req).await.map(ServiceResponse::map_into_boxed_body)
 }
 
 /// `Authorization: Bearer` first (RFC 6750 §2.1), else the access cookie by exact name.

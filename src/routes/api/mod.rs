@@ -7,9 +7,9 @@ mod token;
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/auth/csrf", web::get().to(auth::csrf))
-        .route("/api/auth/login", web::post().to(auth::login))
-        .route("/api/auth/logout", web::post().to(auth::logout))
-        .route("/api/auth/token", web::post().to(token::token))
-        .route("/api/me", web::get().to(me::me));
+    cfg.service(web::resource("/api/auth/csrf").get(auth::csrf))
+        .service(web::resource("/api/auth/login").post(auth::login))
+        .service(web::resource("/api/auth/logout").post(auth::logout))
+        .service(web::resource("/api/auth/token").post(token::token))
+        .service(web::resource("/api/me").get(me::me));
 }

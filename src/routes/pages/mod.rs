@@ -19,13 +19,11 @@ use crate::errors::PageError;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home::home_page))
-        .route("/login", web::get().to(login::login_page))
-        .route("/login", web::post().to(login::login))
-        .route("/register", web::get().to(register::register_page))
-        .route("/register", web::post().to(register::register))
-        .route("/logout", web::post().to(logout::logout))
-        .route("/account", web::get().to(account::account_page));
+    cfg.service(web::resource("/").get(home::home_page))
+        .service(web::resource("/login").get(login::login_page).post(login::login))
+        .service(web::resource("/register").get(register::register_page).post(register::register))
+        .service(web::resource("/logout").post(logout::logout))
+        .service(web::resource("/account").get(account::account_page));
 }
 
 /// What the base layout shows: who is signed in, and the CSRF token its forms carry.

@@ -1,0 +1,210 @@
+//! spawn_app() starts the real server on port 0 with a fresh database; TestApp drives it
+//! over HTTP with a cookie-keeping, non-redirecting client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::Connection;
+use diesel::RunQueryDsl;
+use diesel::pg::PgConnection;
+use portcullis::auth::{accounts, password};
+use portcullis::config::Settings;
+use portcullis::db::{self, Pool};
+use portcullis::domain::{Email, Role};
+use portcullis::startup::Application;
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::header::HeaderMap;
+use reqwest::{Response, StatusCode};
+use secrecy::SecretString;
+use serde_json::Value;
+
+pub const PASSWORD: &str = "tangerine orbit velvet cactus";
+const ADMIN_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh database: a SQLite file in a temp dir, or a randomly named PostgreSQL
+/// database that is dropped when this value goes away.
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub fn new(backend: Backend, dir: &std::path::Path) -> Self {
+        match backend {
+            Backend::Sqlite => Self { url: dir.join("test.db").display().to_string(), pg_name: None },
+            Backend::Postgres => {
+                let name = format!("portcullis_test_{}", uuid_like());
+                let mut admin = PgConnection::establish(ADMIN_PG_URL).expect("PostgreSQL must be reachable");
+                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create database");
+                Self { url: format!("postgres://postgres@127.0.0.1:5432/{name}"), pg_name: Some(name) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg_name
+            && let Ok(mut admin) = PgConnection::establish(ADMIN_PG_URL)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    let mut bytes = [0u8; 8];
+    rand::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub jar: Arc<Jar>,
+    pub pool: Pool,
+    pub settings: Settings,
+    pub db: TestDb,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct TestUser {
+    pub email: String,
+    pub password: String,
+    pub id: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Backend::Sqlite, |_| {}).await
+}
+
+/// Starts the app on `backend` after letting `tweak` adjust the settings.
+pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = TestDb::new(backend, dir.path());
+    let mut settings = Settings::with_database(db.url.clone());
+    settings.addr = "127.0.0.1:0".parse().expect("addr");
+    settings.key_file = dir.path().join("portcullis.key");
+    settings.db_pool = 4;
+    tweak(&mut settings);
+    let app = Application::build(settings.clone()).expect("the app builds");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    let pool = db::connect(&settings.database_url, 2).expect("test pool");
+    let jar = Arc::new(Jar::default());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: client_with(jar.clone()),
+        jar,
+        pool,
+        settings,
+        db,
+        dir,
+    }
+}
+
+pub fn client_with(jar: Arc<Jar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Inserts a user straight into the database.
+    pub fn add_user(&self, role: Role) -> TestUser {
+        let email = format!("user-{}@example.com", uuid_like());
+        let hash = password::hash_blocking(&SecretString::from(PASSWORD)).expect("hash");
+        let mut conn = self.pool.get().expect("conn");
+        let user = accounts::create_user(&mut conn, &Email::try_from(email.as_str()).expect("email"), &hash, role).expect("user");
+        TestUser { email, password: PASSWORD.into(), id: user.id }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client.post(self.url(path)).form(form).send().await.expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("request")
+    }
+
+    /// The current value of a cookie in the client's jar.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let url = self.address.parse().expect("url");
+        let header = self.jar.cookies(&url)?;
+        header.to_str().ok()?.split("; ").find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
+    }
+
+    /// Loads a page so the CSRF cookie is set, and returns the token its forms carry.
+    pub async fn csrf_token(&self) -> String {
+        let res = self.get("/login").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        self.cookie("csrf_token").expect("a csrf cookie")
+    }
+
+    pub async fn login_form(&self, email: &str, password: &str, remember: bool) -> Response {
+        let csrf = self.csrf_token().await;
+        let mut form = vec![("email", email), ("password", password), ("csrf_token", csrf.as_str())];
+        if remember {
+            form.push(("remember", "1"));
+        }
+        self.post_form("/login", &form).await
+    }
+
+    pub async fn login_as(&self, user: &TestUser) {
+        let res = self.login_form(&user.email, &user.password, false).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "login failed");
+    }
+
+    pub async fn token(&self, username: &str, password: &str) -> Response {
+        self.post_form("/api/auth/token", &[("grant_type", "password"), ("username", username), ("password", password)]).await
+    }
+
+    /// A Bearer access token from the token endpoint.
+    pub async fn bearer_for(&self, user: &TestUser) -> String {
+        let body: Value = self.token(&user.email, &user.password).await.json().await.expect("json");
+        body["access_token"].as_str().expect("access_token").to_owned()
+    }
+
+    /// `GET /api/me` with a fresh client (no cookies) and the given bearer token.
+    pub async fn me_with_bearer(&self, token: &str) -> Response {
+        reqwest::Client::new().get(self.url("/api/me")).bearer_auth(token).send().await.expect("request")
+    }
+}
+
+/// All `Set-Cookie` headers of a response, as written.
+pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok().map(str::to_owned)).collect()
+}
+
+pub fn set_cookie<'a>(cookies: &'a [String], name: &str) -> Option<&'a String> {
+    cookies.iter().find(|c| c.starts_with(&format!("{name}=")))
+}
+
+/// Asserts the SPEC's JSON error shape and returns the error code.
+pub async fn error_code(res: Response) -> String {
+    let body: Value = res.json().await.expect("a JSON error body");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "no message in {body}");
+    body["error"].as_str().expect("an error code").to_owned()
+}

@@ -1,0 +1,11 @@
+//! One integration binary: every test drives the real server through HTTP.
+
+mod cli;
+mod health;
+mod helpers;
+mod hostile;
+mod login;
+mod logout;
+mod pages;
+mod register;
+mod token;
