@@ -7,5 +7,6 @@ mod hostile;
 mod login;
 mod logout;
 mod pages;
+mod postgres;
 mod register;
 mod token;
