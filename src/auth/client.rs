@@ -43,3 +43,16 @@ fn user_agent(req: &HttpRequest) -> String {
     let raw = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     raw.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT).collect()
 }
+
+impl actix_web::FromRequest for ClientInfo {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let trusted = req
+            .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+            .map(|s| s.settings.trusted_proxies.as_slice())
+            .unwrap_or_default();
+        std::future::ready(Ok(Self::from_request(req, trusted)))
+    }
+}

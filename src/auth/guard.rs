@@ -3,14 +3,17 @@
 //! the extractors in `extract.rs`.
 
 use actix_web::body::{BoxBody, MessageBody};
+use actix_web::cookie::Cookie;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, web};
 
+use super::client::ClientInfo;
 use super::cookies::{self, CookiePolicy, CookieValue};
 use super::extract::{Identity, RejectedCredential, Via};
-use super::tokens::TokenKind;
+use super::refresh::{self, RefreshError};
+use super::tokens::{TokenError, TokenKind};
 use crate::db::{self, StoreError, sessions};
 use crate::errors::{self, ApiError};
 use crate::startup::AppState;
@@ -21,31 +24,59 @@ enum Credential {
     Token(String, Via),
 }
 
+enum Outcome {
+    Identified(Identity),
+    /// A well-formed access token past its `exp`: a refresh may still save the request.
+    Expired,
+    Rejected,
+}
+
 pub async fn identify(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if let Some(state) = req.app_data::<web::Data<AppState>>().cloned() {
-        match credential(req.request(), &state.cookies) {
-            Credential::None => {}
-            Credential::Malformed => {
-                req.extensions_mut().insert(RejectedCredential);
-            }
-            Credential::Token(token, via) => match authenticate(&state, &token, via).await {
-                Ok(Some(identity)) => {
-                    req.extensions_mut().insert(identity);
-                }
-                Ok(None) => {
-                    req.extensions_mut().insert(RejectedCredential);
-                }
-                Err(e) => {
-                    let error = errors::for_request(req.request(), ApiError::from(e));
-                    return Ok(req.error_response(error));
-                }
-            },
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    let outcome = match credential(req.request(), &state.cookies) {
+        Credential::None => Ok(None),
+        Credential::Malformed => Ok(Some(Outcome::Rejected)),
+        Credential::Token(token, via) => authenticate(&state, &token, via).await.map(Some),
+    };
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(e) => return Ok(store_failure(req, e)),
+    };
+    let wants_refresh = matches!(outcome, None | Some(Outcome::Expired)) && is_page_view(req.request());
+    let mut set_cookies: Vec<Cookie<'static>> = Vec::new();
+    let outcome = if wants_refresh {
+        match refresh_in_place(&state, req.request(), &mut set_cookies).await {
+            Ok(Some(identity)) => Some(Outcome::Identified(identity)),
+            Ok(None) => outcome,
+            Err(e) => return Ok(store_failure(req, e)),
         }
+    } else {
+        outcome
+    };
+    match outcome {
+        Some(Outcome::Identified(identity)) => {
+            req.extensions_mut().insert(identity);
+        }
+        Some(Outcome::Expired | Outcome::Rejected) => {
+            req.extensions_mut().insert(RejectedCredential);
+        }
+        None => {}
     }
-    next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    for cookie in &set_cookies {
+        res.response_mut().add_cookie(cookie)?;
+    }
+    Ok(res)
+}
+
+fn store_failure(req: ServiceRequest, e: StoreError) -> ServiceResponse<BoxBody> {
+    let error = errors::for_request(req.request(), ApiError::from(e));
+    req.error_response(error)
 }
 
 /// `Authorization: Bearer` first (RFC 6750 §2.1), else the access cookie by exact name.
@@ -69,17 +100,60 @@ fn credential(req: &HttpRequest, cookies: &CookiePolicy) -> Credential {
 
 /// Decodes the access token, then loads session and user in one query: a revoked or
 /// expired session or a disabled user is refused on the very next request.
-async fn authenticate(state: &AppState, token: &str, via: Via) -> Result<Option<Identity>, StoreError> {
+async fn authenticate(state: &AppState, token: &str, via: Via) -> Result<Outcome, StoreError> {
     let now = db::now();
     let claims = match state.keys.decode(token, TokenKind::Access, now) {
         Ok(claims) => claims,
+        Err(TokenError::Expired) if via == Via::Cookie => return Ok(Outcome::Expired),
         Err(reason) => {
             log::debug!("access token refused: {reason}");
-            return Ok(None);
+            return Ok(Outcome::Rejected);
         }
     };
     let found = db::query(&state.pool, move |conn| sessions::find_session_with_user(conn, &claims.sid, &claims.sub)).await?;
-    Ok(found
-        .filter(|(session, user)| session.is_live(now) && !user.disabled)
-        .map(|(session, user)| Identity { user, session, via }))
+    Ok(match found {
+        Some((session, user)) if session.is_live(now) && !user.disabled => {
+            Outcome::Identified(Identity { user, session, via })
+        }
+        _ => Outcome::Rejected,
+    })
+}
+
+/// A browser navigating to a page: the one case where the guard refreshes by itself, so
+/// nobody bounces through a refresh URL when their access token has run out.
+fn is_page_view(req: &HttpRequest) -> bool {
+    let path = req.path();
+    matches!(*req.method(), Method::GET | Method::HEAD)
+        && !errors::wants_json(req)
+        && !path.starts_with("/static/")
+        && !matches!(path, "/healthz" | "/readyz")
+}
+
+/// Rotates the refresh cookie, if there is a good one, and queues the new cookies for
+/// the response. A bad or replayed refresh token clears both auth cookies.
+async fn refresh_in_place(
+    state: &AppState,
+    req: &HttpRequest,
+    set_cookies: &mut Vec<Cookie<'static>>,
+) -> Result<Option<Identity>, StoreError> {
+    let CookieValue::One(token) = cookies::read(req, state.cookies.refresh) else {
+        return Ok(None);
+    };
+    let client = ClientInfo::from_request(req, &state.settings.trusted_proxies);
+    match refresh::refresh(state, token, &client).await {
+        Ok(r) => {
+            set_cookies.push(state.cookies.access_cookie(&r.access.token, r.cookie_max_age));
+            set_cookies.push(state.cookies.refresh_cookie(&r.refresh.token, r.cookie_max_age));
+            Ok(Some(Identity { user: r.user, session: r.session, via: Via::Cookie }))
+        }
+        Err(RefreshError::Invalid | RefreshError::Reused) => {
+            set_cookies.extend(state.cookies.cleared());
+            Ok(None)
+        }
+        Err(RefreshError::Store(e)) => Err(e),
+        Err(RefreshError::Unexpected(e)) => {
+            log::error!("refresh in the guard failed: {e:#}");
+            Ok(None)
+        }
+    }
 }

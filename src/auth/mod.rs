@@ -4,10 +4,12 @@ pub mod accounts;
 pub mod client;
 pub mod cookies;
 pub mod csrf;
+pub mod events;
 pub mod extract;
 pub mod guard;
 pub mod keys;
 pub mod password;
+pub mod refresh;
 pub mod sessions;
 pub mod tokens;
 

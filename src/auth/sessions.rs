@@ -3,9 +3,10 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use super::client::ClientInfo;
+use super::events::{self, EventKind};
 use super::password::Verdict;
 use super::tokens::{Issued, TokenKind, hash_jti, random_id};
-use crate::db::models::{NewSession, User};
+use crate::db::models::{NewSession, Session, User};
 use crate::db::{self, StoreError, sessions, users};
 use crate::domain::{Email, MAX_PASSWORD_BYTES};
 use crate::startup::AppState;
@@ -37,20 +38,16 @@ pub struct SignedIn {
     pub cookie_max_age: Option<i64>,
 }
 
-/// Idle and absolute lifetimes for a new session, in seconds.
-struct Lifetimes {
-    idle: i64,
-    absolute: i64,
+/// How long a session may sit unused, in seconds; each refresh pushes this out again.
+pub fn idle_lifetime(state: &AppState, remember: bool) -> i64 {
+    let idle = secs(state.settings.refresh_ttl);
+    if remember { idle } else { idle.min(BROWSER_SESSION_CAP_SECS) }
 }
 
-fn lifetimes(state: &AppState, remember: bool) -> Lifetimes {
-    let idle = secs(state.settings.refresh_ttl);
-    let absolute = secs(state.settings.session_max);
-    if remember {
-        Lifetimes { idle, absolute }
-    } else {
-        Lifetimes { idle: idle.min(BROWSER_SESSION_CAP_SECS), absolute: absolute.min(BROWSER_SESSION_CAP_SECS) }
-    }
+/// How long a session may last at all, in seconds; refreshing never extends this.
+fn absolute_lifetime(state: &AppState, remember: bool) -> i64 {
+    let max = secs(state.settings.session_max);
+    if remember { max } else { max.min(BROWSER_SESSION_CAP_SECS) }
 }
 
 pub fn secs(d: std::time::Duration) -> i64 {
@@ -77,12 +74,18 @@ pub async fn sign_in(
     let verdict = state.hasher.verify(password.clone(), stored).await?;
     let user = match (user, verdict) {
         (Some(user), Verdict::Match | Verdict::MatchNeedsRehash) if !user.disabled => user,
-        _ => return Err(SignInError::InvalidCredentials),
+        (Some(user), _) => {
+            events::record(state, &user.id, EventKind::LoginFailed, None, &client).await;
+            return Err(SignInError::InvalidCredentials);
+        }
+        (None, _) => return Err(SignInError::InvalidCredentials),
     };
     if verdict == Verdict::MatchNeedsRehash {
         rehash(state, &user.id, password).await;
     }
-    Ok(start_session(state, user, remember, client).await?)
+    let signed = start_session(state, user, remember, &client).await?;
+    events::record(state, &signed.user.id, EventKind::LoginSucceeded, Some(&signed.session_id), &client).await;
+    Ok(signed)
 }
 
 /// Stores a hash with today's parameters. A failure here must not fail the sign-in.
@@ -101,15 +104,16 @@ async fn rehash(state: &AppState, user_id: &str, password: SecretString) {
 }
 
 /// Creates the session row and signs its first access and refresh tokens.
-pub async fn start_session(state: &AppState, user: User, remember: bool, client: ClientInfo) -> Result<SignedIn, SignInError> {
+pub async fn start_session(state: &AppState, user: User, remember: bool, client: &ClientInfo) -> Result<SignedIn, SignInError> {
     let now = db::now();
-    let life = lifetimes(state, remember);
+    let (idle, absolute) = (idle_lifetime(state, remember), absolute_lifetime(state, remember));
     let session_id = random_id();
-    let refresh_ttl = life.idle.min(life.absolute);
+    let refresh_ttl = idle.min(absolute);
     let refresh = state.keys.issue(TokenKind::Refresh, &user.id, &session_id, now, refresh_ttl)?;
     let access_ttl = secs(state.settings.access_ttl).min(refresh_ttl);
     let access = state.keys.issue(TokenKind::Access, &user.id, &session_id, now, access_ttl)?;
     let (sid, uid, jti_hash) = (session_id.clone(), user.id.clone(), hash_jti(&refresh.jti));
+    let client = client.clone();
     db::query(&state.pool, move |conn| {
         let row = NewSession {
             id: &sid,
@@ -118,8 +122,8 @@ pub async fn start_session(state: &AppState, user: User, remember: bool, client:
             remember,
             created_at: now,
             last_used_at: now,
-            idle_expires_at: now + life.idle,
-            absolute_expires_at: now + life.absolute,
+            idle_expires_at: now + idle,
+            absolute_expires_at: now + absolute,
             user_agent: &client.user_agent,
             ip: &client.ip,
         };
@@ -131,8 +135,20 @@ pub async fn start_session(state: &AppState, user: User, remember: bool, client:
 }
 
 /// Revokes one session; its tokens fail at the next request on every instance.
-pub async fn sign_out(state: &AppState, session_id: &str) -> Result<(), StoreError> {
-    let id = session_id.to_owned();
-    db::query(&state.pool, move |conn| sessions::revoke_session(conn, &id, db::now())).await?;
+pub async fn sign_out(state: &AppState, session: &Session, client: &ClientInfo) -> Result<(), StoreError> {
+    let id = session.id.clone();
+    if db::query(&state.pool, move |conn| sessions::revoke_session(conn, &id, db::now())).await? {
+        events::record(state, &session.user_id, EventKind::LoggedOut, Some(&session.id), client).await;
+    }
     Ok(())
+}
+
+/// Revokes one of the user's own sessions (account page, API, RFC 7009).
+pub async fn revoke(state: &AppState, user_id: &str, session_id: &str, client: &ClientInfo) -> Result<bool, StoreError> {
+    let (uid, sid) = (user_id.to_owned(), session_id.to_owned());
+    let revoked = db::query(&state.pool, move |conn| sessions::revoke_user_session(conn, &uid, &sid, db::now())).await?;
+    if revoked {
+        events::record(state, user_id, EventKind::SessionRevoked, Some(session_id), client).await;
+    }
+    Ok(revoked)
 }

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -87,6 +87,8 @@ pub struct KeyRing {
     current_kid: String,
     issuer: String,
     audience: String,
+    /// Derives each refresh token's successor `jti` from its own (see [`KeyRing::successor_jti`]).
+    chain_key: SecretSlice<u8>,
 }
 
 impl KeyRing {
@@ -99,10 +101,24 @@ impl KeyRing {
             validation: strict_validation(Algorithm::HS256, issuer, &audience),
         };
         let kid = format!("hs256-{}", master.id);
-        Self { keys: HashMap::from([(kid.clone(), key)]), current_kid: kid, issuer: issuer.to_owned(), audience }
+        Self {
+            keys: HashMap::from([(kid.clone(), key)]),
+            current_kid: kid,
+            issuer: issuer.to_owned(),
+            audience,
+            chain_key: master.derive("portcullis refresh chain v1"),
+        }
     }
 
+    /// A new token with a random `jti`, valid from `now` for `ttl_secs`.
     pub fn issue(&self, kind: TokenKind, user_id: &str, session_id: &str, now: i64, ttl_secs: i64) -> anyhow::Result<Issued> {
+        self.sign(kind, user_id, session_id, random_id(), now, now + ttl_secs)
+    }
+
+    /// Signs exactly these claims. HS256 is deterministic, so the same inputs give the same
+    /// token: that is how a refresh inside the grace window hands out the very successor
+    /// the first refresh produced, instead of a second live one.
+    pub fn sign(&self, kind: TokenKind, user_id: &str, session_id: &str, jti: String, iat: i64, exp: i64) -> anyhow::Result<Issued> {
         let key = self.keys.get(&self.current_kid).ok_or_else(|| anyhow::anyhow!("current key missing"))?;
         let mut header = Header::new(key.alg);
         header.typ = Some(kind.typ().to_owned());
@@ -111,14 +127,20 @@ impl KeyRing {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             sub: user_id.to_owned(),
-            exp: now + ttl_secs,
-            nbf: now,
-            iat: now,
-            jti: random_id(),
+            exp,
+            nbf: iat,
+            iat,
+            jti,
             sid: session_id.to_owned(),
         };
         let token = jsonwebtoken::encode(&header, &claims, &key.encoding)?;
         Ok(Issued { token: SecretString::from(token), jti: claims.jti, expires_at: claims.exp })
+    }
+
+    /// The `jti` of the refresh token that replaces the one with `jti`: HMAC(chain key, jti).
+    /// Unpredictable without the server key, and the same on every instance.
+    pub fn successor_jti(&self, jti: &str) -> String {
+        URL_SAFE_NO_PAD.encode(&super::keys::hmac_sha256(self.chain_key.expose_secret(), jti.as_bytes())[..16])
     }
 
     pub fn decode(&self, token: &str, kind: TokenKind, now: i64) -> Result<Claims, TokenError> {

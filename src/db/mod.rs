@@ -1,6 +1,7 @@
 //! Storage: one connection type for both backends, chosen at run time by `DATABASE_URL`.
 //! See docs/architecture.md for why this is a runtime choice and not a cargo feature.
 
+pub mod events;
 pub mod models;
 pub mod schema;
 pub mod sessions;

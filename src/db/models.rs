@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{sessions, users};
+use super::schema::{security_events, sessions, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -66,4 +66,16 @@ pub struct NewSession<'a> {
     pub absolute_expires_at: i64,
     pub user_agent: &'a str,
     pub ip: &'a str,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = security_events)]
+pub struct SecurityEvent {
+    pub id: String,
+    pub user_id: String,
+    pub kind: String,
+    pub session_id: Option<String>,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: i64,
 }

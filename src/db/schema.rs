@@ -1,6 +1,18 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    security_events (id) {
+        id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        session_id -> Nullable<Text>,
+        ip -> Text,
+        user_agent -> Text,
+        created_at -> Int8,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Text,
         user_id -> Text,
@@ -30,6 +42,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(sessions, users,);
+diesel::allow_tables_to_appear_in_same_query!(security_events, sessions, users,);

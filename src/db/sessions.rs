@@ -34,3 +34,92 @@ pub fn revoke_user_sessions(conn: &mut DbConn, user_id: &str, now: i64) -> Query
         .set(sessions::revoked_at.eq(now))
         .execute(conn)
 }
+
+/// The new state of a session after one refresh.
+pub struct Rotation<'a> {
+    pub session_id: &'a str,
+    pub presented_hash: &'a str,
+    pub successor_hash: &'a str,
+    pub now: i64,
+    pub idle_expires_at: i64,
+}
+
+/// Compare-and-swap: moves the session to its successor refresh token only if the
+/// presented token is still the current one and the session is live. A single UPDATE is
+/// atomic on both backends, so of two concurrent refreshes of one token exactly one wins.
+pub fn rotate_refresh(conn: &mut DbConn, r: &Rotation<'_>) -> QueryResult<bool> {
+    let changed = diesel::update(
+        sessions::table
+            .find(r.session_id)
+            .filter(sessions::refresh_jti_hash.eq(r.presented_hash))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::idle_expires_at.gt(r.now))
+            .filter(sessions::absolute_expires_at.gt(r.now)),
+    )
+    .set((
+        sessions::previous_jti_hash.eq(r.presented_hash),
+        sessions::refresh_jti_hash.eq(r.successor_hash),
+        sessions::rotated_at.eq(r.now),
+        sessions::last_used_at.eq(r.now),
+        sessions::idle_expires_at.eq(r.idle_expires_at),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+pub fn find_session(conn: &mut DbConn, session_id: &str) -> QueryResult<Option<(Session, User)>> {
+    sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(session_id))
+        .select((Session::as_select(), User::as_select()))
+        .first(conn)
+        .optional()
+}
+
+/// The user's sessions that are neither revoked nor expired, most recently used first.
+pub fn live_sessions(conn: &mut DbConn, user_id: &str, now: i64) -> QueryResult<Vec<Session>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::idle_expires_at.gt(now))
+        .filter(sessions::absolute_expires_at.gt(now))
+        .order(sessions::last_used_at.desc())
+        .select(Session::as_select())
+        .load(conn)
+}
+
+/// Revokes one of `user_id`'s sessions; false when it is not theirs or already ended.
+pub fn revoke_user_session(conn: &mut DbConn, user_id: &str, session_id: &str, now: i64) -> QueryResult<bool> {
+    let changed = diesel::update(
+        sessions::table
+            .find(session_id)
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(changed > 0)
+}
+
+/// Revokes every session of `user_id` except `keep`.
+pub fn revoke_other_sessions(conn: &mut DbConn, user_id: &str, keep: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)
+}
+
+/// Active session counts per user, for the admin list.
+pub fn live_session_counts(conn: &mut DbConn, now: i64) -> QueryResult<Vec<(String, i64)>> {
+    sessions::table
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::idle_expires_at.gt(now))
+        .filter(sessions::absolute_expires_at.gt(now))
+        .group_by(sessions::user_id)
+        .select((sessions::user_id, diesel::dsl::count_star()))
+        .load(conn)
+}

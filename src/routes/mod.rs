@@ -1,6 +1,7 @@
 //! The single route table, used by the server and the tests alike.
 
 pub mod api;
+pub mod device;
 pub mod headers;
 pub mod health;
 pub mod pages;

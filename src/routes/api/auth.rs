@@ -1,10 +1,12 @@
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::me::UserResponse;
 use crate::auth::client::ClientInfo;
+use crate::auth::refresh::{self, RefreshError};
 use crate::auth::sessions::{self, SignInError};
+use crate::auth::tokens::TokenKind;
 use crate::auth::{MaybeUser, cookies};
 use crate::errors::ApiError;
 use crate::routes::pages::{csrf_binding, session_cookies};
@@ -33,9 +35,8 @@ pub async fn csrf(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser)
     HttpResponse::Ok().cookie(state.cookies.csrf_cookie(&token)).json(CsrfResponse { csrf_token: token })
 }
 
-pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn login(state: web::Data<AppState>, client: ClientInfo, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let client = ClientInfo::from_request(&req, &state.settings.trusted_proxies);
     let signed = match sessions::sign_in(&state, &body.email, body.password, body.remember, client).await {
         Ok(signed) => signed,
         Err(SignInError::InvalidCredentials) => return Err(ApiError::InvalidCredentials),
@@ -50,13 +51,57 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, body: web::Json
 }
 
 /// Ends the caller's session, if any, and clears the cookies. Idempotent: 204 either way.
-pub async fn logout(state: web::Data<AppState>, user: MaybeUser) -> Result<HttpResponse, ApiError> {
+pub async fn logout(state: web::Data<AppState>, user: MaybeUser, client: ClientInfo) -> Result<HttpResponse, ApiError> {
     if let Some(identity) = user.0 {
-        sessions::sign_out(&state, &identity.session.id).await?;
+        sessions::sign_out(&state, &identity.session, &client).await?;
     }
     let mut res = HttpResponse::NoContent();
     for cookie in state.cookies.cleared() {
         res.cookie(cookie);
     }
     Ok(res.finish())
+}
+
+#[derive(Serialize)]
+pub struct RefreshResponse {
+    expires_in: i64,
+}
+
+/// Rotates the refresh cookie: new access and refresh cookies, the old refresh token dies.
+pub async fn refresh(req: HttpRequest, state: web::Data<AppState>, client: ClientInfo) -> Result<HttpResponse, ApiError> {
+    let token = match cookies::read(&req, state.cookies.refresh) {
+        cookies::CookieValue::One(token) => token,
+        _ => return Err(ApiError::Unauthorized { invalid_token: false }),
+    };
+    match refresh::refresh(&state, token, &client).await {
+        Ok(r) => Ok(HttpResponse::Ok()
+            .cookie(state.cookies.access_cookie(&r.access.token, r.cookie_max_age))
+            .cookie(state.cookies.refresh_cookie(&r.refresh.token, r.cookie_max_age))
+            .json(RefreshResponse { expires_in: r.access.expires_at - crate::db::now() })),
+        Err(RefreshError::Invalid | RefreshError::Reused) => {
+            let [access, refresh] = state.cookies.cleared();
+            let mut res = ApiError::Unauthorized { invalid_token: true }.error_response();
+            res.add_cookie(&access).and_then(|()| res.add_cookie(&refresh)).map_err(anyhow::Error::from)?;
+            Ok(res)
+        }
+        Err(RefreshError::Store(e)) => Err(e.into()),
+        Err(RefreshError::Unexpected(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RevokeRequest {
+    #[serde(default)]
+    token: String,
+}
+
+/// RFC 7009: revoke the session behind an access or refresh token. Always 200, whether or
+/// not the token was valid (§2.2), so the endpoint reveals nothing.
+pub async fn revoke(state: web::Data<AppState>, client: ClientInfo, form: web::Form<RevokeRequest>) -> Result<HttpResponse, ApiError> {
+    let now = crate::db::now();
+    let claims = [TokenKind::Refresh, TokenKind::Access].into_iter().find_map(|kind| state.keys.decode(&form.token, kind, now).ok());
+    if let Some(claims) = claims {
+        sessions::revoke(&state, &claims.sub, &claims.sid, &client).await?;
+    }
+    Ok(HttpResponse::Ok().finish())
 }

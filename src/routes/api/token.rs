@@ -7,7 +7,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::client::ClientInfo;
-use crate::auth::sessions::{self, SignInError, SignedIn, secs};
+use crate::auth::refresh::{self, RefreshError};
+use crate::auth::sessions::{self, SignInError};
+use crate::auth::tokens::Issued;
 use crate::errors::ApiError;
 use crate::startup::AppState;
 
@@ -16,6 +18,7 @@ struct TokenRequest {
     grant_type: Option<String>,
     username: Option<String>,
     password: Option<SecretString>,
+    refresh_token: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -33,7 +36,7 @@ struct OAuthError<'a> {
     message: &'a str,
 }
 
-pub async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn token(req: HttpRequest, state: web::Data<AppState>, client: ClientInfo, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -46,32 +49,44 @@ pub async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Byte
         return Ok(oauth_error("invalid_request", "The request body is not a valid form."));
     };
     match request.grant_type.as_deref() {
-        Some("password") => password_grant(&req, &state, request).await,
+        Some("password") => password_grant(&state, client, request).await,
+        Some("refresh_token") => refresh_grant(&state, client, request).await,
         Some(_) => Ok(oauth_error("unsupported_grant_type", "Supported grant types: password, refresh_token.")),
         None => Ok(oauth_error("invalid_request", "The grant_type parameter is missing.")),
     }
 }
 
-async fn password_grant(req: &HttpRequest, state: &AppState, request: TokenRequest) -> Result<HttpResponse, ApiError> {
+async fn password_grant(state: &AppState, client: ClientInfo, request: TokenRequest) -> Result<HttpResponse, ApiError> {
     let (Some(username), Some(password)) = (request.username, request.password) else {
         return Ok(oauth_error("invalid_request", "The username and password parameters are required."));
     };
-    let client = ClientInfo::from_request(req, &state.settings.trusted_proxies);
     match sessions::sign_in(state, &username, password, true, client).await {
-        Ok(signed) => Ok(token_response(state, &signed)),
+        Ok(signed) => Ok(token_response(&signed.access, &signed.refresh)),
         Err(SignInError::InvalidCredentials) => Ok(oauth_error("invalid_grant", sessions::BAD_CREDENTIALS)),
         Err(SignInError::Store(e)) => Err(e.into()),
         Err(SignInError::Unexpected(e)) => Err(e.into()),
     }
 }
 
-fn token_response(state: &AppState, signed: &SignedIn) -> HttpResponse {
-    let expires_in = secs(state.settings.access_ttl).min(signed.access.expires_at - crate::db::now());
+async fn refresh_grant(state: &AppState, client: ClientInfo, request: TokenRequest) -> Result<HttpResponse, ApiError> {
+    let Some(token) = request.refresh_token else {
+        return Ok(oauth_error("invalid_request", "The refresh_token parameter is required."));
+    };
+    match refresh::refresh(state, &token, &client).await {
+        Ok(r) => Ok(token_response(&r.access, &r.refresh)),
+        Err(RefreshError::Invalid) => Ok(oauth_error("invalid_grant", "The refresh token is invalid or has expired.")),
+        Err(RefreshError::Reused) => Ok(oauth_error("invalid_grant", "The refresh token was already used; the session has been ended.")),
+        Err(RefreshError::Store(e)) => Err(e.into()),
+        Err(RefreshError::Unexpected(e)) => Err(e.into()),
+    }
+}
+
+fn token_response(access: &Issued, refresh: &Issued) -> HttpResponse {
     no_store(HttpResponse::Ok()).json(TokenResponse {
-        access_token: signed.access.token.expose_secret(),
+        access_token: access.token.expose_secret(),
         token_type: "Bearer",
-        expires_in,
-        refresh_token: signed.refresh.token.expose_secret(),
+        expires_in: access.expires_at - crate::db::now(),
+        refresh_token: refresh.token.expose_secret(),
     })
 }
 

@@ -51,6 +51,7 @@ pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: MaybeUser,
+    client: ClientInfo,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
@@ -58,7 +59,6 @@ pub async fn login(
     if !csrf_ok(&req, &state, identity, &form.csrf_token) {
         return show(&req, &state, identity, StatusCode::FORBIDDEN, form.next.as_deref(), form.email, Some(FORM_EXPIRED));
     }
-    let client = ClientInfo::from_request(&req, &state.settings.trusted_proxies);
     let remember = form.remember.is_some();
     match sessions::sign_in(&state, &form.email, form.password, remember, client).await {
         Ok(signed) => Ok(see_other(safe_next(form.next.as_deref()), session_cookies(&state, &signed))),

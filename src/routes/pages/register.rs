@@ -42,6 +42,7 @@ pub async fn register(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: MaybeUser,
+    client: ClientInfo,
     form: web::Form<RegisterForm>,
 ) -> Result<HttpResponse, PageError> {
     ensure_open(&state)?;
@@ -64,8 +65,7 @@ pub async fn register(
         Err(CreateUserError::Store(e)) => return Err(e.into()),
         Err(CreateUserError::Unexpected(e)) => return Err(e.into()),
     };
-    let client = ClientInfo::from_request(&req, &state.settings.trusted_proxies);
-    match sessions::start_session(&state, user, false, client).await {
+    match sessions::start_session(&state, user, false, &client).await {
         Ok(signed) => Ok(see_other("/account", session_cookies(&state, &signed))),
         Err(SignInError::Store(e)) => Err(e.into()),
         Err(e) => Err(anyhow::Error::new(e).into()),

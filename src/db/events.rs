@@ -1,0 +1,44 @@
+//! Queries on `security_events`.
+
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::models::SecurityEvent;
+use super::schema::security_events;
+
+/// Each account keeps its newest events up to this many; older ones are pruned on insert.
+pub const EVENTS_KEPT_PER_USER: i64 = 100;
+
+pub fn insert_event(conn: &mut DbConn, event: &SecurityEvent) -> QueryResult<()> {
+    diesel::insert_into(security_events::table).values(event).execute(conn)?;
+    prune_events(conn, &event.user_id)
+}
+
+/// Deletes all but the newest [`EVENTS_KEPT_PER_USER`] events of one user.
+fn prune_events(conn: &mut DbConn, user_id: &str) -> QueryResult<()> {
+    let cutoff: Option<i64> = security_events::table
+        .filter(security_events::user_id.eq(user_id))
+        .order(security_events::created_at.desc())
+        .select(security_events::created_at)
+        .offset(EVENTS_KEPT_PER_USER)
+        .first(conn)
+        .optional()?;
+    if let Some(cutoff) = cutoff {
+        diesel::delete(
+            security_events::table
+                .filter(security_events::user_id.eq(user_id))
+                .filter(security_events::created_at.lt(cutoff)),
+        )
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn recent_events(conn: &mut DbConn, user_id: &str, limit: i64) -> QueryResult<Vec<SecurityEvent>> {
+    security_events::table
+        .filter(security_events::user_id.eq(user_id))
+        .order((security_events::created_at.desc(), security_events::id.desc()))
+        .limit(limit)
+        .select(SecurityEvent::as_select())
+        .load(conn)
+}
