@@ -6,9 +6,11 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
+use crate::auth::client::ClientInfo;
+use crate::auth::events::{EventKind, new_event};
 use crate::auth::{accounts, password};
 use crate::config::Settings;
-use crate::db::{self, DbConn, sessions, users};
+use crate::db::{self, DbConn, events, users};
 use crate::domain::{Email, NewPassword, PasswordPolicy, Role};
 use crate::startup::Application;
 
@@ -125,13 +127,10 @@ fn read_password() -> anyhow::Result<SecretString> {
 fn set_disabled(conn: &mut DbConn, raw_email: &str, disabled: bool) -> anyhow::Result<()> {
     let email = Email::try_from(raw_email).map_err(anyhow::Error::msg)?;
     let user = users::find_user_by_email(conn, email.as_ref())?.with_context(|| format!("no account with the email {email}"))?;
-    let now = db::now();
-    users::set_user_disabled(conn, email.as_ref(), disabled, now)?;
-    if disabled {
-        let ended = sessions::revoke_user_sessions(conn, &user.id, now)?;
-        println!("disabled {email}; ended {ended} session(s)");
-    } else {
-        println!("enabled {email}");
-    }
+    users::set_user_disabled(conn, &user.id, disabled, db::now())?;
+    let kind = if disabled { EventKind::UserDisabled } else { EventKind::UserEnabled };
+    let client = ClientInfo { ip: String::new(), user_agent: "portcullis command line".into() };
+    events::insert_event(conn, &new_event(&user.id, kind, None, &client))?;
+    println!("{} {email}", if disabled { "disabled (all sessions ended)" } else { "enabled" });
     Ok(())
 }

@@ -6,7 +6,17 @@ use crate::db::{self, DbConn};
 use crate::domain::{Email, NewPassword, Role};
 use crate::startup::AppState;
 
-use super::tokens::random_id;
+use diesel::Connection;
+use secrecy::SecretString;
+
+use super::client::ClientInfo;
+use super::events::{self, EventKind};
+use super::extract::Identity;
+use super::password::Verdict;
+use super::refresh::{self, Refreshed};
+use super::tokens::{hash_jti, random_id};
+use crate::db::sessions;
+use crate::domain::PasswordPolicy;
 
 /// Hashes the password off the workers and inserts the user.
 pub async fn register(state: &AppState, email: Email, password: NewPassword, role: Role) -> Result<User, CreateUserError> {
@@ -37,4 +47,50 @@ pub fn create_user(conn: &mut DbConn, email: &Email, password_hash: &str, role: 
         created_at: now,
         updated_at: now,
     })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    #[error("the current password is not correct")]
+    WrongCurrentPassword,
+    /// The new password breaks the policy; the message says how.
+    #[error("{0}")]
+    Policy(String),
+    #[error(transparent)]
+    Store(#[from] crate::db::StoreError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// Checks the current password, stores the new one, ends every other session, and gives
+/// the current session a fresh token pair (older refresh tokens of it die too).
+pub async fn change_password(
+    state: &AppState,
+    identity: &Identity,
+    current: SecretString,
+    new: SecretString,
+    client: &ClientInfo,
+) -> Result<Refreshed, ChangePasswordError> {
+    let verdict = state.hasher.verify(current, Some(identity.user.password_hash.clone())).await?;
+    if verdict == Verdict::Mismatch {
+        events::record(state, &identity.user.id, EventKind::LoginFailed, Some(&identity.session.id), client).await;
+        return Err(ChangePasswordError::WrongCurrentPassword);
+    }
+    let policy = PasswordPolicy { min_chars: state.settings.password_min };
+    let new = NewPassword::parse(new, policy, &[&identity.user.email]).map_err(ChangePasswordError::Policy)?;
+    let hash = state.hasher.hash(new.secret().clone()).await?;
+    let jti = random_id();
+    let (uid, sid, jti_hash) = (identity.user.id.clone(), identity.session.id.clone(), hash_jti(&jti));
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let now = db::now();
+            users::update_password_hash(conn, &uid, &hash, now)?;
+            sessions::revoke_other_sessions(conn, &uid, &sid, now)?;
+            sessions::reset_refresh(conn, &sid, &jti_hash, now)
+        })
+        .map_err(crate::db::StoreError::from)
+    })
+    .await?;
+    events::record(state, &identity.user.id, EventKind::PasswordChanged, Some(&identity.session.id), client).await;
+    Ok(refresh::sign_pair(state, identity.user.clone(), identity.session.clone(), jti, db::now())?)
 }

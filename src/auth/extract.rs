@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 
 use crate::db::models::{Session, User};
 use crate::domain::Role;
-use crate::errors::{ApiError, wants_json};
+use crate::errors::{ApiError, PageError, wants_json};
 
 /// How the credential arrived. Bearer-only requests are exempt from CSRF checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +60,25 @@ impl FromRequest for MaybeUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Ok(MaybeUser(req.extensions().get::<Identity>().cloned())))
+    }
+}
+
+/// A signed-in admin, or 403 (a page for pages, JSON for the API) for anyone else.
+#[derive(Debug, Clone)]
+pub struct RequireAdmin(pub Identity);
+
+impl FromRequest for RequireAdmin {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let identity = req.extensions().get::<Identity>().cloned();
+        ready(match identity {
+            Some(identity) if identity.role() == Role::Admin => Ok(RequireAdmin(identity)),
+            Some(_) if wants_json(req) => Err(ApiError::Forbidden("This needs an administrator account.").into()),
+            Some(_) => Err(PageError::forbidden().into()),
+            None => Err(sign_in_required(req)),
+        })
     }
 }
 

@@ -13,4 +13,4 @@ pub mod refresh;
 pub mod sessions;
 pub mod tokens;
 
-pub use extract::{CurrentUser, Identity, MaybeUser, Via};
+pub use extract::{CurrentUser, Identity, MaybeUser, RequireAdmin, Via};

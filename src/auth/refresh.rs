@@ -54,7 +54,7 @@ pub async fn refresh(state: &AppState, token: &str, client: &ClientInfo) -> Resu
             session.previous_jti_hash = Some(presented);
             session.rotated_at = Some(now);
             session.idle_expires_at = idle_expires_at;
-            return issue_pair(state, user, session, successor, now);
+            return Ok(sign_pair(state, user, session, successor, now)?);
         }
         // Another request rotated this token first; answer as a grace-window retry.
         (session, _) = load(state, &claims.sid).await?;
@@ -66,7 +66,7 @@ pub async fn refresh(state: &AppState, token: &str, client: &ClientInfo) -> Resu
         && session.is_live(now)
     {
         let issued_at = session.rotated_at.unwrap_or(now);
-        return issue_pair(state, user, session, successor, issued_at);
+        return Ok(sign_pair(state, user, session, successor, issued_at)?);
     }
     revoke_for_reuse(state, &session, client).await?;
     Err(RefreshError::Reused)
@@ -92,11 +92,11 @@ async fn rotate(state: &AppState, sid: &str, presented: &str, successor: &str, n
     .await
 }
 
-/// Signs the successor refresh token (deterministically, from the session row) and a
+/// Signs the refresh token with `jti` (deterministically, from the session row) and a
 /// fresh access token.
-fn issue_pair(state: &AppState, user: User, session: Session, successor: String, issued_at: i64) -> Result<Refreshed, RefreshError> {
+pub fn sign_pair(state: &AppState, user: User, session: Session, jti: String, issued_at: i64) -> anyhow::Result<Refreshed> {
     let refresh_exp = session.idle_expires_at.min(session.absolute_expires_at);
-    let refresh = state.keys.sign(TokenKind::Refresh, &user.id, &session.id, successor, issued_at, refresh_exp)?;
+    let refresh = state.keys.sign(TokenKind::Refresh, &user.id, &session.id, jti, issued_at, refresh_exp)?;
     let now = db::now();
     let access_exp = (now + secs(state.settings.access_ttl)).min(refresh_exp);
     let access = state.keys.issue(TokenKind::Access, &user.id, &session.id, now, access_exp - now)?;

@@ -123,3 +123,17 @@ pub fn live_session_counts(conn: &mut DbConn, now: i64) -> QueryResult<Vec<(Stri
         .select((sessions::user_id, diesel::dsl::count_star()))
         .load(conn)
 }
+
+/// Gives a session a brand-new refresh token, forgetting the rotation chain: every
+/// refresh token issued before is dead (a replay of one is then treated as theft).
+pub fn reset_refresh(conn: &mut DbConn, session_id: &str, new_hash: &str, now: i64) -> QueryResult<bool> {
+    let changed = diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
+        .set((
+            sessions::refresh_jti_hash.eq(new_hash),
+            sessions::previous_jti_hash.eq(None::<String>),
+            sessions::rotated_at.eq(None::<i64>),
+            sessions::last_used_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(changed == 1)
+}

@@ -44,17 +44,24 @@ pub fn list_users(conn: &mut DbConn) -> QueryResult<Vec<User>> {
     users::table.order(users::created_at.asc()).select(User::as_select()).load(conn)
 }
 
-/// Returns whether a user with this email existed.
-pub fn set_user_disabled(conn: &mut DbConn, email: &str, disabled: bool, now: i64) -> QueryResult<bool> {
-    let changed = diesel::update(users::table.filter(users::email.eq(email)))
-        .set((users::disabled.eq(disabled), users::updated_at.eq(now)))
-        .execute(conn)?;
-    Ok(changed > 0)
-}
-
 pub fn update_password_hash(conn: &mut DbConn, id: &str, hash: &str, now: i64) -> QueryResult<()> {
     diesel::update(users::table.find(id))
         .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
         .execute(conn)
         .map(drop)
+}
+
+/// Sets the flag by id; disabling also revokes every session, in one transaction.
+/// Returns whether the user exists.
+pub fn set_user_disabled(conn: &mut DbConn, id: &str, disabled: bool, now: i64) -> QueryResult<bool> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let changed = diesel::update(users::table.find(id))
+            .set((users::disabled.eq(disabled), users::updated_at.eq(now)))
+            .execute(conn)?;
+        if changed > 0 && disabled {
+            super::sessions::revoke_user_sessions(conn, id, now)?;
+        }
+        Ok(changed > 0)
+    })
 }

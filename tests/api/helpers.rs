@@ -66,13 +66,13 @@ fn uuid_like() -> String {
 
 pub struct TestApp {
     pub address: String,
-    pub port: u16,
     pub client: reqwest::Client,
     pub jar: Arc<Jar>,
     pub pool: Pool,
     pub settings: Settings,
-    pub db: TestDb,
-    pub dir: tempfile::TempDir,
+    /// Kept for their Drop: the database and the temp dir live as long as the app.
+    pub _db: TestDb,
+    pub _dir: tempfile::TempDir,
 }
 
 pub struct TestUser {
@@ -101,13 +101,12 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
     let jar = Arc::new(Jar::default());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        port,
         client: client_with(jar.clone()),
         jar,
         pool,
         settings,
-        db,
-        dir,
+        _db: db,
+        _dir: dir,
     }
 }
 
@@ -132,6 +131,14 @@ impl TestApp {
         let mut conn = self.pool.get().expect("conn");
         let user = accounts::create_user(&mut conn, &Email::try_from(email.as_str()).expect("email"), &hash, role).expect("user");
         TestUser { email, password: PASSWORD.into(), id: user.id }
+    }
+
+    /// Flips `users.disabled` and nothing else, to prove the guard checks the flag itself.
+    pub fn set_disabled_flag_only(&self, user: &TestUser) {
+        use diesel::{ExpressionMethods, QueryDsl};
+        use portcullis::db::schema::users;
+        let mut conn = self.pool.get().expect("conn");
+        diesel::update(users::table.find(&user.id)).set(users::disabled.eq(true)).execute(&mut conn).expect("update");
     }
 
     pub async fn get(&self, path: &str) -> Response {

@@ -69,8 +69,7 @@ async fn wrong_password_and_unknown_email_get_the_same_generic_answer() {
 async fn a_disabled_user_cannot_sign_in() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let mut conn = app.pool.get().unwrap();
-    portcullis::db::users::set_user_disabled(&mut conn, &user.email, true, portcullis::db::now()).unwrap();
+    app.set_disabled_flag_only(&user);
     let res = app.login_form(&user.email, &user.password, false).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }

@@ -46,7 +46,6 @@ async fn disabling_a_user_refuses_their_token_at_the_next_request() {
     let user = app.add_user(Role::User);
     let token = app.bearer_for(&user).await;
     assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::OK);
-    let mut conn = app.pool.get().unwrap();
-    portcullis::db::users::set_user_disabled(&mut conn, &user.email, true, portcullis::db::now()).unwrap();
+    app.set_disabled_flag_only(&user);
     assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::UNAUTHORIZED);
 }

@@ -1,11 +1,35 @@
+use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
 
-use super::{Layout, human_date, layout, render};
-use crate::auth::CurrentUser;
+use super::{Layout, human_date, human_time, layout, render};
+use crate::auth::events::EventKind;
+use crate::auth::{CurrentUser, Identity};
+use crate::db::{self, StoreError, events, sessions};
 use crate::errors::PageError;
+use crate::routes::device::describe_device;
 use crate::startup::AppState;
+
+/// How many security events the account page lists.
+const EVENTS_SHOWN: i64 = 20;
+
+pub struct SessionRow {
+    pub id: String,
+    pub device: String,
+    pub ip: String,
+    pub created: String,
+    pub last_used: String,
+    pub current: bool,
+}
+
+pub struct EventRow {
+    pub when: String,
+    pub what: &'static str,
+    pub ip: String,
+    pub device: String,
+}
 
 #[derive(Template)]
 #[template(path = "pages/account.html")]
@@ -14,16 +38,79 @@ pub struct AccountPage {
     email: String,
     role: String,
     member_since: String,
+    sessions: Vec<SessionRow>,
+    events: Vec<EventRow>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    password_min: usize,
 }
 
-pub async fn account_page(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, PageError> {
-    let identity = user.0;
-    let (layout, csrf_cookie) = layout(&req, &state, Some(&identity));
+#[derive(Deserialize)]
+pub struct AccountQuery {
+    done: Option<String>,
+}
+
+pub async fn account_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<AccountQuery>,
+) -> Result<HttpResponse, PageError> {
+    let notice = match query.done.as_deref() {
+        Some("password") => Some("Your password was changed. Every other session has been signed out."),
+        Some("revoked") => Some("That session has been signed out."),
+        Some("others") => Some("Every other session has been signed out."),
+        _ => None,
+    };
+    show(&req, &state, &user.0, StatusCode::OK, notice, None, []).await
+}
+
+/// Renders the account page for `identity`, optionally with a notice or an error.
+pub async fn show(
+    req: &HttpRequest,
+    state: &AppState,
+    identity: &Identity,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    cookies: impl IntoIterator<Item = Cookie<'static>>,
+) -> Result<HttpResponse, PageError> {
+    let user_id = identity.user.id.clone();
+    let (live, recent) = db::run(&state.pool, move |conn| {
+        let live = sessions::live_sessions(conn, &user_id, db::now())?;
+        let recent = events::recent_events(conn, &user_id, EVENTS_SHOWN)?;
+        Ok::<_, StoreError>((live, recent))
+    })
+    .await?;
+    let (layout, csrf_cookie) = layout(req, state, Some(identity));
     let page = AccountPage {
         layout,
         email: identity.user.email.clone(),
         role: identity.role().to_string(),
         member_since: human_date(identity.user.created_at),
+        sessions: live
+            .into_iter()
+            .map(|s| SessionRow {
+                current: s.id == identity.session.id,
+                device: describe_device(&s.user_agent),
+                ip: s.ip,
+                created: human_time(s.created_at),
+                last_used: human_time(s.last_used_at),
+                id: s.id,
+            })
+            .collect(),
+        events: recent
+            .into_iter()
+            .map(|e| EventRow {
+                when: human_time(e.created_at),
+                what: EventKind::describe(&e.kind),
+                ip: e.ip,
+                device: describe_device(&e.user_agent),
+            })
+            .collect(),
+        notice,
+        error,
+        password_min: state.settings.password_min,
     };
-    render(StatusCode::OK, &page, csrf_cookie)
+    render(status, &page, csrf_cookie.into_iter().chain(cookies))
 }

@@ -1,6 +1,8 @@
 //! Server-rendered pages. Each page is a `<Name>Page` template struct next to its handler.
 
 mod account;
+mod account_actions;
+mod admin_users;
 mod home;
 mod login;
 mod logout;
@@ -23,7 +25,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/login").get(login::login_page).post(login::login))
         .service(web::resource("/register").get(register::register_page).post(register::register))
         .service(web::resource("/logout").post(logout::logout))
-        .service(web::resource("/account").get(account::account_page));
+        .service(web::resource("/account").get(account::account_page))
+        .service(web::resource("/account/password").post(account_actions::change_password))
+        .service(web::resource("/account/sessions/revoke-others").post(account_actions::revoke_other_sessions))
+        .service(web::resource("/account/sessions/{id}/revoke").post(account_actions::revoke_session))
+        .service(web::resource("/admin/users").get(admin_users::admin_users_page))
+        .service(web::resource("/admin/users/{id}/disable").post(admin_users::disable_user))
+        .service(web::resource("/admin/users/{id}/enable").post(admin_users::enable_user));
 }
 
 /// What the base layout shows: who is signed in, and the CSRF token its forms carry.
@@ -113,6 +121,15 @@ pub fn safe_next(next: Option<&str>) -> &str {
         }
         _ => "/account",
     }
+}
+
+/// Renders Unix seconds as a UTC date and time, e.g. "24 Nov 2026, 18:05 UTC".
+pub fn human_time(unix: i64) -> String {
+    let format = time::macros::format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
 }
 
 /// Renders Unix seconds as a date a person reads, e.g. "24 Nov 2026".

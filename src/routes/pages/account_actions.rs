@@ -1,0 +1,111 @@
+//! The account page's forms: change password, sign out one session, sign out the others.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use super::account::show;
+use super::{csrf_ok, see_other};
+use crate::auth::accounts::{self, ChangePasswordError};
+use crate::auth::client::ClientInfo;
+use crate::auth::events::{self, EventKind};
+use crate::auth::{CurrentUser, sessions as auth_sessions};
+use crate::db::{self, sessions};
+use crate::errors::{ApiError, PageError};
+use crate::startup::AppState;
+
+const FORM_EXPIRED: &str = "This form has expired. Go back, reload the page and try again.";
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: SecretString,
+    new_password: SecretString,
+    /// Optional: checked when the form sends it.
+    new_password_confirm: Option<SecretString>,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub async fn change_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, PageError> {
+    let identity = user.0;
+    let form = form.into_inner();
+    if !csrf_ok(&req, &state, Some(&identity), &form.csrf_token) {
+        return Err(ApiError::Forbidden(FORM_EXPIRED).into());
+    }
+    if form.new_password_confirm.as_ref().is_some_and(|c| c.expose_secret() != form.new_password.expose_secret()) {
+        let error = Some("The two new passwords do not match.".to_owned());
+        return show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, error, []).await;
+    }
+    match accounts::change_password(&state, &identity, form.current_password, form.new_password, &client).await {
+        Ok(pair) => {
+            let cookies = [
+                state.cookies.access_cookie(&pair.access.token, pair.cookie_max_age),
+                state.cookies.refresh_cookie(&pair.refresh.token, pair.cookie_max_age),
+            ];
+            Ok(see_other("/account?done=password", cookies))
+        }
+        Err(ChangePasswordError::WrongCurrentPassword) => {
+            let error = Some("Your current password is not correct.".to_owned());
+            show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, error, []).await
+        }
+        Err(ChangePasswordError::Policy(message)) => {
+            show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message), []).await
+        }
+        Err(ChangePasswordError::Store(e)) => Err(e.into()),
+        Err(ChangePasswordError::Unexpected(e)) => Err(e.into()),
+    }
+}
+
+/// Signs out one of the caller's sessions; ending the current one is a sign-out.
+pub async fn revoke_session(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+    id: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    let identity = user.0;
+    if !csrf_ok(&req, &state, Some(&identity), &form.csrf_token) {
+        return Err(ApiError::Forbidden(FORM_EXPIRED).into());
+    }
+    if !auth_sessions::revoke(&state, &identity.user.id, &id, &client).await? {
+        return Err(PageError::not_found());
+    }
+    if *id == identity.session.id {
+        return Ok(see_other("/login", state.cookies.cleared()));
+    }
+    Ok(see_other("/account?done=revoked", []))
+}
+
+pub async fn revoke_other_sessions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    let identity = user.0;
+    if !csrf_ok(&req, &state, Some(&identity), &form.csrf_token) {
+        return Err(ApiError::Forbidden(FORM_EXPIRED).into());
+    }
+    let (uid, sid) = (identity.user.id.clone(), identity.session.id.clone());
+    let ended = db::query(&state.pool, move |conn| sessions::revoke_other_sessions(conn, &uid, &sid, db::now())).await?;
+    if ended > 0 {
+        events::record(&state, &identity.user.id, EventKind::SessionRevoked, None, &client).await;
+    }
+    Ok(see_other("/account?done=others", []))
+}
