@@ -23,6 +23,8 @@ pub struct Settings {
     pub registration_open: bool,
     pub password_min: usize,
     pub refresh_grace: Duration,
+    /// Clock skew tolerated on `exp`/`nbf`/`iat`; SPEC §6 caps it at 30 s.
+    pub clock_leeway: Duration,
     pub trusted_proxies: Vec<IpAddr>,
     pub db_pool: u32,
 }
@@ -76,6 +78,7 @@ impl Settings {
             registration_open: true,
             password_min: 15,
             refresh_grace: Duration::from_secs(10),
+            clock_leeway: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
             db_pool: default_pool_size(),
         }
@@ -109,6 +112,12 @@ impl Settings {
         duration(&get, "PORTCULLIS_REFRESH_TTL", &mut s.refresh_ttl)?;
         duration(&get, "PORTCULLIS_SESSION_MAX", &mut s.session_max)?;
         duration(&get, "PORTCULLIS_REFRESH_GRACE", &mut s.refresh_grace)?;
+        if let Some(v) = get("PORTCULLIS_CLOCK_LEEWAY") {
+            s.clock_leeway = humantime::parse_duration(v.trim())
+                .ok()
+                .filter(|d| *d <= Duration::from_secs(30))
+                .ok_or_else(|| invalid("PORTCULLIS_CLOCK_LEEWAY", "expected a duration from 0s to 30s"))?;
+        }
         if let Some(v) = get("PORTCULLIS_REGISTRATION") {
             s.registration_open = match v.trim() {
                 "open" => true,
@@ -218,6 +227,7 @@ mod tests {
             ("PORTCULLIS_PASSWORD_MIN", "-1"),
             ("PORTCULLIS_TRUSTED_PROXIES", "10.0.0.1,bogus"),
             ("PORTCULLIS_DB_POOL", "0"),
+            ("PORTCULLIS_CLOCK_LEEWAY", "5m"),
         ] {
             let err = from(&[(name, value)]).unwrap_err();
             assert_eq!(err.name, name);

@@ -46,7 +46,7 @@ impl Application {
         let master = MasterKey::load(&settings)?;
         let state = web::Data::new(AppState {
             pool,
-            keys: KeyRing::new(&master, public_url.as_str()),
+            keys: KeyRing::new(&master, public_url.as_str(), crate::auth::sessions::secs(settings.clock_leeway)),
             csrf: CsrfKey::new(master.derive("portcullis csrf v1")),
             cookies: CookiePolicy::new(public_url.is_https()),
             hasher: Hasher::new()?,

@@ -52,8 +52,10 @@ impl EventKind {
 }
 
 pub fn new_event(user_id: &str, kind: EventKind, session_id: Option<&str>, client: &ClientInfo) -> SecurityEvent {
+    // Time first, so that ids sort in the order events happened, even within one second.
+    let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
     SecurityEvent {
-        id: random_id(),
+        id: format!("{nanos:020}-{}", random_id()),
         user_id: user_id.to_owned(),
         kind: kind.as_str().to_owned(),
         session_id: session_id.map(str::to_owned),

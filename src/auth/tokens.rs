@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 
 use super::keys::MasterKey;
 
-/// Clock skew tolerated on `exp`, `nbf` and `iat` (SPEC §6: at most 30 s).
-pub const LEEWAY_SECS: i64 = 30;
+/// Clock skew tolerated on `exp`, `nbf` and `iat` at most (SPEC §6).
+pub const MAX_LEEWAY_SECS: i64 = 30;
 /// No legitimate token of ours comes near this; anything longer is refused unread.
 pub const MAX_TOKEN_LEN: usize = 4096;
 
@@ -87,18 +87,21 @@ pub struct KeyRing {
     current_kid: String,
     issuer: String,
     audience: String,
+    leeway: i64,
     /// Derives each refresh token's successor `jti` from its own (see [`KeyRing::successor_jti`]).
     chain_key: SecretSlice<u8>,
 }
 
 impl KeyRing {
-    pub fn new(master: &MasterKey, issuer: &str) -> Self {
+    /// `leeway_secs` is clamped to [`MAX_LEEWAY_SECS`].
+    pub fn new(master: &MasterKey, issuer: &str, leeway_secs: i64) -> Self {
+        let leeway = leeway_secs.clamp(0, MAX_LEEWAY_SECS);
         let audience = format!("{issuer}/api");
         let key = SigningKey {
             alg: Algorithm::HS256,
             encoding: EncodingKey::from_secret(master.signing_bytes()),
             decoding: DecodingKey::from_secret(master.signing_bytes()),
-            validation: strict_validation(Algorithm::HS256, issuer, &audience),
+            validation: strict_validation(Algorithm::HS256, issuer, &audience, leeway),
         };
         let kid = format!("hs256-{}", master.id);
         Self {
@@ -106,6 +109,7 @@ impl KeyRing {
             current_kid: kid,
             issuer: issuer.to_owned(),
             audience,
+            leeway,
             chain_key: master.derive("portcullis refresh chain v1"),
         }
     }
@@ -166,7 +170,7 @@ impl KeyRing {
             ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => TokenError::Malformed,
             _ => TokenError::BadClaims,
         })?;
-        if data.claims.iat > now + LEEWAY_SECS || data.claims.sub.is_empty() || data.claims.sid.is_empty() {
+        if data.claims.iat > now + self.leeway || data.claims.sub.is_empty() || data.claims.sid.is_empty() {
             return Err(TokenError::BadClaims);
         }
         Ok(data.claims)
@@ -175,10 +179,10 @@ impl KeyRing {
 
 /// jsonwebtoken's defaults are lax (60 s leeway; `nbf`, `iss`, `aud` unchecked unless
 /// configured): every check is switched on here explicitly.
-fn strict_validation(alg: Algorithm, issuer: &str, audience: &str) -> Validation {
+fn strict_validation(alg: Algorithm, issuer: &str, audience: &str, leeway: i64) -> Validation {
     let mut v = Validation::new(alg);
     v.algorithms = vec![alg];
-    v.leeway = LEEWAY_SECS as u64;
+    v.leeway = leeway.unsigned_abs();
     v.validate_exp = true;
     v.validate_nbf = true;
     v.validate_aud = true;

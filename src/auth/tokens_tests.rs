@@ -10,7 +10,7 @@ const ISS: &str = "http://127.0.0.1:8080";
 const NOW: i64 = 1_800_000_000;
 
 fn ring() -> KeyRing {
-    KeyRing::new(&MasterKey::from_secret(&SecretString::from(SECRET)), ISS)
+    KeyRing::new(&MasterKey::from_secret(&SecretString::from(SECRET)), ISS, MAX_LEEWAY_SECS)
 }
 
 fn kid() -> String {
@@ -87,7 +87,7 @@ fn a_wrong_signature_is_refused() {
 #[test]
 fn an_expired_token_is_refused_beyond_the_leeway() {
     let mut c = claims(now() - 1000);
-    c["exp"] = json!(now() - LEEWAY_SECS - 5);
+    c["exp"] = json!(now() - MAX_LEEWAY_SECS - 5);
     let token = forge(good_header(), &c, SECRET.as_bytes());
     assert_eq!(ring().decode(&token, TokenKind::Access, now()).unwrap_err(), TokenError::Expired);
 }

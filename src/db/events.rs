@@ -37,7 +37,7 @@ fn prune_events(conn: &mut DbConn, user_id: &str) -> QueryResult<()> {
 pub fn recent_events(conn: &mut DbConn, user_id: &str, limit: i64) -> QueryResult<Vec<SecurityEvent>> {
     security_events::table
         .filter(security_events::user_id.eq(user_id))
-        .order((security_events::created_at.desc(), security_events::id.desc()))
+        .order(security_events::id.desc())
         .limit(limit)
         .select(SecurityEvent::as_select())
         .load(conn)

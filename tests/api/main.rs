@@ -8,5 +8,6 @@ mod login;
 mod logout;
 mod pages;
 mod postgres;
+mod refresh;
 mod register;
 mod token;
