@@ -1,5 +1,6 @@
 //! One integration binary: every test drives the real server through HTTP.
 
+mod admin;
 mod cli;
 mod health;
 mod helpers;
@@ -10,4 +11,5 @@ mod pages;
 mod postgres;
 mod refresh;
 mod register;
+mod sessions;
 mod token;

@@ -1,5 +1,6 @@
 //! The JSON API: the same sessions as the pages, through cookies or `Authorization: Bearer`.
 
+mod admin;
 mod auth;
 mod me;
 mod sessions;
@@ -16,5 +17,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/sessions").get(sessions::list_sessions))
         .service(web::resource("/api/sessions/{id}").delete(sessions::delete_session))
         .service(web::resource("/api/auth/token").post(token::token))
-        .service(web::resource("/api/me").get(me::me));
+        .service(web::resource("/api/me").get(me::me))
+        .service(web::resource("/api/admin/users").get(admin::list_users));
 }
