@@ -3,9 +3,9 @@
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::{JsonPayloadError, UrlencodedError};
-use actix_web::middleware::Next;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use serde::Serialize;
@@ -24,7 +24,11 @@ pub enum ApiError {
     #[error("not found")]
     NotFound,
     #[error("{message}")]
-    BadRequest { status: StatusCode, code: &'static str, message: String },
+    BadRequest {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     #[error("too many attempts")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("the database is unavailable")]
@@ -41,20 +45,36 @@ pub struct ErrorBody<'a> {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest { status: StatusCode::BAD_REQUEST, code, message: message.into() }
+        Self::BadRequest {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest { status: StatusCode::UNPROCESSABLE_ENTITY, code, message: message.into() }
+        Self::BadRequest {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            message: message.into(),
+        }
     }
 
     fn code_and_message(&self) -> (&str, String) {
         match self {
-            Self::Unauthorized { invalid_token: true } => {
-                ("invalid_token", "Your session has expired or is no longer valid. Please sign in again.".into())
-            }
-            Self::Unauthorized { invalid_token: false } => ("unauthorized", "Please sign in to continue.".into()),
-            Self::InvalidCredentials => ("invalid_credentials", crate::auth::sessions::BAD_CREDENTIALS.into()),
+            Self::Unauthorized {
+                invalid_token: true,
+            } => (
+                "invalid_token",
+                "Your session has expired or is no longer valid. Please sign in again.".into(),
+            ),
+            Self::Unauthorized {
+                invalid_token: false,
+            } => ("unauthorized", "Please sign in to continue.".into()),
+            Self::InvalidCredentials => (
+                "invalid_credentials",
+                crate::auth::sessions::BAD_CREDENTIALS.into(),
+            ),
             Self::Forbidden(message) => ("forbidden", (*message).into()),
             Self::NotFound => ("not_found", "There is nothing here.".into()),
             Self::BadRequest { code, message, .. } => (code, message.clone()),
@@ -62,7 +82,10 @@ impl ApiError {
                 "too_many_requests",
                 format!("Too many failed attempts. Try again in {retry_after_secs} seconds."),
             ),
-            Self::Unavailable => ("service_unavailable", "The service is temporarily unavailable. Try again shortly.".into()),
+            Self::Unavailable => (
+                "service_unavailable",
+                "The service is temporarily unavailable. Try again shortly.".into(),
+            ),
             Self::Unexpected(_) => ("internal_error", "Something went wrong on our side.".into()),
         }
     }
@@ -75,7 +98,9 @@ impl From<StoreError> for ApiError {
                 log::error!("database unavailable: {reason}");
                 Self::Unavailable
             }
-            StoreError::Query(e) => Self::Unexpected(anyhow::Error::new(e).context("database query")),
+            StoreError::Query(e) => {
+                Self::Unexpected(anyhow::Error::new(e).context("database query"))
+            }
         }
     }
 }
@@ -123,7 +148,10 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        res.json(ErrorBody { error: code, message: &message })
+        res.json(ErrorBody {
+            error: code,
+            message: &message,
+        })
     }
 }
 
@@ -146,15 +174,27 @@ struct ErrorPage<'a> {
 
 impl PageError {
     pub fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
-        Self { status, title, message: message.into() }
+        Self {
+            status,
+            title,
+            message: message.into(),
+        }
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "Page not found", "There is nothing at this address.")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "There is nothing at this address.",
+        )
     }
 
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "Not allowed", "Your account does not have access to this page.")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "Your account does not have access to this page.",
+        )
     }
 }
 
@@ -194,10 +234,17 @@ impl ResponseError for PageError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let page = ErrorPage { title: self.title, message: &self.message, status: self.status.as_u16() };
+        let page = ErrorPage {
+            title: self.title,
+            message: &self.message,
+            status: self.status.as_u16(),
+        };
         let body = page.render().unwrap_or_else(|_| self.message.clone());
         HttpResponse::build(self.status)
-            .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")))
+            .insert_header((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(body)
     }
@@ -210,25 +257,32 @@ pub fn wants_json(req: &HttpRequest) -> bool {
 
 /// Turns an error into the right shape for the path it happened on.
 pub fn for_request(req: &HttpRequest, e: ApiError) -> actix_web::Error {
-    if wants_json(req) { e.into() } else { PageError::from(e).into() }
+    if wants_json(req) {
+        e.into()
+    } else {
+        PageError::from(e).into()
+    }
 }
 
 /// Body-parsing failures for JSON bodies: 413, 415, 400 or 422 with a plain sentence.
 pub fn json_error(err: JsonPayloadError, req: &HttpRequest) -> actix_web::Error {
     let e = match &err {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::BadRequest {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            code: "payload_too_large",
-            message: "The request body is too large.".into(),
-        },
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::BadRequest {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "payload_too_large",
+                message: "The request body is too large.".into(),
+            }
+        }
         JsonPayloadError::ContentType => ApiError::BadRequest {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
             code: "unsupported_media_type",
             message: "Send the body as JSON with Content-Type: application/json.".into(),
         },
-        JsonPayloadError::Deserialize(de) if de.is_data() => {
-            ApiError::unprocessable("invalid_body", format!("The JSON body is missing a field or has a wrong value: {de}"))
-        }
+        JsonPayloadError::Deserialize(de) if de.is_data() => ApiError::unprocessable(
+            "invalid_body",
+            format!("The JSON body is missing a field or has a wrong value: {de}"),
+        ),
         _ => ApiError::bad_request("malformed_json", "The request body is not valid JSON."),
     };
     for_request(req, e)
@@ -247,7 +301,10 @@ pub fn form_error(err: UrlencodedError, req: &HttpRequest) -> actix_web::Error {
             code: "unsupported_media_type",
             message: "Send the form as application/x-www-form-urlencoded.".into(),
         },
-        _ => ApiError::bad_request("invalid_form", "The form was incomplete or malformed. Please fill it in again."),
+        _ => ApiError::bad_request(
+            "invalid_form",
+            "The form was incomplete or malformed. Please fill it in again.",
+        ),
     };
     for_request(req, e)
 }
@@ -266,13 +323,23 @@ pub async fn shape_bare_errors(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with(if json { "application/json" } else { "text/html" }));
+        .is_some_and(|ct| {
+            ct.starts_with(if json {
+                "application/json"
+            } else {
+                "text/html"
+            })
+        });
     if !(status.is_client_error() || status.is_server_error()) || shaped {
         return Ok(res.map_into_boxed_body());
     }
     let (code, message) = bare_error_text(status);
     let replacement = if json {
-        let e = ApiError::BadRequest { status, code, message: message.into() };
+        let e = ApiError::BadRequest {
+            status,
+            code,
+            message: message.into(),
+        };
         let mut r = e.error_response();
         copy_challenge(res.headers(), r.headers_mut());
         r
@@ -285,9 +352,15 @@ pub async fn shape_bare_errors(
 
 fn bare_error_text(status: StatusCode) -> (&'static str, &'static str) {
     match status {
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This address does not accept that method."),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "This address does not accept that method.",
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large."),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "That content type is not accepted here."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "That content type is not accepted here.",
+        ),
         StatusCode::NOT_FOUND => ("not_found", "There is nothing here."),
         s if s.is_server_error() => ("internal_error", "Something went wrong on our side."),
         _ => ("bad_request", "The request could not be understood."),

@@ -36,8 +36,11 @@ impl Application {
     /// Binds the listener (port 0 picks a free one), opens the database and applies
     /// migrations, loads or creates the signing key. Fails with the reason on any of it.
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(settings.addr).with_context(|| format!("cannot listen on {}", settings.addr))?;
-        let addr = listener.local_addr().context("cannot read the bound address")?;
+        let listener = TcpListener::bind(settings.addr)
+            .with_context(|| format!("cannot listen on {}", settings.addr))?;
+        let addr = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
         let public_url = match &settings.public_url {
             Some(url) => url.clone(),
             None => PublicUrl::parse(&format!("http://{addr}")).map_err(anyhow::Error::msg)?,
@@ -46,7 +49,11 @@ impl Application {
         let master = MasterKey::load(&settings)?;
         let state = web::Data::new(AppState {
             pool,
-            keys: KeyRing::new(&master, public_url.as_str(), crate::auth::sessions::secs(settings.clock_leeway)),
+            keys: KeyRing::new(
+                &master,
+                public_url.as_str(),
+                crate::auth::sessions::secs(settings.clock_leeway),
+            ),
             csrf: CsrfKey::new(master.derive("portcullis csrf v1")),
             cookies: CookiePolicy::new(public_url.is_https()),
             hasher: Hasher::new()?,
@@ -66,7 +73,10 @@ impl Application {
         .context("cannot start the HTTP server")?
         .run();
         log::info!("listening on http://{addr}");
-        Ok(Self { port: addr.port(), server })
+        Ok(Self {
+            port: addr.port(),
+            server,
+        })
     }
 
     pub fn port(&self) -> u16 {

@@ -19,13 +19,26 @@ use crate::db::sessions;
 use crate::domain::PasswordPolicy;
 
 /// Hashes the password off the workers and inserts the user.
-pub async fn register(state: &AppState, email: Email, password: NewPassword, role: Role) -> Result<User, CreateUserError> {
+pub async fn register(
+    state: &AppState,
+    email: Email,
+    password: NewPassword,
+    role: Role,
+) -> Result<User, CreateUserError> {
     let hash = state.hasher.hash(password.secret().clone()).await?;
-    db::run(&state.pool, move |conn| create_user(conn, &email, &hash, role)).await
+    db::run(&state.pool, move |conn| {
+        create_user(conn, &email, &hash, role)
+    })
+    .await
 }
 
 /// Inserts a user whose password is already hashed.
-pub fn create_user(conn: &mut DbConn, email: &Email, password_hash: &str, role: Role) -> Result<User, CreateUserError> {
+pub fn create_user(
+    conn: &mut DbConn,
+    email: &Email,
+    password_hash: &str,
+    role: Role,
+) -> Result<User, CreateUserError> {
     let now = db::now();
     let id = random_id();
     let row = NewUser {
@@ -71,16 +84,33 @@ pub async fn change_password(
     new: SecretString,
     client: &ClientInfo,
 ) -> Result<Refreshed, ChangePasswordError> {
-    let verdict = state.hasher.verify(current, Some(identity.user.password_hash.clone())).await?;
+    let verdict = state
+        .hasher
+        .verify(current, Some(identity.user.password_hash.clone()))
+        .await?;
     if verdict == Verdict::Mismatch {
-        events::record(state, &identity.user.id, EventKind::LoginFailed, Some(&identity.session.id), client).await;
+        events::record(
+            state,
+            &identity.user.id,
+            EventKind::LoginFailed,
+            Some(&identity.session.id),
+            client,
+        )
+        .await;
         return Err(ChangePasswordError::WrongCurrentPassword);
     }
-    let policy = PasswordPolicy { min_chars: state.settings.password_min };
-    let new = NewPassword::parse(new, policy, &[&identity.user.email]).map_err(ChangePasswordError::Policy)?;
+    let policy = PasswordPolicy {
+        min_chars: state.settings.password_min,
+    };
+    let new = NewPassword::parse(new, policy, &[&identity.user.email])
+        .map_err(ChangePasswordError::Policy)?;
     let hash = state.hasher.hash(new.secret().clone()).await?;
     let jti = random_id();
-    let (uid, sid, jti_hash) = (identity.user.id.clone(), identity.session.id.clone(), hash_jti(&jti));
+    let (uid, sid, jti_hash) = (
+        identity.user.id.clone(),
+        identity.session.id.clone(),
+        hash_jti(&jti),
+    );
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let now = db::now();
@@ -91,6 +121,19 @@ pub async fn change_password(
         .map_err(crate::db::StoreError::from)
     })
     .await?;
-    events::record(state, &identity.user.id, EventKind::PasswordChanged, Some(&identity.session.id), client).await;
-    Ok(refresh::sign_pair(state, identity.user.clone(), identity.session.clone(), jti, db::now())?)
+    events::record(
+        state,
+        &identity.user.id,
+        EventKind::PasswordChanged,
+        Some(&identity.session.id),
+        client,
+    )
+    .await;
+    Ok(refresh::sign_pair(
+        state,
+        identity.user.clone(),
+        identity.session.clone(),
+        jti,
+        db::now(),
+    )?)
 }

@@ -29,9 +29,19 @@ pub enum CookieValue<'a> {
 impl CookiePolicy {
     pub fn new(secure: bool) -> Self {
         if secure {
-            Self { secure, access: "__Host-access_token", refresh: "__Host-refresh_token", csrf: "__Host-csrf_token" }
+            Self {
+                secure,
+                access: "__Host-access_token",
+                refresh: "__Host-refresh_token",
+                csrf: "__Host-csrf_token",
+            }
         } else {
-            Self { secure, access: "access_token", refresh: "refresh_token", csrf: "csrf_token" }
+            Self {
+                secure,
+                access: "access_token",
+                refresh: "refresh_token",
+                csrf: "csrf_token",
+            }
         }
     }
 
@@ -56,10 +66,18 @@ impl CookiePolicy {
 
     /// Removal cookies for both auth tokens.
     pub fn cleared(&self) -> [Cookie<'static>; 2] {
-        [self.http_only(self.access, String::new(), Some(0)), self.http_only(self.refresh, String::new(), Some(0))]
+        [
+            self.http_only(self.access, String::new(), Some(0)),
+            self.http_only(self.refresh, String::new(), Some(0)),
+        ]
     }
 
-    fn http_only(&self, name: &'static str, value: String, max_age: Option<i64>) -> Cookie<'static> {
+    fn http_only(
+        &self,
+        name: &'static str,
+        value: String,
+        max_age: Option<i64>,
+    ) -> Cookie<'static> {
         let mut cookie = Cookie::build(name, value)
             .path("/")
             .http_only(true)
@@ -80,7 +98,9 @@ pub fn read<'a>(req: &'a HttpRequest, name: &str) -> CookieValue<'a> {
     for value in req.headers().get_all(header::COOKIE) {
         let Ok(text) = value.to_str() else { continue };
         for pair in text.split(';') {
-            let Some((k, v)) = pair.trim().split_once('=') else { continue };
+            let Some((k, v)) = pair.trim().split_once('=') else {
+                continue;
+            };
             if k == name {
                 if found != CookieValue::Absent {
                     return CookieValue::Ambiguous;

@@ -29,7 +29,9 @@ impl CsrfKey {
     /// Whether `token` was minted by this server for `session_id`.
     pub fn is_valid(&self, token: &str, session_id: &str) -> bool {
         match token.split_once('.') {
-            Some((nonce, mac)) if nonce.len() <= 64 => constant_time_eq(mac.as_bytes(), self.mac(nonce, session_id).as_bytes()),
+            Some((nonce, mac)) if nonce.len() <= 64 => {
+                constant_time_eq(mac.as_bytes(), self.mac(nonce, session_id).as_bytes())
+            }
             _ => false,
         }
     }
@@ -37,7 +39,9 @@ impl CsrfKey {
     /// The double-submit check: the submitted token equals the cookie and verifies.
     pub fn accepts(&self, cookie: &CookieValue<'_>, submitted: &str, session_id: &str) -> bool {
         match cookie {
-            CookieValue::One(c) => constant_time_eq(c.as_bytes(), submitted.as_bytes()) && self.is_valid(c, session_id),
+            CookieValue::One(c) => {
+                constant_time_eq(c.as_bytes(), submitted.as_bytes()) && self.is_valid(c, session_id)
+            }
             _ => false,
         }
     }

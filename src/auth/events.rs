@@ -39,7 +39,9 @@ impl EventKind {
         match kind {
             "login_succeeded" => "Signed in",
             "login_failed" => "Failed sign-in attempt",
-            "refresh_reuse_detected" => "A stolen session token was replayed; that session was ended",
+            "refresh_reuse_detected" => {
+                "A stolen session token was replayed; that session was ended"
+            }
             "logged_out" => "Signed out",
             "password_changed" => "Password changed; other sessions ended",
             "session_revoked" => "A session was ended",
@@ -51,7 +53,12 @@ impl EventKind {
     }
 }
 
-pub fn new_event(user_id: &str, kind: EventKind, session_id: Option<&str>, client: &ClientInfo) -> SecurityEvent {
+pub fn new_event(
+    user_id: &str,
+    kind: EventKind,
+    session_id: Option<&str>,
+    client: &ClientInfo,
+) -> SecurityEvent {
     // Time first, so that ids sort in the order events happened, even within one second.
     let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
     SecurityEvent {
@@ -67,7 +74,13 @@ pub fn new_event(user_id: &str, kind: EventKind, session_id: Option<&str>, clien
 
 /// Stores an event. A failure is logged and swallowed: the action it describes has
 /// already happened and must not be reported as failed.
-pub async fn record(state: &AppState, user_id: &str, kind: EventKind, session_id: Option<&str>, client: &ClientInfo) {
+pub async fn record(
+    state: &AppState,
+    user_id: &str,
+    kind: EventKind,
+    session_id: Option<&str>,
+    client: &ClientInfo,
+) {
     let event = new_event(user_id, kind, session_id, client);
     if let Err(e) = db::query(&state.pool, move |conn| events::insert_event(conn, &event)).await {
         log::error!("could not record a {} event: {e}", kind.as_str());

@@ -50,7 +50,11 @@ impl FromRequest for CurrentUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let identity = req.extensions().get::<Identity>().cloned();
-        ready(identity.map(CurrentUser).ok_or_else(|| sign_in_required(req)))
+        ready(
+            identity
+                .map(CurrentUser)
+                .ok_or_else(|| sign_in_required(req)),
+        )
     }
 }
 
@@ -75,7 +79,9 @@ impl FromRequest for RequireAdmin {
         let identity = req.extensions().get::<Identity>().cloned();
         ready(match identity {
             Some(identity) if identity.role() == Role::Admin => Ok(RequireAdmin(identity)),
-            Some(_) if wants_json(req) => Err(ApiError::Forbidden("This needs an administrator account.").into()),
+            Some(_) if wants_json(req) => {
+                Err(ApiError::Forbidden("This needs an administrator account.").into())
+            }
             Some(_) => Err(PageError::forbidden().into()),
             None => Err(sign_in_required(req)),
         })

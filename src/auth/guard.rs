@@ -25,7 +25,7 @@ enum Credential {
 }
 
 enum Outcome {
-    Identified(Identity),
+    Identified(Box<Identity>),
     /// A well-formed access token past its `exp`: a refresh may still save the request.
     Expired,
     Rejected,
@@ -36,7 +36,10 @@ pub async fn identify(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     };
     let outcome = match credential(req.request(), &state.cookies) {
         Credential::None => Ok(None),
@@ -47,11 +50,12 @@ pub async fn identify(
         Ok(outcome) => outcome,
         Err(e) => return Ok(store_failure(req, e)),
     };
-    let wants_refresh = matches!(outcome, None | Some(Outcome::Expired)) && is_page_view(req.request());
+    let wants_refresh =
+        matches!(outcome, None | Some(Outcome::Expired)) && is_page_view(req.request());
     let mut set_cookies: Vec<Cookie<'static>> = Vec::new();
     let outcome = if wants_refresh {
         match refresh_in_place(&state, req.request(), &mut set_cookies).await {
-            Ok(Some(identity)) => Some(Outcome::Identified(identity)),
+            Ok(Some(identity)) => Some(Outcome::Identified(Box::new(identity))),
             Ok(None) => outcome,
             Err(e) => return Ok(store_failure(req, e)),
         }
@@ -60,7 +64,7 @@ pub async fn identify(
     };
     match outcome {
         Some(Outcome::Identified(identity)) => {
-            req.extensions_mut().insert(identity);
+            req.extensions_mut().insert(*identity);
         }
         Some(Outcome::Expired | Outcome::Rejected) => {
             req.extensions_mut().insert(RejectedCredential);
@@ -82,10 +86,15 @@ fn store_failure(req: ServiceRequest, e: StoreError) -> ServiceResponse<BoxBody>
 /// `Authorization: Bearer` first (RFC 6750 §2.1), else the access cookie by exact name.
 fn credential(req: &HttpRequest, cookies: &CookiePolicy) -> Credential {
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
-        let parsed = value.to_str().ok().and_then(|v| v.split_once(' ')).and_then(|(scheme, token)| {
-            let token = token.trim();
-            (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' ')).then_some(token)
-        });
+        let parsed = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.split_once(' '))
+            .and_then(|(scheme, token)| {
+                let token = token.trim();
+                (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
+                    .then_some(token)
+            });
         return match parsed {
             Some(token) => Credential::Token(token.to_owned(), Via::Bearer),
             None => Credential::Malformed,
@@ -110,10 +119,13 @@ async fn authenticate(state: &AppState, token: &str, via: Via) -> Result<Outcome
             return Ok(Outcome::Rejected);
         }
     };
-    let found = db::query(&state.pool, move |conn| sessions::find_session_with_user(conn, &claims.sid, &claims.sub)).await?;
+    let found = db::query(&state.pool, move |conn| {
+        sessions::find_session_with_user(conn, &claims.sid, &claims.sub)
+    })
+    .await?;
     Ok(match found {
         Some((session, user)) if session.is_live(now) && !user.disabled => {
-            Outcome::Identified(Identity { user, session, via })
+            Outcome::Identified(Box::new(Identity { user, session, via }))
         }
         _ => Outcome::Rejected,
     })
@@ -142,9 +154,21 @@ async fn refresh_in_place(
     let client = ClientInfo::from_request(req, &state.settings.trusted_proxies);
     match refresh::refresh(state, token, &client).await {
         Ok(r) => {
-            set_cookies.push(state.cookies.access_cookie(&r.access.token, r.cookie_max_age));
-            set_cookies.push(state.cookies.refresh_cookie(&r.refresh.token, r.cookie_max_age));
-            Ok(Some(Identity { user: r.user, session: r.session, via: Via::Cookie }))
+            set_cookies.push(
+                state
+                    .cookies
+                    .access_cookie(&r.access.token, r.cookie_max_age),
+            );
+            set_cookies.push(
+                state
+                    .cookies
+                    .refresh_cookie(&r.refresh.token, r.cookie_max_age),
+            );
+            Ok(Some(Identity {
+                user: r.user,
+                session: r.session,
+                via: Via::Cookie,
+            }))
         }
         Err(RefreshError::Invalid | RefreshError::Reused) => {
             set_cookies.extend(state.cookies.cleared());

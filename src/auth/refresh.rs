@@ -38,9 +38,16 @@ pub struct Refreshed {
     pub cookie_max_age: Option<i64>,
 }
 
-pub async fn refresh(state: &AppState, token: &str, client: &ClientInfo) -> Result<Refreshed, RefreshError> {
+pub async fn refresh(
+    state: &AppState,
+    token: &str,
+    client: &ClientInfo,
+) -> Result<Refreshed, RefreshError> {
     let now = db::now();
-    let claims = state.keys.decode(token, TokenKind::Refresh, now).map_err(|_| RefreshError::Invalid)?;
+    let claims = state
+        .keys
+        .decode(token, TokenKind::Refresh, now)
+        .map_err(|_| RefreshError::Invalid)?;
     let presented = hash_jti(&claims.jti);
     let successor = state.keys.successor_jti(&claims.jti);
     let (mut session, user) = load(state, &claims.sid).await?;
@@ -48,8 +55,18 @@ pub async fn refresh(state: &AppState, token: &str, client: &ClientInfo) -> Resu
         return Err(RefreshError::Invalid);
     }
     if session.refresh_jti_hash == presented {
-        let idle_expires_at = (now + idle_lifetime(state, session.remember)).min(session.absolute_expires_at);
-        if rotate(state, &session.id, &presented, &hash_jti(&successor), now, idle_expires_at).await? {
+        let idle_expires_at =
+            (now + idle_lifetime(state, session.remember)).min(session.absolute_expires_at);
+        if rotate(
+            state,
+            &session.id,
+            &presented,
+            &hash_jti(&successor),
+            now,
+            idle_expires_at,
+        )
+        .await?
+        {
             session.refresh_jti_hash = hash_jti(&successor);
             session.previous_jti_hash = Some(presented);
             session.rotated_at = Some(now);
@@ -59,7 +76,9 @@ pub async fn refresh(state: &AppState, token: &str, client: &ClientInfo) -> Resu
         // Another request rotated this token first; answer as a grace-window retry.
         (session, _) = load(state, &claims.sid).await?;
     }
-    let within_grace = session.rotated_at.is_some_and(|t| now <= t + secs(state.settings.refresh_grace));
+    let within_grace = session
+        .rotated_at
+        .is_some_and(|t| now <= t + secs(state.settings.refresh_grace));
     if session.previous_jti_hash.as_deref() == Some(presented.as_str())
         && session.refresh_jti_hash == hash_jti(&successor)
         && within_grace
@@ -74,10 +93,19 @@ pub async fn refresh(state: &AppState, token: &str, client: &ClientInfo) -> Resu
 
 async fn load(state: &AppState, session_id: &str) -> Result<(Session, User), RefreshError> {
     let id = session_id.to_owned();
-    db::query(&state.pool, move |conn| sessions::find_session(conn, &id)).await?.ok_or(RefreshError::Invalid)
+    db::query(&state.pool, move |conn| sessions::find_session(conn, &id))
+        .await?
+        .ok_or(RefreshError::Invalid)
 }
 
-async fn rotate(state: &AppState, sid: &str, presented: &str, successor: &str, now: i64, idle: i64) -> Result<bool, StoreError> {
+async fn rotate(
+    state: &AppState,
+    sid: &str,
+    presented: &str,
+    successor: &str,
+    now: i64,
+    idle: i64,
+) -> Result<bool, StoreError> {
     let (sid, presented, successor) = (sid.to_owned(), presented.to_owned(), successor.to_owned());
     db::query(&state.pool, move |conn| {
         let rotation = Rotation {
@@ -94,21 +122,64 @@ async fn rotate(state: &AppState, sid: &str, presented: &str, successor: &str, n
 
 /// Signs the refresh token with `jti` (deterministically, from the session row) and a
 /// fresh access token.
-pub fn sign_pair(state: &AppState, user: User, session: Session, jti: String, issued_at: i64) -> anyhow::Result<Refreshed> {
+pub fn sign_pair(
+    state: &AppState,
+    user: User,
+    session: Session,
+    jti: String,
+    issued_at: i64,
+) -> anyhow::Result<Refreshed> {
     let refresh_exp = session.idle_expires_at.min(session.absolute_expires_at);
-    let refresh = state.keys.sign(TokenKind::Refresh, &user.id, &session.id, jti, issued_at, refresh_exp)?;
+    let refresh = state.keys.sign(
+        TokenKind::Refresh,
+        &user.id,
+        &session.id,
+        jti,
+        issued_at,
+        refresh_exp,
+    )?;
     let now = db::now();
     let access_exp = (now + secs(state.settings.access_ttl)).min(refresh_exp);
-    let access = state.keys.issue(TokenKind::Access, &user.id, &session.id, now, access_exp - now)?;
+    let access = state.keys.issue(
+        TokenKind::Access,
+        &user.id,
+        &session.id,
+        now,
+        access_exp - now,
+    )?;
     let cookie_max_age = session.remember.then_some(refresh_exp - now);
-    Ok(Refreshed { user, session, access, refresh, cookie_max_age })
+    Ok(Refreshed {
+        user,
+        session,
+        access,
+        refresh,
+        cookie_max_age,
+    })
 }
 
-async fn revoke_for_reuse(state: &AppState, session: &Session, client: &ClientInfo) -> Result<(), StoreError> {
+async fn revoke_for_reuse(
+    state: &AppState,
+    session: &Session,
+    client: &ClientInfo,
+) -> Result<(), StoreError> {
     let id = session.id.clone();
-    if db::query(&state.pool, move |conn| sessions::revoke_session(conn, &id, db::now())).await? {
-        log::warn!("refresh token reuse detected: session {} revoked", session.id);
-        events::record(state, &session.user_id, EventKind::RefreshReuseDetected, Some(&session.id), client).await;
+    if db::query(&state.pool, move |conn| {
+        sessions::revoke_session(conn, &id, db::now())
+    })
+    .await?
+    {
+        log::warn!(
+            "refresh token reuse detected: session {} revoked",
+            session.id
+        );
+        events::record(
+            state,
+            &session.user_id,
+            EventKind::RefreshReuseDetected,
+            Some(&session.id),
+            client,
+        )
+        .await;
     }
     Ok(())
 }

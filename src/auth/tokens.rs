@@ -115,15 +115,33 @@ impl KeyRing {
     }
 
     /// A new token with a random `jti`, valid from `now` for `ttl_secs`.
-    pub fn issue(&self, kind: TokenKind, user_id: &str, session_id: &str, now: i64, ttl_secs: i64) -> anyhow::Result<Issued> {
+    pub fn issue(
+        &self,
+        kind: TokenKind,
+        user_id: &str,
+        session_id: &str,
+        now: i64,
+        ttl_secs: i64,
+    ) -> anyhow::Result<Issued> {
         self.sign(kind, user_id, session_id, random_id(), now, now + ttl_secs)
     }
 
     /// Signs exactly these claims. HS256 is deterministic, so the same inputs give the same
     /// token: that is how a refresh inside the grace window hands out the very successor
     /// the first refresh produced, instead of a second live one.
-    pub fn sign(&self, kind: TokenKind, user_id: &str, session_id: &str, jti: String, iat: i64, exp: i64) -> anyhow::Result<Issued> {
-        let key = self.keys.get(&self.current_kid).ok_or_else(|| anyhow::anyhow!("current key missing"))?;
+    pub fn sign(
+        &self,
+        kind: TokenKind,
+        user_id: &str,
+        session_id: &str,
+        jti: String,
+        iat: i64,
+        exp: i64,
+    ) -> anyhow::Result<Issued> {
+        let key = self
+            .keys
+            .get(&self.current_kid)
+            .ok_or_else(|| anyhow::anyhow!("current key missing"))?;
         let mut header = Header::new(key.alg);
         header.typ = Some(kind.typ().to_owned());
         header.kid = Some(self.current_kid.clone());
@@ -138,13 +156,18 @@ impl KeyRing {
             sid: session_id.to_owned(),
         };
         let token = jsonwebtoken::encode(&header, &claims, &key.encoding)?;
-        Ok(Issued { token: SecretString::from(token), jti: claims.jti, expires_at: claims.exp })
+        Ok(Issued {
+            token: SecretString::from(token),
+            jti: claims.jti,
+            expires_at: claims.exp,
+        })
     }
 
     /// The `jti` of the refresh token that replaces the one with `jti`: HMAC(chain key, jti).
     /// Unpredictable without the server key, and the same on every instance.
     pub fn successor_jti(&self, jti: &str) -> String {
-        URL_SAFE_NO_PAD.encode(&super::keys::hmac_sha256(self.chain_key.expose_secret(), jti.as_bytes())[..16])
+        URL_SAFE_NO_PAD
+            .encode(&super::keys::hmac_sha256(self.chain_key.expose_secret(), jti.as_bytes())[..16])
     }
 
     pub fn decode(&self, token: &str, kind: TokenKind, now: i64) -> Result<Claims, TokenError> {
@@ -153,7 +176,12 @@ impl KeyRing {
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         // Keys or key locations named by the token itself are an attacker's choice.
-        if header.jwk.is_some() || header.jku.is_some() || header.x5u.is_some() || header.x5c.is_some() || header.crit.is_some() {
+        if header.jwk.is_some()
+            || header.jku.is_some()
+            || header.x5u.is_some()
+            || header.x5c.is_some()
+            || header.crit.is_some()
+        {
             return Err(TokenError::BadHeader);
         }
         let kid = header.kid.as_deref().ok_or(TokenError::UnknownKey)?;
@@ -164,13 +192,22 @@ impl KeyRing {
         if header.typ.as_deref() != Some(kind.typ()) {
             return Err(TokenError::WrongType);
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &key.validation).map_err(|e| match e.kind() {
-            ErrorKind::ExpiredSignature => TokenError::Expired,
-            ErrorKind::InvalidSignature => TokenError::BadSignature,
-            ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => TokenError::Malformed,
-            _ => TokenError::BadClaims,
-        })?;
-        if data.claims.iat > now + self.leeway || data.claims.sub.is_empty() || data.claims.sid.is_empty() {
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &key.decoding, &key.validation).map_err(|e| {
+                match e.kind() {
+                    ErrorKind::ExpiredSignature => TokenError::Expired,
+                    ErrorKind::InvalidSignature => TokenError::BadSignature,
+                    ErrorKind::InvalidToken
+                    | ErrorKind::Base64(_)
+                    | ErrorKind::Json(_)
+                    | ErrorKind::Utf8(_) => TokenError::Malformed,
+                    _ => TokenError::BadClaims,
+                }
+            })?;
+        if data.claims.iat > now + self.leeway
+            || data.claims.sub.is_empty()
+            || data.claims.sid.is_empty()
+        {
             return Err(TokenError::BadClaims);
         }
         Ok(data.claims)

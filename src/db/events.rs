@@ -10,16 +10,19 @@ use super::schema::security_events;
 pub const EVENTS_KEPT_PER_USER: i64 = 100;
 
 pub fn insert_event(conn: &mut DbConn, event: &SecurityEvent) -> QueryResult<()> {
-    diesel::insert_into(security_events::table).values(event).execute(conn)?;
+    diesel::insert_into(security_events::table)
+        .values(event)
+        .execute(conn)?;
     prune_events(conn, &event.user_id)
 }
 
 /// Deletes all but the newest [`EVENTS_KEPT_PER_USER`] events of one user.
 fn prune_events(conn: &mut DbConn, user_id: &str) -> QueryResult<()> {
-    let cutoff: Option<i64> = security_events::table
+    // Ids begin with the time in nanoseconds, so they order events exactly.
+    let cutoff: Option<String> = security_events::table
         .filter(security_events::user_id.eq(user_id))
-        .order(security_events::created_at.desc())
-        .select(security_events::created_at)
+        .order(security_events::id.desc())
+        .select(security_events::id)
         .offset(EVENTS_KEPT_PER_USER)
         .first(conn)
         .optional()?;
@@ -27,14 +30,18 @@ fn prune_events(conn: &mut DbConn, user_id: &str) -> QueryResult<()> {
         diesel::delete(
             security_events::table
                 .filter(security_events::user_id.eq(user_id))
-                .filter(security_events::created_at.lt(cutoff)),
+                .filter(security_events::id.le(cutoff)),
         )
         .execute(conn)?;
     }
     Ok(())
 }
 
-pub fn recent_events(conn: &mut DbConn, user_id: &str, limit: i64) -> QueryResult<Vec<SecurityEvent>> {
+pub fn recent_events(
+    conn: &mut DbConn,
+    user_id: &str,
+    limit: i64,
+) -> QueryResult<Vec<SecurityEvent>> {
     security_events::table
         .filter(security_events::user_id.eq(user_id))
         .order(security_events::id.desc())

@@ -50,10 +50,16 @@ impl Target {
     pub fn parse(database_url: &str) -> Self {
         let url = database_url.trim();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Self { backend: Backend::Postgres, url: url.to_owned() };
+            return Self {
+                backend: Backend::Postgres,
+                url: url.to_owned(),
+            };
         }
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
-        Self { backend: Backend::Sqlite, url: path.to_owned() }
+        Self {
+            backend: Backend::Sqlite,
+            url: path.to_owned(),
+        }
     }
 }
 
@@ -103,7 +109,9 @@ fn open_sqlite(path: &str) -> Result<SqliteConnection, ConnectionError> {
 /// database that is down stops startup with the real reason.
 pub fn connect(database_url: &str, size: u32) -> anyhow::Result<Pool> {
     let target = Target::parse(database_url);
-    let manager = Manager { target: target.clone() };
+    let manager = Manager {
+        target: target.clone(),
+    };
     let mut first = manager
         .connect()
         .with_context(|| format!("cannot open the {:?} database", target.backend))?;
@@ -165,11 +173,17 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         work(&mut conn)
     })
     .await
-    .map_err(|_| E::from(StoreError::Unavailable("the blocking pool is shut down".into())))?
+    .map_err(|_| {
+        E::from(StoreError::Unavailable(
+            "the blocking pool is shut down".into(),
+        ))
+    })?
 }
 
 /// [`run`] for the common case: one Diesel query, its error as a [`StoreError`].

@@ -2,16 +2,23 @@
 
 use diesel::prelude::*;
 
+use super::DbConn;
 use super::models::{NewSession, Session, User};
 use super::schema::{sessions, users};
-use super::DbConn;
 
 pub fn insert_session(conn: &mut DbConn, session: &NewSession<'_>) -> QueryResult<()> {
-    diesel::insert_into(sessions::table).values(session).execute(conn).map(drop)
+    diesel::insert_into(sessions::table)
+        .values(session)
+        .execute(conn)
+        .map(drop)
 }
 
 /// The guard's one query: the session and its user, joined on the primary keys.
-pub fn find_session_with_user(conn: &mut DbConn, session_id: &str, user_id: &str) -> QueryResult<Option<(Session, User)>> {
+pub fn find_session_with_user(
+    conn: &mut DbConn,
+    session_id: &str,
+    user_id: &str,
+) -> QueryResult<Option<(Session, User)>> {
     sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session_id))
@@ -23,16 +30,24 @@ pub fn find_session_with_user(conn: &mut DbConn, session_id: &str, user_id: &str
 
 /// Marks one session revoked; revoking twice keeps the first time.
 pub fn revoke_session(conn: &mut DbConn, session_id: &str, now: i64) -> QueryResult<bool> {
-    let changed = diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
-        .set(sessions::revoked_at.eq(now))
-        .execute(conn)?;
+    let changed = diesel::update(
+        sessions::table
+            .find(session_id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?;
     Ok(changed > 0)
 }
 
 pub fn revoke_user_sessions(conn: &mut DbConn, user_id: &str, now: i64) -> QueryResult<usize> {
-    diesel::update(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()))
-        .set(sessions::revoked_at.eq(now))
-        .execute(conn)
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)
 }
 
 /// The new state of a session after one refresh.
@@ -89,7 +104,12 @@ pub fn live_sessions(conn: &mut DbConn, user_id: &str, now: i64) -> QueryResult<
 }
 
 /// Revokes one of `user_id`'s sessions; false when it is not theirs or already ended.
-pub fn revoke_user_session(conn: &mut DbConn, user_id: &str, session_id: &str, now: i64) -> QueryResult<bool> {
+pub fn revoke_user_session(
+    conn: &mut DbConn,
+    user_id: &str,
+    session_id: &str,
+    now: i64,
+) -> QueryResult<bool> {
     let changed = diesel::update(
         sessions::table
             .find(session_id)
@@ -102,7 +122,12 @@ pub fn revoke_user_session(conn: &mut DbConn, user_id: &str, session_id: &str, n
 }
 
 /// Revokes every session of `user_id` except `keep`.
-pub fn revoke_other_sessions(conn: &mut DbConn, user_id: &str, keep: &str, now: i64) -> QueryResult<usize> {
+pub fn revoke_other_sessions(
+    conn: &mut DbConn,
+    user_id: &str,
+    keep: &str,
+    now: i64,
+) -> QueryResult<usize> {
     diesel::update(
         sessions::table
             .filter(sessions::user_id.eq(user_id))
@@ -126,14 +151,23 @@ pub fn live_session_counts(conn: &mut DbConn, now: i64) -> QueryResult<Vec<(Stri
 
 /// Gives a session a brand-new refresh token, forgetting the rotation chain: every
 /// refresh token issued before is dead (a replay of one is then treated as theft).
-pub fn reset_refresh(conn: &mut DbConn, session_id: &str, new_hash: &str, now: i64) -> QueryResult<bool> {
-    let changed = diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
-        .set((
-            sessions::refresh_jti_hash.eq(new_hash),
-            sessions::previous_jti_hash.eq(None::<String>),
-            sessions::rotated_at.eq(None::<i64>),
-            sessions::last_used_at.eq(now),
-        ))
-        .execute(conn)?;
+pub fn reset_refresh(
+    conn: &mut DbConn,
+    session_id: &str,
+    new_hash: &str,
+    now: i64,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        sessions::table
+            .find(session_id)
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::refresh_jti_hash.eq(new_hash),
+        sessions::previous_jti_hash.eq(None::<String>),
+        sessions::rotated_at.eq(None::<i64>),
+        sessions::last_used_at.eq(now),
+    ))
+    .execute(conn)?;
     Ok(changed == 1)
 }

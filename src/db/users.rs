@@ -3,9 +3,9 @@
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use super::DbConn;
 use super::models::{NewUser, User};
 use super::schema::users;
-use super::DbConn;
 
 /// Why a user could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +23,9 @@ pub fn insert_user(conn: &mut DbConn, user: &NewUser<'_>) -> Result<(), CreateUs
         Ok(_) => Ok(()),
         // Through MultiConnection there is no on_conflict_do_nothing: the unique index
         // on lower(email) is the arbiter, and its violation means "taken".
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Err(CreateUserError::EmailTaken),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(CreateUserError::EmailTaken)
+        }
         Err(e) => Err(super::StoreError::Query(e).into()),
     }
 }
@@ -37,11 +39,18 @@ pub fn find_user_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<
 }
 
 pub fn find_user_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<User>> {
-    users::table.find(id).select(User::as_select()).first(conn).optional()
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn list_users(conn: &mut DbConn) -> QueryResult<Vec<User>> {
-    users::table.order(users::created_at.asc()).select(User::as_select()).load(conn)
+    users::table
+        .order(users::created_at.asc())
+        .select(User::as_select())
+        .load(conn)
 }
 
 pub fn update_password_hash(conn: &mut DbConn, id: &str, hash: &str, now: i64) -> QueryResult<()> {
@@ -53,7 +62,12 @@ pub fn update_password_hash(conn: &mut DbConn, id: &str, hash: &str, now: i64) -
 
 /// Sets the flag by id; disabling also revokes every session, in one transaction.
 /// Returns whether the user exists.
-pub fn set_user_disabled(conn: &mut DbConn, id: &str, disabled: bool, now: i64) -> QueryResult<bool> {
+pub fn set_user_disabled(
+    conn: &mut DbConn,
+    id: &str,
+    disabled: bool,
+    now: i64,
+) -> QueryResult<bool> {
     use diesel::Connection;
     conn.transaction(|conn| {
         let changed = diesel::update(users::table.find(id))

@@ -21,11 +21,17 @@ pub struct NewPassword(SecretString);
 impl NewPassword {
     /// Checks `raw` against the policy. `context` holds words a guesser would try first
     /// (the email address), so a password built from them is refused too.
-    pub fn parse(raw: SecretString, policy: PasswordPolicy, context: &[&str]) -> Result<Self, String> {
+    pub fn parse(
+        raw: SecretString,
+        policy: PasswordPolicy,
+        context: &[&str],
+    ) -> Result<Self, String> {
         let password = raw.expose_secret();
         let chars = password.chars().count();
         if password.len() > MAX_PASSWORD_BYTES {
-            return Err(format!("Passwords can be at most {MAX_PASSWORD_BYTES} bytes long."));
+            return Err(format!(
+                "Passwords can be at most {MAX_PASSWORD_BYTES} bytes long."
+            ));
         }
         if chars < policy.min_chars {
             return Err(format!(
@@ -84,7 +90,13 @@ mod tests {
 
     #[test]
     fn common_passwords_are_refused_with_a_helpful_message() {
-        for common in ["passwordpassword", "123456789012345", "qwertyuiopasdfgh", "aaaaaaaaaaaaaaaa", "ada@example.com1"] {
+        for common in [
+            "passwordpassword",
+            "123456789012345",
+            "qwertyuiopasdfgh",
+            "aaaaaaaaaaaaaaaa",
+            "ada@example.com1",
+        ] {
             let err = parse(common).unwrap_err();
             assert!(err.contains("too common"), "{common}: {err}");
         }
@@ -92,6 +104,10 @@ mod tests {
 
     #[test]
     fn passwords_over_1024_bytes_are_refused() {
-        assert!(parse(&"xkcd-battery ".repeat(100)).unwrap_err().contains("1024 bytes"));
+        assert!(
+            parse(&"xkcd-battery ".repeat(100))
+                .unwrap_err()
+                .contains("1024 bytes")
+        );
     }
 }

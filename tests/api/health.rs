@@ -16,22 +16,34 @@ async fn every_response_carries_the_security_headers() {
         let res = app.get(path).await;
         let h = res.headers();
         let csp = h["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert!(h.contains_key("referrer-policy"), "{path}");
         assert!(!h.contains_key("server"), "{path} announces its server");
     }
-    assert_eq!(app.get("/login").await.headers()["cache-control"], "no-store");
+    assert_eq!(
+        app.get("/login").await.headers()["cache-control"],
+        "no-store"
+    );
 }
 
 #[tokio::test]
 async fn https_public_url_turns_on_hsts() {
     let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.public_url = Some(portcullis::config::PublicUrl::parse("https://auth.example.com").unwrap());
+        s.public_url =
+            Some(portcullis::config::PublicUrl::parse("https://auth.example.com").unwrap());
     })
     .await;
     let res = app.get("/healthz").await;
-    assert!(res.headers()["strict-transport-security"].to_str().unwrap().contains("max-age="));
+    assert!(
+        res.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
 }
 
 #[tokio::test]
@@ -39,5 +51,10 @@ async fn static_assets_are_served() {
     let app = spawn_app().await;
     let res = app.get("/static/css/app.css").await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
 }

@@ -15,8 +15,14 @@ async fn the_login_form_signs_in_and_redirects_to_the_account_page() {
     let access = set_cookie(&cookies, "access_token").expect("access cookie");
     let refresh = set_cookie(&cookies, "refresh_token").expect("refresh cookie");
     for c in [access, refresh] {
-        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Path=/"), "{c}");
-        assert!(!c.contains("Max-Age"), "without remember me the cookie must end with the browser session: {c}");
+        assert!(
+            c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Path=/"),
+            "{c}"
+        );
+        assert!(
+            !c.contains("Max-Age"),
+            "without remember me the cookie must end with the browser session: {c}"
+        );
         assert!(!c.contains("Secure"), "plain http deployment: {c}");
     }
     let account = app.get("/account").await;
@@ -30,23 +36,44 @@ async fn remember_me_makes_the_cookies_persistent() {
     let user = app.add_user(Role::User);
     let res = app.login_form(&user.email, &user.password, true).await;
     let cookies = set_cookies(res.headers());
-    assert!(set_cookie(&cookies, "refresh_token").unwrap().contains("Max-Age="));
-    assert!(set_cookie(&cookies, "access_token").unwrap().contains("Max-Age="));
+    assert!(
+        set_cookie(&cookies, "refresh_token")
+            .unwrap()
+            .contains("Max-Age=")
+    );
+    assert!(
+        set_cookie(&cookies, "access_token")
+            .unwrap()
+            .contains("Max-Age=")
+    );
 }
 
 #[tokio::test]
 async fn over_https_cookies_are_secure_and_host_prefixed() {
     let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.public_url = Some(portcullis::config::PublicUrl::parse("https://auth.example.com").unwrap());
+        s.public_url =
+            Some(portcullis::config::PublicUrl::parse("https://auth.example.com").unwrap());
     })
     .await;
     let user = app.add_user(Role::User);
-    let res = app.post_json("/api/auth/login", &json!({"email": user.email, "password": user.password})).await;
+    let res = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": user.email, "password": user.password}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let cookies = set_cookies(res.headers());
-    for name in ["__Host-access_token", "__Host-refresh_token", "__Host-csrf_token"] {
+    for name in [
+        "__Host-access_token",
+        "__Host-refresh_token",
+        "__Host-csrf_token",
+    ] {
         let c = set_cookie(&cookies, name).unwrap_or_else(|| panic!("{name} missing: {cookies:?}"));
-        assert!(c.contains("Secure") && c.contains("Path=/") && !c.contains("Domain"), "{c}");
+        assert!(
+            c.contains("Secure") && c.contains("Path=/") && !c.contains("Domain"),
+            "{c}"
+        );
     }
 }
 
@@ -54,8 +81,12 @@ async fn over_https_cookies_are_secure_and_host_prefixed() {
 async fn wrong_password_and_unknown_email_get_the_same_generic_answer() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let wrong = app.login_form(&user.email, "not the right password at all", false).await;
-    let unknown = app.login_form("nobody@example.com", &user.password, false).await;
+    let wrong = app
+        .login_form(&user.email, "not the right password at all", false)
+        .await;
+    let unknown = app
+        .login_form("nobody@example.com", &user.password, false)
+        .await;
     for res in [wrong, unknown] {
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
         assert!(set_cookie(&set_cookies(res.headers()), "access_token").is_none());
@@ -78,7 +109,13 @@ async fn a_disabled_user_cannot_sign_in() {
 async fn emails_are_matched_case_insensitively() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let res = app.login_form(&format!("  {}  ", user.email.to_uppercase()), &user.password, false).await;
+    let res = app
+        .login_form(
+            &format!("  {}  ", user.email.to_uppercase()),
+            &user.password,
+            false,
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
@@ -95,7 +132,15 @@ async fn next_is_followed_only_for_same_site_paths() {
     ] {
         let csrf = app.csrf_token().await;
         let res = app
-            .post_form("/login", &[("email", &user.email), ("password", &user.password), ("csrf_token", &csrf), ("next", next)])
+            .post_form(
+                "/login",
+                &[
+                    ("email", &user.email),
+                    ("password", &user.password),
+                    ("csrf_token", &csrf),
+                    ("next", next),
+                ],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(res.headers()["location"], expected, "next={next}");
@@ -107,10 +152,24 @@ async fn the_login_form_without_a_csrf_token_is_refused() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
     app.csrf_token().await;
-    let res = app.post_form("/login", &[("email", &user.email), ("password", &user.password)]).await;
+    let res = app
+        .post_form(
+            "/login",
+            &[("email", &user.email), ("password", &user.password)],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(set_cookie(&set_cookies(res.headers()), "access_token").is_none());
-    let forged = app.post_form("/login", &[("email", &user.email), ("password", &user.password), ("csrf_token", "x.y")]).await;
+    let forged = app
+        .post_form(
+            "/login",
+            &[
+                ("email", &user.email),
+                ("password", &user.password),
+                ("csrf_token", "x.y"),
+            ],
+        )
+        .await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
 }
 
@@ -118,10 +177,18 @@ async fn the_login_form_without_a_csrf_token_is_refused() {
 async fn json_login_returns_the_user_and_sets_cookies() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let res = app.post_json("/api/auth/login", &json!({"email": user.email, "password": user.password, "remember": true})).await;
+    let res = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": user.email, "password": user.password, "remember": true}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let cookies = set_cookies(res.headers());
-    assert!(set_cookie(&cookies, "access_token").is_some() && set_cookie(&cookies, "refresh_token").is_some());
+    assert!(
+        set_cookie(&cookies, "access_token").is_some()
+            && set_cookie(&cookies, "refresh_token").is_some()
+    );
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["email"], user.email.as_str());
     assert_eq!(body["id"], user.id.as_str());
@@ -134,8 +201,18 @@ async fn json_login_returns_the_user_and_sets_cookies() {
 #[tokio::test]
 async fn json_login_with_bad_credentials_is_a_401_with_the_error_shape() {
     let app = spawn_app().await;
-    let res = app.post_json("/api/auth/login", &json!({"email": "no@example.com", "password": "whatever it is here"})).await;
+    let res = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "no@example.com", "password": "whatever it is here"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert!(res.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    assert!(
+        res.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
     assert_eq!(error_code(res).await, "invalid_credentials");
 }

@@ -10,7 +10,10 @@ use crate::helpers::{Backend, TestApp, spawn_app_with};
 async fn pg_app() -> Option<TestApp> {
     let reachable = std::net::TcpStream::connect("127.0.0.1:5432").is_ok();
     if !reachable {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but PostgreSQL is not reachable on 127.0.0.1:5432");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but PostgreSQL is not reachable on 127.0.0.1:5432"
+        );
         eprintln!("skipping: PostgreSQL is not reachable on 127.0.0.1:5432");
         return None;
     }
@@ -26,9 +29,18 @@ async fn the_sign_in_loop_works_on_postgres() {
     let token = app.bearer_for(&user).await;
     assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::OK);
     let csrf = app.cookie("csrf_token").unwrap();
-    assert_eq!(app.post_form("/logout", &[("csrf_token", &csrf)]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post_form("/logout", &[("csrf_token", &csrf)])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(app.get("/api/me").await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::OK, "only the cookie session ended");
+    assert_eq!(
+        app.me_with_bearer(&token).await.status(),
+        StatusCode::OK,
+        "only the cookie session ended"
+    );
 }
 
 #[tokio::test]
@@ -38,7 +50,10 @@ async fn emails_are_unique_case_insensitively_on_postgres() {
     let mut conn = app.pool.get().unwrap();
     let email = portcullis::domain::Email::try_from(user.email.to_uppercase().as_str()).unwrap();
     let again = portcullis::auth::accounts::create_user(&mut conn, &email, "x", Role::User);
-    assert!(matches!(again, Err(portcullis::db::users::CreateUserError::EmailTaken)));
+    assert!(matches!(
+        again,
+        Err(portcullis::db::users::CreateUserError::EmailTaken)
+    ));
 }
 
 #[tokio::test]

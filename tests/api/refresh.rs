@@ -8,24 +8,47 @@ use portcullis::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, TestUser, set_cookie, set_cookies, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Backend, TestApp, TestUser, set_cookie, set_cookies, spawn_app, spawn_app_with,
+};
 
 async fn token_pair(app: &TestApp, user: &TestUser) -> (String, String) {
-    let body: Value = app.token(&user.email, &user.password).await.json().await.unwrap();
-    (body["access_token"].as_str().unwrap().to_owned(), body["refresh_token"].as_str().unwrap().to_owned())
+    let body: Value = app
+        .token(&user.email, &user.password)
+        .await
+        .json()
+        .await
+        .unwrap();
+    (
+        body["access_token"].as_str().unwrap().to_owned(),
+        body["refresh_token"].as_str().unwrap().to_owned(),
+    )
 }
 
 async fn refresh_grant(app: &TestApp, refresh: &str) -> reqwest::Response {
-    app.post_form("/api/auth/token", &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await
+    app.post_form(
+        "/api/auth/token",
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await
 }
 
 fn claims(token: &str) -> Value {
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap()
+    serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 async fn events_of(app: &TestApp, user: &TestUser) -> Vec<String> {
     let mut conn = app.pool.get().unwrap();
-    portcullis::db::events::recent_events(&mut conn, &user.id, 100).unwrap().into_iter().map(|e| e.kind).collect()
+    portcullis::db::events::recent_events(&mut conn, &user.id, 100)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect()
 }
 
 #[tokio::test]
@@ -37,7 +60,10 @@ async fn the_refresh_grant_rotates_and_the_new_pair_works() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let body: Value = res.json().await.unwrap();
-    let (access2, refresh2) = (body["access_token"].as_str().unwrap(), body["refresh_token"].as_str().unwrap());
+    let (access2, refresh2) = (
+        body["access_token"].as_str().unwrap(),
+        body["refresh_token"].as_str().unwrap(),
+    );
     assert_ne!(refresh2, refresh);
     assert_eq!(claims(refresh2)["sid"], claims(&refresh)["sid"]);
     assert_eq!(app.me_with_bearer(access2).await.status(), StatusCode::OK);
@@ -53,26 +79,50 @@ async fn the_previous_token_within_grace_gets_the_same_successor() {
     let retry = refresh_grant(&app, &refresh).await;
     assert_eq!(retry.status(), StatusCode::OK);
     let retry: Value = retry.json().await.unwrap();
-    assert_eq!(retry["refresh_token"], first["refresh_token"], "a retry must not mint a second live successor");
-    assert_eq!(app.me_with_bearer(retry["access_token"].as_str().unwrap()).await.status(), StatusCode::OK);
+    assert_eq!(
+        retry["refresh_token"], first["refresh_token"],
+        "a retry must not mint a second live successor"
+    );
+    assert_eq!(
+        app.me_with_bearer(retry["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn a_replay_after_the_grace_window_kills_the_session() {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.refresh_grace = Duration::from_secs(1)).await;
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.refresh_grace = Duration::from_secs(1)
+    })
+    .await;
     let user = app.add_user(Role::User);
     let (_, stolen) = token_pair(&app, &user).await;
     let body: Value = refresh_grant(&app, &stolen).await.json().await.unwrap();
-    let (access2, refresh2) = (body["access_token"].as_str().unwrap().to_owned(), body["refresh_token"].as_str().unwrap().to_owned());
+    let (access2, refresh2) = (
+        body["access_token"].as_str().unwrap().to_owned(),
+        body["refresh_token"].as_str().unwrap().to_owned(),
+    );
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let replay = refresh_grant(&app, &stolen).await;
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
     let err: Value = replay.json().await.unwrap();
     assert_eq!(err["error"], "invalid_grant");
     // The legitimate holder's tokens die with the session.
-    assert_eq!(app.me_with_bearer(&access2).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(refresh_grant(&app, &refresh2).await.status(), StatusCode::BAD_REQUEST);
-    assert!(events_of(&app, &user).await.contains(&"refresh_reuse_detected".to_owned()));
+    assert_eq!(
+        app.me_with_bearer(&access2).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        refresh_grant(&app, &refresh2).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert!(
+        events_of(&app, &user)
+            .await
+            .contains(&"refresh_reuse_detected".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -81,9 +131,21 @@ async fn a_token_two_rotations_old_is_theft_even_within_grace() {
     let user = app.add_user(Role::User);
     let (_, first) = token_pair(&app, &user).await;
     let second: Value = refresh_grant(&app, &first).await.json().await.unwrap();
-    let third: Value = refresh_grant(&app, second["refresh_token"].as_str().unwrap()).await.json().await.unwrap();
-    assert_eq!(refresh_grant(&app, &first).await.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(app.me_with_bearer(third["access_token"].as_str().unwrap()).await.status(), StatusCode::UNAUTHORIZED);
+    let third: Value = refresh_grant(&app, second["refresh_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        refresh_grant(&app, &first).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.me_with_bearer(third["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -93,31 +155,60 @@ async fn ten_parallel_refreshes_of_one_token_yield_one_successor() {
     let (_, refresh) = token_pair(&app, &user).await;
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..10 {
-        let (client, url, token) = (app.client.clone(), app.url("/api/auth/token"), refresh.clone());
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url("/api/auth/token"),
+            refresh.clone(),
+        );
         set.spawn(async move {
-            let form = [("grant_type", "refresh_token"), ("refresh_token", token.as_str())];
+            let form = [
+                ("grant_type", "refresh_token"),
+                ("refresh_token", token.as_str()),
+            ];
             let res = client.post(url).form(&form).send().await.unwrap();
             (res.status(), res.json::<Value>().await.unwrap())
         });
     }
     let mut successors = std::collections::HashSet::new();
     for (status, body) in set.join_all().await {
-        assert_eq!(status, StatusCode::OK, "a parallel tab was signed out: {body}");
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "a parallel tab was signed out: {body}"
+        );
         successors.insert(body["refresh_token"].as_str().unwrap().to_owned());
     }
-    assert_eq!(successors.len(), 1, "parallel refreshes produced {} live successors", successors.len());
+    assert_eq!(
+        successors.len(),
+        1,
+        "parallel refreshes produced {} live successors",
+        successors.len()
+    );
     let successor = successors.into_iter().next().unwrap();
-    assert_eq!(refresh_grant(&app, &successor).await.status(), StatusCode::OK);
+    assert_eq!(
+        refresh_grant(&app, &successor).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn cookie_refresh_rotates_the_cookies() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let login = app.post_json("/api/auth/login", &json!({"email": user.email, "password": user.password})).await;
+    let login = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": user.email, "password": user.password}),
+        )
+        .await;
     assert_eq!(login.status(), StatusCode::OK);
     let before = app.cookie("refresh_token").unwrap();
-    let res = app.client.post(app.url("/api/auth/refresh")).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/auth/refresh"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let cookies = set_cookies(res.headers());
     assert!(set_cookie(&cookies, "access_token").is_some());
@@ -129,7 +220,12 @@ async fn cookie_refresh_rotates_the_cookies() {
 #[tokio::test]
 async fn cookie_refresh_without_a_session_is_401() {
     let app = spawn_app().await;
-    let res = app.client.post(app.url("/api/auth/refresh")).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/auth/refresh"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -138,7 +234,10 @@ async fn access_and_refresh_tokens_cannot_stand_in_for_each_other_at_the_token_e
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
     let (access, _) = token_pair(&app, &user).await;
-    assert_eq!(refresh_grant(&app, &access).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refresh_grant(&app, &access).await.status(),
+        StatusCode::BAD_REQUEST
+    );
 }
 
 #[tokio::test]
@@ -152,11 +251,22 @@ async fn a_page_view_with_an_expired_access_token_is_refreshed_in_place() {
     app.login_as(&user).await;
     let old_access = app.cookie("access_token").unwrap();
     tokio::time::sleep(Duration::from_millis(3100)).await;
-    assert_eq!(app.me_with_bearer(&old_access).await.status(), StatusCode::UNAUTHORIZED, "the access token expired");
+    assert_eq!(
+        app.me_with_bearer(&old_access).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the access token expired"
+    );
     let res = app.get("/account").await;
-    assert_eq!(res.status(), StatusCode::OK, "no bounce through a refresh URL");
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "no bounce through a refresh URL"
+    );
     let cookies = set_cookies(res.headers());
-    assert!(set_cookie(&cookies, "access_token").is_some() && set_cookie(&cookies, "refresh_token").is_some());
+    assert!(
+        set_cookie(&cookies, "access_token").is_some()
+            && set_cookie(&cookies, "refresh_token").is_some()
+    );
     assert_ne!(app.cookie("access_token").unwrap(), old_access);
     assert_eq!(app.get("/api/me").await.status(), StatusCode::OK);
 }
@@ -173,7 +283,12 @@ async fn the_api_does_not_refresh_implicitly() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let res = app.get("/api/me").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert!(res.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+    assert!(
+        res.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
 }
 
 #[tokio::test]
@@ -187,9 +302,16 @@ async fn without_remember_me_the_session_is_capped_at_twelve_hours() {
     let remembered = app.login_form(&user.email, &user.password, true).await;
     let cookies = set_cookies(remembered.headers());
     let token = set_cookie(&cookies, "refresh_token").unwrap();
-    let value = token.split(';').next().unwrap().trim_start_matches("refresh_token=");
+    let value = token
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("refresh_token=");
     let c = claims(value);
-    assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 14 * 86_400);
+    assert_eq!(
+        c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(),
+        14 * 86_400
+    );
 }
 
 #[tokio::test]
@@ -220,5 +342,8 @@ async fn an_expired_session_cannot_be_refreshed() {
     let user = app.add_user(Role::User);
     let (_, refresh) = token_pair(&app, &user).await;
     tokio::time::sleep(Duration::from_millis(3100)).await;
-    assert_eq!(refresh_grant(&app, &refresh).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refresh_grant(&app, &refresh).await.status(),
+        StatusCode::BAD_REQUEST
+    );
 }

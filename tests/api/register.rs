@@ -5,8 +5,16 @@ use crate::helpers::{Backend, PASSWORD, TestApp, spawn_app, spawn_app_with};
 
 async fn register(app: &TestApp, email: &str, password: &str, confirm: &str) -> reqwest::Response {
     let csrf = app.csrf_token().await;
-    app.post_form("/register", &[("email", email), ("password", password), ("password_confirm", confirm), ("csrf_token", &csrf)])
-        .await
+    app.post_form(
+        "/register",
+        &[
+            ("email", email),
+            ("password", password),
+            ("password_confirm", confirm),
+            ("csrf_token", &csrf),
+        ],
+    )
+    .await
 }
 
 #[tokio::test]
@@ -35,8 +43,18 @@ async fn weak_mismatched_or_malformed_input_re_renders_the_form_with_a_message()
     let long = "x".repeat(1100);
     let cases = [
         ("ok@example.com", "short", "short", "at least 15 characters"),
-        ("ok@example.com", "passwordpassword", "passwordpassword", "too common"),
-        ("ok@example.com", PASSWORD, "something else entirely", "do not match"),
+        (
+            "ok@example.com",
+            "passwordpassword",
+            "passwordpassword",
+            "too common",
+        ),
+        (
+            "ok@example.com",
+            PASSWORD,
+            "something else entirely",
+            "do not match",
+        ),
         ("not-an-email", PASSWORD, PASSWORD, "email address"),
         ("ok@example.com", long.as_str(), long.as_str(), "1024 bytes"),
     ];
@@ -54,7 +72,16 @@ async fn weak_mismatched_or_malformed_input_re_renders_the_form_with_a_message()
 async fn registration_is_404_when_closed() {
     let app = spawn_app_with(Backend::Sqlite, |s| s.registration_open = false).await;
     assert_eq!(app.get("/register").await.status(), StatusCode::NOT_FOUND);
-    let res = app.post_form("/register", &[("email", "a@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)]).await;
+    let res = app
+        .post_form(
+            "/register",
+            &[
+                ("email", "a@example.com"),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 

@@ -15,7 +15,17 @@ pub struct AdminUserResponse {
 }
 
 /// Every account, for administrators.
-pub async fn list_users(state: web::Data<AppState>, _admin: RequireAdmin) -> Result<web::Json<Vec<AdminUserResponse>>, ApiError> {
+pub async fn list_users(
+    state: web::Data<AppState>,
+    _admin: RequireAdmin,
+) -> Result<web::Json<Vec<AdminUserResponse>>, ApiError> {
     let all = db::query(&state.pool, users::list_users).await?;
-    Ok(web::Json(all.iter().map(|u| AdminUserResponse { user: UserResponse::from(u), disabled: u.disabled }).collect()))
+    Ok(web::Json(
+        all.iter()
+            .map(|u| AdminUserResponse {
+                user: UserResponse::from(u),
+                disabled: u.disabled,
+            })
+            .collect(),
+    ))
 }

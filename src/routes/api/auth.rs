@@ -32,17 +32,24 @@ pub async fn csrf(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser)
         cookies::CookieValue::One(t) if state.csrf.is_valid(t, sid) => t.to_owned(),
         _ => state.csrf.issue(sid),
     };
-    HttpResponse::Ok().cookie(state.cookies.csrf_cookie(&token)).json(CsrfResponse { csrf_token: token })
+    HttpResponse::Ok()
+        .cookie(state.cookies.csrf_cookie(&token))
+        .json(CsrfResponse { csrf_token: token })
 }
 
-pub async fn login(state: web::Data<AppState>, client: ClientInfo, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn login(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let signed = match sessions::sign_in(&state, &body.email, body.password, body.remember, client).await {
-        Ok(signed) => signed,
-        Err(SignInError::InvalidCredentials) => return Err(ApiError::InvalidCredentials),
-        Err(SignInError::Store(e)) => return Err(e.into()),
-        Err(SignInError::Unexpected(e)) => return Err(e.into()),
-    };
+    let signed =
+        match sessions::sign_in(&state, &body.email, body.password, body.remember, client).await {
+            Ok(signed) => signed,
+            Err(SignInError::InvalidCredentials) => return Err(ApiError::InvalidCredentials),
+            Err(SignInError::Store(e)) => return Err(e.into()),
+            Err(SignInError::Unexpected(e)) => return Err(e.into()),
+        };
     let mut res = HttpResponse::Ok();
     for cookie in session_cookies(&state, &signed) {
         res.cookie(cookie);
@@ -51,7 +58,11 @@ pub async fn login(state: web::Data<AppState>, client: ClientInfo, body: web::Js
 }
 
 /// Ends the caller's session, if any, and clears the cookies. Idempotent: 204 either way.
-pub async fn logout(state: web::Data<AppState>, user: MaybeUser, client: ClientInfo) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    client: ClientInfo,
+) -> Result<HttpResponse, ApiError> {
     if let Some(identity) = user.0 {
         sessions::sign_out(&state, &identity.session, &client).await?;
     }
@@ -68,20 +79,43 @@ pub struct RefreshResponse {
 }
 
 /// Rotates the refresh cookie: new access and refresh cookies, the old refresh token dies.
-pub async fn refresh(req: HttpRequest, state: web::Data<AppState>, client: ClientInfo) -> Result<HttpResponse, ApiError> {
+pub async fn refresh(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    client: ClientInfo,
+) -> Result<HttpResponse, ApiError> {
     let token = match cookies::read(&req, state.cookies.refresh) {
         cookies::CookieValue::One(token) => token,
-        _ => return Err(ApiError::Unauthorized { invalid_token: false }),
+        _ => {
+            return Err(ApiError::Unauthorized {
+                invalid_token: false,
+            });
+        }
     };
     match refresh::refresh(&state, token, &client).await {
         Ok(r) => Ok(HttpResponse::Ok()
-            .cookie(state.cookies.access_cookie(&r.access.token, r.cookie_max_age))
-            .cookie(state.cookies.refresh_cookie(&r.refresh.token, r.cookie_max_age))
-            .json(RefreshResponse { expires_in: r.access.expires_at - crate::db::now() })),
+            .cookie(
+                state
+                    .cookies
+                    .access_cookie(&r.access.token, r.cookie_max_age),
+            )
+            .cookie(
+                state
+                    .cookies
+                    .refresh_cookie(&r.refresh.token, r.cookie_max_age),
+            )
+            .json(RefreshResponse {
+                expires_in: r.access.expires_at - crate::db::now(),
+            })),
         Err(RefreshError::Invalid | RefreshError::Reused) => {
             let [access, refresh] = state.cookies.cleared();
-            let mut res = ApiError::Unauthorized { invalid_token: true }.error_response();
-            res.add_cookie(&access).and_then(|()| res.add_cookie(&refresh)).map_err(anyhow::Error::from)?;
+            let mut res = ApiError::Unauthorized {
+                invalid_token: true,
+            }
+            .error_response();
+            res.add_cookie(&access)
+                .and_then(|()| res.add_cookie(&refresh))
+                .map_err(anyhow::Error::from)?;
             Ok(res)
         }
         Err(RefreshError::Store(e)) => Err(e.into()),
@@ -97,9 +131,15 @@ pub struct RevokeRequest {
 
 /// RFC 7009: revoke the session behind an access or refresh token. Always 200, whether or
 /// not the token was valid (§2.2), so the endpoint reveals nothing.
-pub async fn revoke(state: web::Data<AppState>, client: ClientInfo, form: web::Form<RevokeRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn revoke(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    form: web::Form<RevokeRequest>,
+) -> Result<HttpResponse, ApiError> {
     let now = crate::db::now();
-    let claims = [TokenKind::Refresh, TokenKind::Access].into_iter().find_map(|kind| state.keys.decode(&form.token, kind, now).ok());
+    let claims = [TokenKind::Refresh, TokenKind::Access]
+        .into_iter()
+        .find_map(|kind| state.keys.decode(&form.token, kind, now).ok());
     if let Some(claims) = claims {
         sessions::revoke(&state, &claims.sub, &claims.sid, &client).await?;
     }

@@ -36,46 +36,90 @@ struct OAuthError<'a> {
     message: &'a str,
 }
 
-pub async fn token(req: HttpRequest, state: web::Data<AppState>, client: ClientInfo, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")));
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        });
     if !is_form {
-        return Ok(oauth_error("invalid_request", "Send the request as application/x-www-form-urlencoded."));
+        return Ok(oauth_error(
+            "invalid_request",
+            "Send the request as application/x-www-form-urlencoded.",
+        ));
     }
     let Ok(request) = serde_urlencoded::from_bytes::<TokenRequest>(&body) else {
-        return Ok(oauth_error("invalid_request", "The request body is not a valid form."));
+        return Ok(oauth_error(
+            "invalid_request",
+            "The request body is not a valid form.",
+        ));
     };
     match request.grant_type.as_deref() {
         Some("password") => password_grant(&state, client, request).await,
         Some("refresh_token") => refresh_grant(&state, client, request).await,
-        Some(_) => Ok(oauth_error("unsupported_grant_type", "Supported grant types: password, refresh_token.")),
-        None => Ok(oauth_error("invalid_request", "The grant_type parameter is missing.")),
+        Some(_) => Ok(oauth_error(
+            "unsupported_grant_type",
+            "Supported grant types: password, refresh_token.",
+        )),
+        None => Ok(oauth_error(
+            "invalid_request",
+            "The grant_type parameter is missing.",
+        )),
     }
 }
 
-async fn password_grant(state: &AppState, client: ClientInfo, request: TokenRequest) -> Result<HttpResponse, ApiError> {
+async fn password_grant(
+    state: &AppState,
+    client: ClientInfo,
+    request: TokenRequest,
+) -> Result<HttpResponse, ApiError> {
     let (Some(username), Some(password)) = (request.username, request.password) else {
-        return Ok(oauth_error("invalid_request", "The username and password parameters are required."));
+        return Ok(oauth_error(
+            "invalid_request",
+            "The username and password parameters are required.",
+        ));
     };
     match sessions::sign_in(state, &username, password, true, client).await {
         Ok(signed) => Ok(token_response(&signed.access, &signed.refresh)),
-        Err(SignInError::InvalidCredentials) => Ok(oauth_error("invalid_grant", sessions::BAD_CREDENTIALS)),
+        Err(SignInError::InvalidCredentials) => {
+            Ok(oauth_error("invalid_grant", sessions::BAD_CREDENTIALS))
+        }
         Err(SignInError::Store(e)) => Err(e.into()),
         Err(SignInError::Unexpected(e)) => Err(e.into()),
     }
 }
 
-async fn refresh_grant(state: &AppState, client: ClientInfo, request: TokenRequest) -> Result<HttpResponse, ApiError> {
+async fn refresh_grant(
+    state: &AppState,
+    client: ClientInfo,
+    request: TokenRequest,
+) -> Result<HttpResponse, ApiError> {
     let Some(token) = request.refresh_token else {
-        return Ok(oauth_error("invalid_request", "The refresh_token parameter is required."));
+        return Ok(oauth_error(
+            "invalid_request",
+            "The refresh_token parameter is required.",
+        ));
     };
     match refresh::refresh(state, &token, &client).await {
         Ok(r) => Ok(token_response(&r.access, &r.refresh)),
-        Err(RefreshError::Invalid) => Ok(oauth_error("invalid_grant", "The refresh token is invalid or has expired.")),
-        Err(RefreshError::Reused) => Ok(oauth_error("invalid_grant", "The refresh token was already used; the session has been ended.")),
+        Err(RefreshError::Invalid) => Ok(oauth_error(
+            "invalid_grant",
+            "The refresh token is invalid or has expired.",
+        )),
+        Err(RefreshError::Reused) => Ok(oauth_error(
+            "invalid_grant",
+            "The refresh token was already used; the session has been ended.",
+        )),
         Err(RefreshError::Store(e)) => Err(e.into()),
         Err(RefreshError::Unexpected(e)) => Err(e.into()),
     }
@@ -92,10 +136,15 @@ fn token_response(access: &Issued, refresh: &Issued) -> HttpResponse {
 
 /// RFC 6749 §5.2: 400 with `error` and `error_description`.
 fn oauth_error(error: &str, description: &str) -> HttpResponse {
-    no_store(HttpResponse::build(StatusCode::BAD_REQUEST)).json(OAuthError { error, error_description: description, message: description })
+    no_store(HttpResponse::build(StatusCode::BAD_REQUEST)).json(OAuthError {
+        error,
+        error_description: description,
+        message: description,
+    })
 }
 
 fn no_store(mut res: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
-    res.insert_header((header::CACHE_CONTROL, "no-store")).insert_header((header::PRAGMA, "no-cache"));
+    res.insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"));
     res
 }

@@ -38,11 +38,17 @@ pub struct CsrfForm {
     csrf_token: String,
 }
 
-pub async fn admin_users_page(req: HttpRequest, state: web::Data<AppState>, admin: RequireAdmin) -> Result<HttpResponse, PageError> {
+pub async fn admin_users_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: RequireAdmin,
+) -> Result<HttpResponse, PageError> {
     let identity = admin.0;
     let (all, counts) = db::run(&state.pool, |conn| {
         let all = users::list_users(conn)?;
-        let counts: HashMap<String, i64> = sessions::live_session_counts(conn, db::now())?.into_iter().collect();
+        let counts: HashMap<String, i64> = sessions::live_session_counts(conn, db::now())?
+            .into_iter()
+            .collect();
         Ok::<_, StoreError>((all, counts))
     })
     .await?;
@@ -59,7 +65,14 @@ pub async fn admin_users_page(req: HttpRequest, state: web::Data<AppState>, admi
         })
         .collect();
     let (layout, csrf_cookie) = layout(&req, &state, Some(&identity));
-    render(StatusCode::OK, &AdminUsersPage { layout, users: rows }, csrf_cookie)
+    render(
+        StatusCode::OK,
+        &AdminUsersPage {
+            layout,
+            users: rows,
+        },
+        csrf_cookie,
+    )
 }
 
 pub async fn disable_user(
@@ -95,18 +108,36 @@ async fn set_disabled(
     disabled: bool,
 ) -> Result<HttpResponse, PageError> {
     if !csrf_ok(req, state, Some(&admin.0), csrf_token) {
-        return Err(ApiError::Forbidden("This form has expired. Go back, reload the page and try again.").into());
+        return Err(ApiError::Forbidden(
+            "This form has expired. Go back, reload the page and try again.",
+        )
+        .into());
     }
     if disabled && user_id == admin.0.user.id {
-        return Err(PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "Not possible", "You cannot disable your own account."));
+        return Err(PageError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Not possible",
+            "You cannot disable your own account.",
+        ));
     }
     let uid = user_id.to_owned();
-    let found = db::query(&state.pool, move |conn| users::set_user_disabled(conn, &uid, disabled, db::now())).await?;
+    let found = db::query(&state.pool, move |conn| {
+        users::set_user_disabled(conn, &uid, disabled, db::now())
+    })
+    .await?;
     if !found {
         return Err(PageError::not_found());
     }
-    let kind = if disabled { EventKind::UserDisabled } else { EventKind::UserEnabled };
+    let kind = if disabled {
+        EventKind::UserDisabled
+    } else {
+        EventKind::UserEnabled
+    };
     events::record(state, user_id, kind, None, client).await;
-    log::info!("admin {} {} user {user_id}", admin.0.user.id, if disabled { "disabled" } else { "enabled" });
+    log::info!(
+        "admin {} {} user {user_id}",
+        admin.0.user.id,
+        if disabled { "disabled" } else { "enabled" }
+    );
     Ok(see_other("/admin/users", []))
 }

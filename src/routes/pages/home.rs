@@ -14,8 +14,15 @@ pub struct HomePage {
     registration_open: bool,
 }
 
-pub async fn home_page(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser) -> Result<HttpResponse, PageError> {
+pub async fn home_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: MaybeUser,
+) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(&req, &state, user.0.as_ref());
-    let page = HomePage { layout, registration_open: state.settings.registration_open };
+    let page = HomePage {
+        layout,
+        registration_open: state.settings.registration_open,
+    };
     render(StatusCode::OK, &page, csrf_cookie)
 }

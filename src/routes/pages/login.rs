@@ -44,7 +44,15 @@ pub async fn login_page(
     user: MaybeUser,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, PageError> {
-    show(&req, &state, user.0.as_ref(), StatusCode::OK, query.next.as_deref(), String::new(), None)
+    show(
+        &req,
+        &state,
+        user.0.as_ref(),
+        StatusCode::OK,
+        query.next.as_deref(),
+        String::new(),
+        None,
+    )
 }
 
 pub async fn login(
@@ -57,14 +65,31 @@ pub async fn login(
     let form = form.into_inner();
     let identity = user.0.as_ref();
     if !csrf_ok(&req, &state, identity, &form.csrf_token) {
-        return show(&req, &state, identity, StatusCode::FORBIDDEN, form.next.as_deref(), form.email, Some(FORM_EXPIRED));
+        return show(
+            &req,
+            &state,
+            identity,
+            StatusCode::FORBIDDEN,
+            form.next.as_deref(),
+            form.email,
+            Some(FORM_EXPIRED),
+        );
     }
     let remember = form.remember.is_some();
     match sessions::sign_in(&state, &form.email, form.password, remember, client).await {
-        Ok(signed) => Ok(see_other(safe_next(form.next.as_deref()), session_cookies(&state, &signed))),
-        Err(SignInError::InvalidCredentials) => {
-            show(&req, &state, identity, StatusCode::UNAUTHORIZED, form.next.as_deref(), form.email, Some(BAD_CREDENTIALS))
-        }
+        Ok(signed) => Ok(see_other(
+            safe_next(form.next.as_deref()),
+            session_cookies(&state, &signed),
+        )),
+        Err(SignInError::InvalidCredentials) => show(
+            &req,
+            &state,
+            identity,
+            StatusCode::UNAUTHORIZED,
+            form.next.as_deref(),
+            form.email,
+            Some(BAD_CREDENTIALS),
+        ),
         Err(SignInError::Store(e)) => Err(e.into()),
         Err(SignInError::Unexpected(e)) => Err(e.into()),
     }
@@ -81,5 +106,14 @@ fn show(
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(req, state, identity);
     let next = safe_next(next).to_owned();
-    render(status, &LoginPage { layout, next, email, error }, csrf_cookie)
+    render(
+        status,
+        &LoginPage {
+            layout,
+            next,
+            email,
+            error,
+        },
+        csrf_cookie,
+    )
 }
