@@ -21,6 +21,8 @@ pub enum ApiError {
     InvalidCredentials,
     #[error("{0}")]
     Forbidden(&'static str),
+    #[error("{0}")]
+    CsrfFailed(&'static str),
     #[error("not found")]
     NotFound,
     #[error("{message}")]
@@ -76,6 +78,7 @@ impl ApiError {
                 crate::auth::sessions::BAD_CREDENTIALS.into(),
             ),
             Self::Forbidden(message) => ("forbidden", (*message).into()),
+            Self::CsrfFailed(message) => ("csrf_failed", (*message).into()),
             Self::NotFound => ("not_found", "There is nothing here.".into()),
             Self::BadRequest { code, message, .. } => (code, message.clone()),
             Self::TooManyRequests { retry_after_secs } => (
@@ -115,7 +118,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Unauthorized { .. } | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::CsrfFailed(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest { status, .. } => *status,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -63,6 +63,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(from_fn(auth::csrf::guard::protect))
                 .wrap(from_fn(auth::guard::identify))
                 .wrap(from_fn(errors::shape_bare_errors))
                 .wrap(from_fn(routes::headers::security_headers))

@@ -85,3 +85,121 @@ mod tests {
         assert!(!k.accepts(&CookieValue::One(&token), &other, ""));
     }
 }
+
+/// Which checks an unsafe request must pass before any handler runs (SPEC §5).
+pub mod guard {
+    use actix_web::body::{BoxBody, MessageBody};
+    use actix_web::dev::{ServiceRequest, ServiceResponse};
+    use actix_web::http::{Method, header};
+    use actix_web::middleware::Next;
+    use actix_web::{HttpMessage, HttpRequest, web};
+
+    use crate::auth::cookies::{self, CookieValue};
+    use crate::auth::extract::Identity;
+    use crate::auth::tokens::TokenKind;
+    use crate::errors::{self, ApiError};
+    use crate::startup::AppState;
+
+    pub const HEADER: &str = "x-csrf-token";
+
+    /// API endpoints that take no cookie session: credentials or a token travel in the
+    /// body, and a cross-site page could neither read their answer nor plant a session.
+    const NO_COOKIE_SESSION: [&str; 3] = ["/api/auth/login", "/api/auth/token", "/api/auth/revoke"];
+
+    /// Refuses unsafe requests a browser could have sent from another site: a foreign
+    /// `Origin` or `Sec-Fetch-Site: cross-site`, or a cookie-authenticated API call
+    /// without a matching `X-CSRF-Token`. Page forms check their `csrf_token` field in
+    /// the handler (the body is theirs to read). Bearer-authenticated requests are
+    /// exempt: a browser never attaches that header on its own.
+    pub async fn protect(
+        req: ServiceRequest,
+        next: Next<impl MessageBody + 'static>,
+    ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+        let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        let bearer = req.headers().contains_key(header::AUTHORIZATION);
+        if unsafe_method && !bearer {
+            if let Some(state) = req.app_data::<web::Data<AppState>>().cloned() {
+                if let Err(message) = check(req.request(), &state) {
+                    let error = errors::for_request(req.request(), ApiError::CsrfFailed(message));
+                    return Ok(req.error_response(error));
+                }
+            }
+        }
+        next.call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body)
+    }
+
+    fn check(req: &HttpRequest, state: &AppState) -> Result<(), &'static str> {
+        if let Some(origin) = req.headers().get(header::ORIGIN) {
+            let same = origin.to_str().is_ok_and(|o| is_own_origin(o, req, state));
+            if !same {
+                return Err("This request came from another site and was refused.");
+            }
+        }
+        if req
+            .headers()
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
+        {
+            return Err("This request came from another site and was refused.");
+        }
+        if !errors::wants_json(req) || NO_COOKIE_SESSION.contains(&req.path()) {
+            return Ok(());
+        }
+        let has_session_cookie = [state.cookies.access, state.cookies.refresh]
+            .iter()
+            .any(|name| cookies::read(req, name) != CookieValue::Absent);
+        if !has_session_cookie {
+            return Ok(());
+        }
+        let submitted = req
+            .headers()
+            .get(HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let cookie = cookies::read(req, state.cookies.csrf);
+        if state.csrf.accepts(&cookie, submitted, &binding(req, state)) {
+            Ok(())
+        } else {
+            Err("Send the csrf_token cookie's value in the X-CSRF-Token header.")
+        }
+    }
+
+    /// The configured public origin, or the origin the browser addressed (its `Host`):
+    /// a cross-site page cannot make a browser send a foreign `Origin` with our `Host`.
+    fn is_own_origin(origin: &str, req: &HttpRequest, state: &AppState) -> bool {
+        if origin.eq_ignore_ascii_case(state.public_url.as_str()) {
+            return true;
+        }
+        let scheme = if state.public_url.is_https() {
+            "https://"
+        } else {
+            "http://"
+        };
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok());
+        match (origin.strip_prefix(scheme), host) {
+            (Some(rest), Some(host)) => rest.eq_ignore_ascii_case(host),
+            _ => false,
+        }
+    }
+
+    /// The session the token must be bound to: the identified one, else the one the
+    /// refresh cookie names (an expired access token is no reason to refuse a refresh).
+    fn binding(req: &HttpRequest, state: &AppState) -> String {
+        if let Some(identity) = req.extensions().get::<Identity>() {
+            return identity.session.id.clone();
+        }
+        match cookies::read(req, state.cookies.refresh) {
+            CookieValue::One(token) => state
+                .keys
+                .decode(token, TokenKind::Refresh, crate::db::now())
+                .map(|c| c.sid)
+                .unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 mod admin;
 mod cli;
+mod csrf;
 mod health;
 mod helpers;
 mod hostile;

@@ -203,12 +203,7 @@ async fn cookie_refresh_rotates_the_cookies() {
         .await;
     assert_eq!(login.status(), StatusCode::OK);
     let before = app.cookie("refresh_token").unwrap();
-    let res = app
-        .client
-        .post(app.url("/api/auth/refresh"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.api_post("/api/auth/refresh").await;
     assert_eq!(res.status(), StatusCode::OK);
     let cookies = set_cookies(res.headers());
     assert!(set_cookie(&cookies, "access_token").is_some());
