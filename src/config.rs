@@ -27,6 +27,10 @@ pub struct Settings {
     pub clock_leeway: Duration,
     pub trusted_proxies: Vec<IpAddr>,
     pub db_pool: u32,
+    /// Failed sign-ins allowed per account before back-off starts.
+    pub throttle_account: i64,
+    /// Failed sign-ins allowed per client IP before back-off starts.
+    pub throttle_ip: i64,
 }
 
 /// The origin browsers see: scheme, host and optional port, no path.
@@ -81,6 +85,8 @@ impl Settings {
             clock_leeway: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
             db_pool: default_pool_size(),
+            throttle_account: 5,
+            throttle_ip: 50,
         }
     }
 
@@ -183,6 +189,12 @@ impl Settings {
                     )
                 })?;
         }
+        if let Some(v) = get("PORTCULLIS_THROTTLE_ACCOUNT") {
+            s.throttle_account = count(&v, "PORTCULLIS_THROTTLE_ACCOUNT")?;
+        }
+        if let Some(v) = get("PORTCULLIS_THROTTLE_IP") {
+            s.throttle_ip = count(&v, "PORTCULLIS_THROTTLE_IP")?;
+        }
         s.check_lifetimes()?;
         Ok(s)
     }
@@ -209,6 +221,14 @@ fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
         name,
         reason: reason.into(),
     }
+}
+
+fn count(raw: &str, name: &'static str) -> Result<i64, ConfigError> {
+    raw.trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=1_000_000).contains(n))
+        .ok_or_else(|| invalid(name, "expected a whole number from 1 to 1000000"))
 }
 
 fn duration(
@@ -284,6 +304,8 @@ mod tests {
             ("PORTCULLIS_TRUSTED_PROXIES", "10.0.0.1,bogus"),
             ("PORTCULLIS_DB_POOL", "0"),
             ("PORTCULLIS_CLOCK_LEEWAY", "5m"),
+            ("PORTCULLIS_THROTTLE_ACCOUNT", "0"),
+            ("PORTCULLIS_THROTTLE_IP", "many"),
         ] {
             let err = from(&[(name, value)]).unwrap_err();
             assert_eq!(err.name, name);

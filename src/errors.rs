@@ -108,6 +108,20 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::auth::sessions::SignInError> for ApiError {
+    fn from(e: crate::auth::sessions::SignInError) -> Self {
+        use crate::auth::sessions::SignInError;
+        match e {
+            SignInError::InvalidCredentials => Self::InvalidCredentials,
+            SignInError::Throttled { retry_after_secs } => {
+                Self::TooManyRequests { retry_after_secs }
+            }
+            SignInError::Store(e) => e.into(),
+            SignInError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
         Self::Unexpected(e)

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod password;
 pub mod refresh;
 pub mod sessions;
+pub mod throttle;
 pub mod tokens;
 
 pub use extract::{CurrentUser, Identity, MaybeUser, RequireAdmin, Via};

@@ -5,6 +5,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
 use super::password::Verdict;
+use super::throttle;
 use super::tokens::{Issued, TokenKind, hash_jti, random_id};
 use crate::db::models::{NewSession, Session, User};
 use crate::db::{self, StoreError, sessions, users};
@@ -22,6 +23,9 @@ pub enum SignInError {
     /// Unknown email, wrong password and disabled account look the same from outside.
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// Too many failures for this account or client IP: refused before any hashing.
+    #[error("too many failed sign-ins")]
+    Throttled { retry_after_secs: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -71,28 +75,42 @@ pub async fn sign_in(
     remember: bool,
     client: ClientInfo,
 ) -> Result<SignedIn, SignInError> {
-    let user = match Email::try_from(email) {
-        Ok(email) => {
+    let email = Email::try_from(email).ok();
+    let email = email.as_ref().map(AsRef::<str>::as_ref);
+    if let Err(t) = throttle::check(state, email, &client).await? {
+        return Err(SignInError::Throttled {
+            retry_after_secs: t.retry_after_secs,
+        });
+    }
+    let user = match email {
+        Some(email) => {
+            let email = email.to_owned();
             db::query(&state.pool, move |conn| {
-                users::find_user_by_email(conn, email.as_ref())
+                users::find_user_by_email(conn, &email)
             })
             .await?
         }
-        Err(_) => None,
+        None => None,
     };
-    if password.expose_secret().len() > MAX_PASSWORD_BYTES {
-        return Err(SignInError::InvalidCredentials);
-    }
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let verdict = state.hasher.verify(password.clone(), stored).await?;
+    // Over-long passwords are refused without hashing; their length is the caller's own.
+    let verdict = if password.expose_secret().len() > MAX_PASSWORD_BYTES {
+        Verdict::Mismatch
+    } else {
+        let stored = user.as_ref().map(|u| u.password_hash.clone());
+        state.hasher.verify(password.clone(), stored).await?
+    };
     let user = match (user, verdict) {
         (Some(user), Verdict::Match | Verdict::MatchNeedsRehash) if !user.disabled => user,
-        (Some(user), _) => {
-            events::record(state, &user.id, EventKind::LoginFailed, None, &client).await;
+        (user, _) => {
+            let user_id = user.as_ref().map(|u| u.id.as_str());
+            throttle::failed(state, email, user_id, &client).await?;
+            if let Some(id) = user_id {
+                events::record(state, id, EventKind::LoginFailed, None, &client).await;
+            }
             return Err(SignInError::InvalidCredentials);
         }
-        (None, _) => return Err(SignInError::InvalidCredentials),
     };
+    throttle::succeeded(state, &user.email).await?;
     if verdict == Verdict::MatchNeedsRehash {
         rehash(state, &user.id, password).await;
     }

@@ -1,6 +1,15 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> Int8,
+        last_failure_at -> Int8,
+        locked_until -> Int8,
+    }
+}
+
+diesel::table! {
     security_events (id) {
         id -> Text,
         user_id -> Text,
@@ -45,4 +54,4 @@ diesel::table! {
 diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(security_events, sessions, users,);
+diesel::allow_tables_to_appear_in_same_query!(login_throttle, security_events, sessions, users,);

@@ -13,4 +13,5 @@ mod postgres;
 mod refresh;
 mod register;
 mod sessions;
+mod throttle;
 mod token;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::me::UserResponse;
 use crate::auth::client::ClientInfo;
 use crate::auth::refresh::{self, RefreshError};
-use crate::auth::sessions::{self, SignInError};
+use crate::auth::sessions;
 use crate::auth::tokens::TokenKind;
 use crate::auth::{MaybeUser, cookies};
 use crate::errors::ApiError;
@@ -44,12 +44,7 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let signed =
-        match sessions::sign_in(&state, &body.email, body.password, body.remember, client).await {
-            Ok(signed) => signed,
-            Err(SignInError::InvalidCredentials) => return Err(ApiError::InvalidCredentials),
-            Err(SignInError::Store(e)) => return Err(e.into()),
-            Err(SignInError::Unexpected(e)) => return Err(e.into()),
-        };
+        sessions::sign_in(&state, &body.email, body.password, body.remember, client).await?;
     let mut res = HttpResponse::Ok();
     for cookie in session_cookies(&state, &signed) {
         res.cookie(cookie);

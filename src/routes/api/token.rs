@@ -94,8 +94,7 @@ async fn password_grant(
         Err(SignInError::InvalidCredentials) => {
             Ok(oauth_error("invalid_grant", sessions::BAD_CREDENTIALS))
         }
-        Err(SignInError::Store(e)) => Err(e.into()),
-        Err(SignInError::Unexpected(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
     }
 }
 

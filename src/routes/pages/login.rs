@@ -8,7 +8,7 @@ use super::{Layout, csrf_ok, layout, render, safe_next, see_other, session_cooki
 use crate::auth::client::ClientInfo;
 use crate::auth::sessions::{self, BAD_CREDENTIALS, SignInError};
 use crate::auth::{Identity, MaybeUser};
-use crate::errors::PageError;
+use crate::errors::{ApiError, PageError};
 use crate::startup::AppState;
 
 const FORM_EXPIRED: &str = "This form has expired. Please try again.";
@@ -19,7 +19,7 @@ pub struct LoginPage {
     layout: Layout,
     next: String,
     email: String,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -72,7 +72,7 @@ pub async fn login(
             StatusCode::FORBIDDEN,
             form.next.as_deref(),
             form.email,
-            Some(FORM_EXPIRED),
+            Some(FORM_EXPIRED.to_owned()),
         );
     }
     let remember = form.remember.is_some();
@@ -88,10 +88,27 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
             form.next.as_deref(),
             form.email,
-            Some(BAD_CREDENTIALS),
+            Some(BAD_CREDENTIALS.to_owned()),
         ),
-        Err(SignInError::Store(e)) => Err(e.into()),
-        Err(SignInError::Unexpected(e)) => Err(e.into()),
+        Err(SignInError::Throttled { retry_after_secs }) => {
+            let message = format!(
+                "Too many failed attempts. For your protection, sign-in is paused for {retry_after_secs} seconds."
+            );
+            let mut res = show(
+                &req,
+                &state,
+                identity,
+                StatusCode::TOO_MANY_REQUESTS,
+                form.next.as_deref(),
+                form.email,
+                Some(message),
+            )?;
+            let value = actix_web::http::header::HeaderValue::from(retry_after_secs);
+            res.headers_mut()
+                .insert(actix_web::http::header::RETRY_AFTER, value);
+            Ok(res)
+        }
+        Err(e) => Err(ApiError::from(e).into()),
     }
 }
 
@@ -102,7 +119,7 @@ fn show(
     status: StatusCode,
     next: Option<&str>,
     email: String,
-    error: Option<&'static str>,
+    error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(req, state, identity);
     let next = safe_next(next).to_owned();

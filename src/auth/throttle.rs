@@ -1,0 +1,120 @@
+//! Sign-in throttling per account and per client IP (OWASP ASVS 2.2.1): a growing
+//! back-off after a number of free failures, never a permanent lockout that an attacker
+//! could use to keep the owner out. Checked before any argon2 work.
+
+use super::client::ClientInfo;
+use super::events::{self, EventKind};
+use crate::db::{self, StoreError, throttle};
+use crate::startup::AppState;
+
+/// The first lock lasts this long; each further failure doubles it…
+const FIRST_LOCK_SECS: i64 = 30;
+/// …up to this cap.
+const MAX_LOCK_SECS: i64 = 15 * 60;
+/// A counter with no failure for this long (and no lock running) starts over.
+const FORGET_AFTER_SECS: i64 = 60 * 60;
+
+/// Sign-in is paused for these keys; try again after `retry_after_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttled {
+    pub retry_after_secs: u64,
+}
+
+fn account_key(email: &str) -> String {
+    format!("account:{email}")
+}
+
+fn ip_key(client: &ClientInfo) -> Option<String> {
+    (!client.ip.is_empty()).then(|| format!("ip:{}", client.ip))
+}
+
+fn keys(email: Option<&str>, client: &ClientInfo) -> Vec<String> {
+    email
+        .map(account_key)
+        .into_iter()
+        .chain(ip_key(client))
+        .collect()
+}
+
+/// How long the `failures`-th failure locks a key that allows `free` failures.
+pub fn lock_secs(failures: i64, free: i64) -> Option<i64> {
+    let over = failures.checked_sub(free)?;
+    (over >= 0).then(|| {
+        FIRST_LOCK_SECS
+            .saturating_mul(1 << over.min(20))
+            .min(MAX_LOCK_SECS)
+    })
+}
+
+/// Refuses early when the account or the client IP is locked.
+pub async fn check(
+    state: &AppState,
+    email: Option<&str>,
+    client: &ClientInfo,
+) -> Result<Result<(), Throttled>, StoreError> {
+    let keys = keys(email, client);
+    let now = db::now();
+    let until = db::query(&state.pool, move |conn| {
+        throttle::locked_until(conn, &keys, now)
+    })
+    .await?;
+    Ok(match until {
+        Some(until) => Err(Throttled {
+            retry_after_secs: u64::try_from(until - now).unwrap_or(1).max(1),
+        }),
+        None => Ok(()),
+    })
+}
+
+/// Counts a failed sign-in against the account and the IP, locking either that has used
+/// up its free failures. `user_id` is set when the email belongs to an account.
+pub async fn failed(
+    state: &AppState,
+    email: Option<&str>,
+    user_id: Option<&str>,
+    client: &ClientInfo,
+) -> Result<(), StoreError> {
+    let limits = [
+        (email.map(account_key), state.settings.throttle_account),
+        (ip_key(client), state.settings.throttle_ip),
+    ];
+    let now = db::now();
+    for (key, free) in limits {
+        let Some(key) = key else { continue };
+        let locked = db::query(&state.pool, move |conn| {
+            let failures = throttle::record_failure(conn, &key, now, FORGET_AFTER_SECS)?;
+            let lock = lock_secs(failures, free);
+            if let Some(secs) = lock {
+                throttle::lock(conn, &key, now + secs)?;
+            }
+            Ok(lock.is_some() && key.starts_with("account:"))
+        })
+        .await?;
+        if let (true, Some(user_id)) = (locked, user_id) {
+            events::record(state, user_id, EventKind::Lockout, None, client).await;
+        }
+    }
+    Ok(())
+}
+
+/// A successful sign-in clears the account's counter (not the IP's: one good account
+/// must not let an attacker reset their budget for guessing others).
+pub async fn succeeded(state: &AppState, email: &str) -> Result<(), StoreError> {
+    let key = account_key(email);
+    db::query(&state.pool, move |conn| throttle::clear(conn, &key)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lock_secs;
+
+    #[test]
+    fn the_back_off_starts_after_the_free_failures_and_doubles_up_to_a_cap() {
+        assert_eq!(lock_secs(4, 5), None);
+        assert_eq!(lock_secs(5, 5), Some(30));
+        assert_eq!(lock_secs(6, 5), Some(60));
+        assert_eq!(lock_secs(7, 5), Some(120));
+        assert_eq!(lock_secs(50, 5), Some(900));
+        assert_eq!(lock_secs(i64::MAX, 5), Some(900));
+    }
+}
