@@ -9,6 +9,8 @@ pub mod extract;
 pub mod guard;
 pub mod keys;
 pub mod password;
+#[cfg(test)]
+mod proptests;
 pub mod refresh;
 pub mod sessions;
 pub mod throttle;

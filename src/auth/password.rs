@@ -9,6 +9,7 @@ use argon2::{
 };
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
+use unicode_normalization::UnicodeNormalization;
 
 /// The outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,9 +35,15 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default())
 }
 
+/// NFKC (NIST SP 800-63B §3.1.1.2): the same password typed on keyboards that produce
+/// different code points for "Å" or "ﬁ" must verify.
+fn normalized(password: &SecretString) -> SecretString {
+    SecretString::from(password.expose_secret().nfkc().collect::<String>())
+}
+
 pub fn hash_blocking(password: &SecretString) -> anyhow::Result<String> {
     argon2()
-        .hash_password(password.expose_secret().as_bytes())
+        .hash_password(normalized(password).expose_secret().as_bytes())
         .map(|h| h.to_string())
         .map_err(|e| anyhow!("argon2 hashing failed: {e}"))
 }
@@ -47,7 +54,7 @@ pub fn verify_blocking(password: &SecretString, stored: &str) -> Verdict {
         return Verdict::Mismatch;
     };
     if argon2()
-        .verify_password(password.expose_secret().as_bytes(), stored)
+        .verify_password(normalized(password).expose_secret().as_bytes(), stored)
         .is_err()
     {
         return Verdict::Mismatch;
@@ -136,6 +143,26 @@ mod tests {
         .unwrap()
         .to_string();
         assert_eq!(verify_blocking(&pw, &weak), Verdict::MatchNeedsRehash);
+    }
+
+    #[test]
+    fn passwords_are_compared_after_nfkc_normalization() {
+        // U+212B ANGSTROM SIGN and U+00C5 LATIN CAPITAL LETTER A WITH RING ABOVE.
+        let hash =
+            hash_blocking(&SecretString::from("\u{212B}ngstr\u{f6}m unit of length")).unwrap();
+        assert_eq!(
+            verify_blocking(
+                &SecretString::from("\u{c5}ngstr\u{f6}m unit of length"),
+                &hash
+            ),
+            Verdict::Match
+        );
+        let ligature =
+            hash_blocking(&SecretString::from("\u{fb01}nal \u{fb01}gures of speech")).unwrap();
+        assert_eq!(
+            verify_blocking(&SecretString::from("final figures of speech"), &ligature),
+            Verdict::Match
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
 use secrecy::{ExposeSecret, SecretString};
+use unicode_normalization::UnicodeNormalization;
 
 /// NIST SP 800-63B rev. 4 asks verifiers to accept long passphrases; 1024 bytes is far
 /// beyond any real one and keeps a single hash request cheap to refuse.
@@ -27,7 +28,8 @@ impl NewPassword {
         context: &[&str],
     ) -> Result<Self, String> {
         let password = raw.expose_secret();
-        let chars = password.chars().count();
+        // Judge length on the form that gets hashed (NFKC), not on the code points typed.
+        let chars = password.nfkc().count();
         if password.len() > MAX_PASSWORD_BYTES {
             return Err(format!(
                 "Passwords can be at most {MAX_PASSWORD_BYTES} bytes long."

@@ -176,3 +176,47 @@ async fn an_oversized_token_request_is_a_413_with_the_json_shape() {
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_code(res).await, "payload_too_large");
 }
+
+#[tokio::test]
+async fn huge_or_numerous_headers_are_a_4xx_and_the_server_stays_up() {
+    let app = spawn_app().await;
+    let huge = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-filler", "a".repeat(200 * 1024))
+        .send()
+        .await;
+    if let Ok(res) = huge {
+        assert!(res.status().is_client_error(), "{}", res.status());
+    }
+    let mut many = app.client.get(app.url("/healthz"));
+    for i in 0..300 {
+        many = many.header(format!("x-h{i}"), "v");
+    }
+    if let Ok(res) = many.send().await {
+        assert!(res.status().is_client_error(), "{}", res.status());
+    }
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn non_utf8_cookie_and_authorization_headers_are_just_not_credentials() {
+    let app = spawn_app().await;
+    let cookie = reqwest::header::HeaderValue::from_bytes(b"access_token=\xff\xfe").unwrap();
+    let res = reqwest::Client::new()
+        .get(app.url("/api/me"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let auth = reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").unwrap();
+    let res = reqwest::Client::new()
+        .get(app.url("/api/me"))
+        .header("authorization", auth)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(res).await, "invalid_token");
+}

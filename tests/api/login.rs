@@ -216,3 +216,66 @@ async fn json_login_with_bad_credentials_is_a_401_with_the_error_shape() {
     );
     assert_eq!(error_code(res).await, "invalid_credentials");
 }
+
+#[tokio::test]
+async fn a_hash_with_weaker_parameters_is_upgraded_at_sign_in() {
+    use argon2::{Algorithm, Argon2, Params, PasswordHasher, Version};
+    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+    use portcullis::db::schema::users;
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    let weak = Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(8192, 1, 1, None).unwrap(),
+    )
+    .hash_password(user.password.as_bytes())
+    .unwrap()
+    .to_string();
+    let mut conn = app.pool.get().unwrap();
+    diesel::update(users::table.find(&user.id))
+        .set(users::password_hash.eq(&weak))
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(
+        app.token(&user.email, &user.password).await.status(),
+        StatusCode::OK
+    );
+    let stored: String = users::table
+        .find(&user.id)
+        .select(users::password_hash)
+        .first(&mut conn)
+        .unwrap();
+    assert!(
+        stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{stored}"
+    );
+    assert_eq!(
+        app.token(&user.email, &user.password).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_password_typed_in_another_unicode_form_still_signs_in() {
+    let app = spawn_app().await;
+    let csrf = app.csrf_token().await;
+    let composed = "\u{c5}ngstr\u{f6}m tangerine velvet";
+    let decomposed = "A\u{30a}ngstro\u{308}m tangerine velvet";
+    let res = app
+        .post_form(
+            "/register",
+            &[
+                ("email", "nfkc@example.com"),
+                ("password", composed),
+                ("password_confirm", composed),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.token("nfkc@example.com", decomposed).await.status(),
+        StatusCode::OK
+    );
+}

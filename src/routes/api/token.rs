@@ -42,54 +42,77 @@ pub async fn token(
     client: ClientInfo,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';').next().is_some_and(|m| {
-                m.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            })
+        .and_then(|v| v.to_str().ok());
+    match parse_request(content_type, &body) {
+        Ok(Grant::Password { username, password }) => {
+            password_grant(&state, client, &username, password).await
+        }
+        Ok(Grant::RefreshToken(token)) => refresh_grant(&state, client, &token).await,
+        Err((error, description)) => Ok(oauth_error(error, description)),
+    }
+}
+
+/// A well-formed token request.
+pub enum Grant {
+    Password {
+        username: String,
+        password: SecretString,
+    },
+    RefreshToken(String),
+}
+
+/// Parses a token request, or names the RFC 6749 §5.2 error and a sentence for it.
+pub fn parse_request(
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Grant, (&'static str, &'static str)> {
+    let is_form = content_type
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         });
     if !is_form {
-        return Ok(oauth_error(
+        return Err((
             "invalid_request",
             "Send the request as application/x-www-form-urlencoded.",
         ));
     }
-    let Ok(request) = serde_urlencoded::from_bytes::<TokenRequest>(&body) else {
-        return Ok(oauth_error(
-            "invalid_request",
-            "The request body is not a valid form.",
-        ));
-    };
+    let request: TokenRequest = serde_urlencoded::from_bytes(body)
+        .map_err(|_| ("invalid_request", "The request body is not a valid form."))?;
     match request.grant_type.as_deref() {
-        Some("password") => password_grant(&state, client, request).await,
-        Some("refresh_token") => refresh_grant(&state, client, request).await,
-        Some(_) => Ok(oauth_error(
+        Some("password") => match (request.username, request.password) {
+            (Some(username), Some(password)) => Ok(Grant::Password { username, password }),
+            _ => Err((
+                "invalid_request",
+                "The username and password parameters are required.",
+            )),
+        },
+        Some("refresh_token") => match request.refresh_token {
+            Some(token) => Ok(Grant::RefreshToken(token)),
+            None => Err((
+                "invalid_request",
+                "The refresh_token parameter is required.",
+            )),
+        },
+        Some(_) => Err((
             "unsupported_grant_type",
             "Supported grant types: password, refresh_token.",
         )),
-        None => Ok(oauth_error(
-            "invalid_request",
-            "The grant_type parameter is missing.",
-        )),
+        None => Err(("invalid_request", "The grant_type parameter is missing.")),
     }
 }
 
 async fn password_grant(
     state: &AppState,
     client: ClientInfo,
-    request: TokenRequest,
+    username: &str,
+    password: SecretString,
 ) -> Result<HttpResponse, ApiError> {
-    let (Some(username), Some(password)) = (request.username, request.password) else {
-        return Ok(oauth_error(
-            "invalid_request",
-            "The username and password parameters are required.",
-        ));
-    };
-    match sessions::sign_in(state, &username, password, true, client).await {
+    match sessions::sign_in(state, username, password, true, client).await {
         Ok(signed) => Ok(token_response(&signed.access, &signed.refresh)),
         Err(SignInError::InvalidCredentials) => {
             Ok(oauth_error("invalid_grant", sessions::BAD_CREDENTIALS))
@@ -101,15 +124,9 @@ async fn password_grant(
 async fn refresh_grant(
     state: &AppState,
     client: ClientInfo,
-    request: TokenRequest,
+    token: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(token) = request.refresh_token else {
-        return Ok(oauth_error(
-            "invalid_request",
-            "The refresh_token parameter is required.",
-        ));
-    };
-    match refresh::refresh(state, &token, &client).await {
+    match refresh::refresh(state, token, &client).await {
         Ok(r) => Ok(token_response(&r.access, &r.refresh)),
         Err(RefreshError::Invalid) => Ok(oauth_error(
             "invalid_grant",
@@ -146,4 +163,53 @@ fn no_store(mut res: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseB
     res.insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"));
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{Grant, parse_request};
+
+    const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
+
+    #[test]
+    fn well_formed_requests_parse() {
+        let body = b"grant_type=password&username=a%40example.com&password=p+w";
+        assert!(
+            matches!(parse_request(FORM, body), Ok(Grant::Password { username, .. }) if username == "a@example.com")
+        );
+        let refresh = b"grant_type=refresh_token&refresh_token=abc";
+        assert!(
+            matches!(parse_request(Some("application/x-www-form-urlencoded; charset=utf-8"), refresh), Ok(Grant::RefreshToken(t)) if t == "abc")
+        );
+        assert_eq!(
+            parse_request(Some("application/json"), body)
+                .err()
+                .map(|e| e.0),
+            Some("invalid_request")
+        );
+        assert_eq!(
+            parse_request(FORM, b"grant_type=implicit")
+                .err()
+                .map(|e| e.0),
+            Some("unsupported_grant_type")
+        );
+    }
+
+    proptest! {
+        /// The form-parsing path: any body and content type gives a grant or a §5.2 error.
+        #[test]
+        fn prop_token_requests_never_panic(body in proptest::collection::vec(any::<u8>(), 0..512), ct in proptest::option::of(".{0,64}")) {
+            let _ = parse_request(ct.as_deref(), &body);
+            let _ = parse_request(FORM, &body);
+        }
+
+        #[test]
+        fn prop_form_like_bodies_never_panic(body in "(grant_type|username|password|refresh_token|%[0-9A-Fa-f]{0,2}|[=&+]|[^&=]{0,8}){0,24}") {
+            if let Err((error, _)) = parse_request(FORM, body.as_bytes()) {
+                prop_assert!(["invalid_request", "unsupported_grant_type"].contains(&error));
+            }
+        }
+    }
 }
