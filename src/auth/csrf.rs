@@ -117,13 +117,13 @@ pub mod guard {
     ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
         let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         let bearer = req.headers().contains_key(header::AUTHORIZATION);
-        if unsafe_method && !bearer {
-            if let Some(state) = req.app_data::<web::Data<AppState>>().cloned() {
-                if let Err(message) = check(req.request(), &state) {
-                    let error = errors::for_request(req.request(), ApiError::CsrfFailed(message));
-                    return Ok(req.error_response(error));
-                }
-            }
+        if unsafe_method
+            && !bearer
+            && let Some(state) = req.app_data::<web::Data<AppState>>().cloned()
+            && let Err(message) = check(req.request(), &state)
+        {
+            let error = errors::for_request(req.request(), ApiError::CsrfFailed(message));
+            return Ok(req.error_response(error));
         }
         next.call(req)
             .await
