@@ -30,12 +30,19 @@ async fn main() {
     tokio::spawn(app.run_until_stopped());
 
     let pool = db::connect(&settings.database_url, 1).expect("pool");
-    let hash = password::hash_blocking(&SecretString::from("tangerine orbit velvet cactus")).expect("hash");
+    let hash = password::hash_blocking(&SecretString::from("tangerine orbit velvet cactus"))
+        .expect("hash");
     let mut conn = pool.get().expect("conn");
     let known: Vec<String> = (0..ACCOUNTS)
         .map(|i| {
             let email = format!("known{i}@example.com");
-            accounts::create_user(&mut conn, &Email::try_from(email.as_str()).expect("email"), &hash, Role::User).expect("user");
+            accounts::create_user(
+                &mut conn,
+                &Email::try_from(email.as_str()).expect("email"),
+                &hash,
+                Role::User,
+            )
+            .expect("user");
             email
         })
         .collect();
@@ -47,8 +54,16 @@ async fn main() {
     let mut bodies = std::collections::HashSet::new();
     for i in 0..(ATTEMPTS + 20) {
         let is_known = rand::random::<bool>();
-        let email = if is_known { known[i % ACCOUNTS].clone() } else { format!("ghost{i}@example.com") };
-        let form = [("grant_type", "password"), ("username", email.as_str()), ("password", "not the password at all")];
+        let email = if is_known {
+            known[i % ACCOUNTS].clone()
+        } else {
+            format!("ghost{i}@example.com")
+        };
+        let form = [
+            ("grant_type", "password"),
+            ("username", email.as_str()),
+            ("password", "not the password at all"),
+        ];
         let start = Instant::now();
         let res = client.post(&url).form(&form).send().await.expect("request");
         let status = res.status().as_u16();
@@ -58,13 +73,23 @@ async fn main() {
             continue; // warm-up
         }
         bodies.insert((status, body));
-        if is_known { wrong.push(elapsed) } else { unknown.push(elapsed) }
+        if is_known {
+            wrong.push(elapsed)
+        } else {
+            unknown.push(elapsed)
+        }
     }
     report("wrong password", &mut wrong);
     report("unknown email ", &mut unknown);
     let diff = median(&mut wrong).as_secs_f64() - median(&mut unknown).as_secs_f64();
-    println!("median difference (wrong − unknown): {:+.2} ms", diff * 1000.0);
-    println!("distinct (status, body) pairs across all attempts: {}", bodies.len());
+    println!(
+        "median difference (wrong − unknown): {:+.2} ms",
+        diff * 1000.0
+    );
+    println!(
+        "distinct (status, body) pairs across all attempts: {}",
+        bodies.len()
+    );
 }
 
 fn median(samples: &mut [Duration]) -> Duration {

@@ -5,7 +5,6 @@ use reqwest::StatusCode;
 
 use crate::helpers::{error_code, spawn_app};
 
-#[tokio::test]
 async fn non_admins_get_403_and_strangers_are_sent_to_login() {
     let app = spawn_app().await;
     assert_eq!(
@@ -19,7 +18,6 @@ async fn non_admins_get_403_and_strangers_are_sent_to_login() {
     assert!(res.text().await.unwrap().contains("Not allowed"));
 }
 
-#[tokio::test]
 async fn an_admin_sees_every_user_with_status_and_sessions() {
     let app = spawn_app().await;
     let admin = app.add_user(Role::Admin);
@@ -34,7 +32,6 @@ async fn an_admin_sees_every_user_with_status_and_sessions() {
     );
 }
 
-#[tokio::test]
 async fn disabling_a_user_ends_their_sessions_at_once_and_enabling_lets_them_back() {
     let app = spawn_app().await;
     let admin = app.add_user(Role::Admin);
@@ -82,7 +79,6 @@ async fn disabling_a_user_ends_their_sessions_at_once_and_enabling_lets_them_bac
     );
 }
 
-#[tokio::test]
 async fn an_admin_cannot_disable_themselves_and_unknown_users_are_404() {
     let app = spawn_app().await;
     let admin = app.add_user(Role::Admin);
@@ -101,7 +97,6 @@ async fn an_admin_cannot_disable_themselves_and_unknown_users_are_404() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
 async fn the_admin_api_shape_is_a_403_json_for_non_admins() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -115,3 +110,11 @@ async fn the_admin_api_shape_is_a_403_json_for_non_admins() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(error_code(res).await, "forbidden");
 }
+
+crate::helpers::backend_tests!(
+    non_admins_get_403_and_strangers_are_sent_to_login,
+    an_admin_sees_every_user_with_status_and_sessions,
+    disabling_a_user_ends_their_sessions_at_once_and_enabling_lets_them_back,
+    an_admin_cannot_disable_themselves_and_unknown_users_are_404,
+    the_admin_api_shape_is_a_403_json_for_non_admins,
+);

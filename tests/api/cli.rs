@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use crate::helpers::{Backend, PASSWORD, spawn_app_with};
+use crate::helpers::{Backend, PASSWORD, spawn_app_on};
 
 fn portcullis(db: &str, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_portcullis"))
@@ -105,7 +105,7 @@ fn an_invalid_setting_stops_startup_with_one_line_naming_it() {
 
 #[tokio::test]
 async fn a_user_added_by_the_cli_signs_in_and_disable_cuts_them_off() {
-    let app = spawn_app_with(Backend::Sqlite, |_| {}).await;
+    let app = spawn_app_on(Backend::Sqlite, |_| {}).await;
     let db = app.settings.database_url.clone();
     let add = portcullis(
         &db,

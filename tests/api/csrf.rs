@@ -17,7 +17,6 @@ async fn signed_in_via_json(app: &TestApp) {
     assert_eq!(res.status(), StatusCode::OK);
 }
 
-#[tokio::test]
 async fn cookie_authenticated_api_calls_need_the_csrf_header() {
     let app = spawn_app().await;
     signed_in_via_json(&app).await;
@@ -60,7 +59,6 @@ async fn cookie_authenticated_api_calls_need_the_csrf_header() {
     assert_eq!(app.get("/api/me").await.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
 async fn the_csrf_token_is_bound_to_the_session() {
     let app = spawn_app().await;
     let anonymous_token = app.csrf_token().await;
@@ -79,7 +77,6 @@ async fn the_csrf_token_is_bound_to_the_session() {
     );
 }
 
-#[tokio::test]
 async fn the_csrf_endpoint_hands_out_a_token_for_the_header() {
     let app = spawn_app().await;
     signed_in_via_json(&app).await;
@@ -95,7 +92,6 @@ async fn the_csrf_endpoint_hands_out_a_token_for_the_header() {
     assert_eq!(res.status(), StatusCode::OK);
 }
 
-#[tokio::test]
 async fn a_foreign_origin_or_cross_site_fetch_is_refused_even_with_a_valid_token() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -158,7 +154,6 @@ async fn a_foreign_origin_or_cross_site_fetch_is_refused_even_with_a_valid_token
     );
 }
 
-#[tokio::test]
 async fn every_page_form_refuses_a_post_without_its_token() {
     let app = spawn_app().await;
     let admin = app.add_user(Role::Admin);
@@ -196,7 +191,6 @@ async fn every_page_form_refuses_a_post_without_its_token() {
     assert_eq!(app.get("/api/me").await.status(), StatusCode::OK);
 }
 
-#[tokio::test]
 async fn bearer_requests_are_exempt() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -211,7 +205,6 @@ async fn bearer_requests_are_exempt() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 }
 
-#[tokio::test]
 async fn a_cross_site_text_plain_post_to_a_json_endpoint_is_refused() {
     let app = spawn_app().await;
     let res = app
@@ -225,7 +218,6 @@ async fn a_cross_site_text_plain_post_to_a_json_endpoint_is_refused() {
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
 
-#[tokio::test]
 async fn get_requests_change_nothing() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -241,3 +233,14 @@ async fn get_requests_change_nothing() {
     }
     assert_eq!(app.get("/api/me").await.status(), StatusCode::OK);
 }
+
+crate::helpers::backend_tests!(
+    cookie_authenticated_api_calls_need_the_csrf_header,
+    the_csrf_token_is_bound_to_the_session,
+    the_csrf_endpoint_hands_out_a_token_for_the_header,
+    a_foreign_origin_or_cross_site_fetch_is_refused_even_with_a_valid_token,
+    every_page_form_refuses_a_post_without_its_token,
+    bearer_requests_are_exempt,
+    a_cross_site_text_plain_post_to_a_json_endpoint_is_refused,
+    get_requests_change_nothing,
+);

@@ -1,15 +1,13 @@
 use reqwest::StatusCode;
 
-use crate::helpers::{Backend, spawn_app, spawn_app_with};
+use crate::helpers::{spawn_app, spawn_app_with};
 
-#[tokio::test]
 async fn healthz_and_readyz_answer_200() {
     let app = spawn_app().await;
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
     assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
 }
 
-#[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let app = spawn_app().await;
     for path in ["/", "/login", "/api/me", "/healthz", "/nope"] {
@@ -30,9 +28,8 @@ async fn every_response_carries_the_security_headers() {
     );
 }
 
-#[tokio::test]
 async fn https_public_url_turns_on_hsts() {
-    let app = spawn_app_with(Backend::Sqlite, |s| {
+    let app = spawn_app_with(|s| {
         s.public_url =
             Some(portcullis::config::PublicUrl::parse("https://auth.example.com").unwrap());
     })
@@ -46,7 +43,6 @@ async fn https_public_url_turns_on_hsts() {
     );
 }
 
-#[tokio::test]
 async fn static_assets_are_served() {
     let app = spawn_app().await;
     let res = app.get("/static/css/app.css").await;
@@ -58,3 +54,10 @@ async fn static_assets_are_served() {
             .starts_with("text/css")
     );
 }
+
+crate::helpers::backend_tests!(
+    healthz_and_readyz_answer_200,
+    every_response_carries_the_security_headers,
+    https_public_url_turns_on_hsts,
+    static_assets_are_served,
+);

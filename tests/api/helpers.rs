@@ -91,12 +91,61 @@ pub struct TestUser {
     pub id: String,
 }
 
+tokio::task_local! {
+    /// The backend the current test runs on; set by the wrappers `backend_tests!` generates.
+    static BACKEND: Backend;
+}
+
+/// Runs one test body on `backend`. PostgreSQL tests run whenever 127.0.0.1:5432 answers;
+/// with CI=true they must run, so an unreachable server fails them instead of skipping.
+pub async fn on_backend<F: std::future::Future<Output = ()>>(backend: Backend, test: F) {
+    if backend == Backend::Postgres && std::net::TcpStream::connect("127.0.0.1:5432").is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but PostgreSQL is not reachable on 127.0.0.1:5432"
+        );
+        eprintln!("skipping: PostgreSQL is not reachable on 127.0.0.1:5432");
+        return;
+    }
+    BACKEND.scope(backend, test).await;
+}
+
+/// Declares every listed `async fn` test twice: `sqlite::name` and `postgres::name`.
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::helpers::on_backend($crate::helpers::Backend::Sqlite, super::$name()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::helpers::on_backend($crate::helpers::Backend::Postgres, super::$name()).await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use backend_tests;
+
+/// The app on the current test's backend, with default settings.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Backend::Sqlite, |_| {}).await
+    spawn_app_with(|_| {}).await
+}
+
+/// The app on the current test's backend, after `tweak` adjusts the settings.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let backend = BACKEND.try_with(|b| *b).unwrap_or(Backend::Sqlite);
+    spawn_app_on(backend, tweak).await
 }
 
 /// Starts the app on `backend` after letting `tweak` adjust the settings.
-pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+pub async fn spawn_app_on(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = TestDb::new(backend, dir.path());
     let mut settings = Settings::with_database(db.url.clone());

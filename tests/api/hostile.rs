@@ -5,7 +5,6 @@ use reqwest::StatusCode;
 
 use crate::helpers::{error_code, spawn_app};
 
-#[tokio::test]
 async fn malformed_json_is_a_400() {
     let app = spawn_app().await;
     let res = app
@@ -20,7 +19,6 @@ async fn malformed_json_is_a_400() {
     assert_eq!(error_code(res).await, "malformed_json");
 }
 
-#[tokio::test]
 async fn missing_json_fields_are_a_422() {
     let app = spawn_app().await;
     let res = app
@@ -33,7 +31,6 @@ async fn missing_json_fields_are_a_422() {
     assert_eq!(error_code(res).await, "invalid_body");
 }
 
-#[tokio::test]
 async fn a_wrong_content_type_is_a_415() {
     let app = spawn_app().await;
     let res = app
@@ -48,7 +45,6 @@ async fn a_wrong_content_type_is_a_415() {
     assert_eq!(error_code(res).await, "unsupported_media_type");
 }
 
-#[tokio::test]
 async fn oversized_bodies_are_a_413() {
     let app = spawn_app().await;
     let big = "a".repeat(64 * 1024);
@@ -73,7 +69,6 @@ async fn oversized_bodies_are_a_413() {
     assert_eq!(token.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
-#[tokio::test]
 async fn an_incomplete_form_is_a_400_page() {
     let app = spawn_app().await;
     let res = app.post_form("/login", &[("email", "a@example.com")]).await;
@@ -87,7 +82,6 @@ async fn an_incomplete_form_is_a_400_page() {
     assert!(res.text().await.unwrap().contains("incomplete"));
 }
 
-#[tokio::test]
 async fn invalid_utf8_in_a_form_is_a_4xx() {
     let app = spawn_app().await;
     let res = app
@@ -103,7 +97,6 @@ async fn invalid_utf8_in_a_form_is_a_4xx() {
     assert!(res.status().is_client_error(), "{}", res.status());
 }
 
-#[tokio::test]
 async fn a_huge_password_is_refused_without_hashing() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -117,7 +110,6 @@ async fn a_huge_password_is_refused_without_hashing() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
 async fn look_alike_and_duplicate_access_cookies_are_not_trusted() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -147,7 +139,6 @@ async fn look_alike_and_duplicate_access_cookies_are_not_trusted() {
     }
 }
 
-#[tokio::test]
 async fn a_wrong_method_is_a_405_in_the_paths_format() {
     let app = spawn_app().await;
     let res = app.client.put(app.url("/api/me")).send().await.unwrap();
@@ -163,7 +154,6 @@ async fn a_wrong_method_is_a_405_in_the_paths_format() {
     );
 }
 
-#[tokio::test]
 async fn an_oversized_token_request_is_a_413_with_the_json_shape() {
     let app = spawn_app().await;
     let big = "a".repeat(64 * 1024);
@@ -177,7 +167,6 @@ async fn an_oversized_token_request_is_a_413_with_the_json_shape() {
     assert_eq!(error_code(res).await, "payload_too_large");
 }
 
-#[tokio::test]
 async fn huge_or_numerous_headers_are_a_4xx_and_the_server_stays_up() {
     let app = spawn_app().await;
     let huge = app
@@ -199,7 +188,6 @@ async fn huge_or_numerous_headers_are_a_4xx_and_the_server_stays_up() {
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
 }
 
-#[tokio::test]
 async fn non_utf8_cookie_and_authorization_headers_are_just_not_credentials() {
     let app = spawn_app().await;
     let cookie = reqwest::header::HeaderValue::from_bytes(b"access_token=\xff\xfe").unwrap();
@@ -220,3 +208,18 @@ async fn non_utf8_cookie_and_authorization_headers_are_just_not_credentials() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(error_code(res).await, "invalid_token");
 }
+
+crate::helpers::backend_tests!(
+    malformed_json_is_a_400,
+    missing_json_fields_are_a_422,
+    a_wrong_content_type_is_a_415,
+    oversized_bodies_are_a_413,
+    an_incomplete_form_is_a_400_page,
+    invalid_utf8_in_a_form_is_a_4xx,
+    a_huge_password_is_refused_without_hashing,
+    look_alike_and_duplicate_access_cookies_are_not_trusted,
+    a_wrong_method_is_a_405_in_the_paths_format,
+    an_oversized_token_request_is_a_413_with_the_json_shape,
+    huge_or_numerous_headers_are_a_4xx_and_the_server_stays_up,
+    non_utf8_cookie_and_authorization_headers_are_just_not_credentials,
+);

@@ -2,9 +2,8 @@ use portcullis::domain::Role;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{Backend, error_code, set_cookie, set_cookies, spawn_app, spawn_app_with};
+use crate::helpers::{error_code, set_cookie, set_cookies, spawn_app, spawn_app_with};
 
-#[tokio::test]
 async fn the_login_form_signs_in_and_redirects_to_the_account_page() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -30,7 +29,6 @@ async fn the_login_form_signs_in_and_redirects_to_the_account_page() {
     assert!(account.text().await.unwrap().contains(&user.email));
 }
 
-#[tokio::test]
 async fn remember_me_makes_the_cookies_persistent() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -48,9 +46,8 @@ async fn remember_me_makes_the_cookies_persistent() {
     );
 }
 
-#[tokio::test]
 async fn over_https_cookies_are_secure_and_host_prefixed() {
-    let app = spawn_app_with(Backend::Sqlite, |s| {
+    let app = spawn_app_with(|s| {
         s.public_url =
             Some(portcullis::config::PublicUrl::parse("https://auth.example.com").unwrap());
     })
@@ -77,7 +74,6 @@ async fn over_https_cookies_are_secure_and_host_prefixed() {
     }
 }
 
-#[tokio::test]
 async fn wrong_password_and_unknown_email_get_the_same_generic_answer() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -96,7 +92,6 @@ async fn wrong_password_and_unknown_email_get_the_same_generic_answer() {
     }
 }
 
-#[tokio::test]
 async fn a_disabled_user_cannot_sign_in() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -105,7 +100,6 @@ async fn a_disabled_user_cannot_sign_in() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
 async fn emails_are_matched_case_insensitively() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -119,7 +113,6 @@ async fn emails_are_matched_case_insensitively() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
-#[tokio::test]
 async fn next_is_followed_only_for_same_site_paths() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -147,7 +140,6 @@ async fn next_is_followed_only_for_same_site_paths() {
     }
 }
 
-#[tokio::test]
 async fn the_login_form_without_a_csrf_token_is_refused() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -173,7 +165,6 @@ async fn the_login_form_without_a_csrf_token_is_refused() {
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
 async fn json_login_returns_the_user_and_sets_cookies() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -198,7 +189,6 @@ async fn json_login_returns_the_user_and_sets_cookies() {
     assert!(me["created_at"].as_str().unwrap().ends_with('Z'));
 }
 
-#[tokio::test]
 async fn json_login_with_bad_credentials_is_a_401_with_the_error_shape() {
     let app = spawn_app().await;
     let res = app
@@ -217,7 +207,6 @@ async fn json_login_with_bad_credentials_is_a_401_with_the_error_shape() {
     assert_eq!(error_code(res).await, "invalid_credentials");
 }
 
-#[tokio::test]
 async fn a_hash_with_weaker_parameters_is_upgraded_at_sign_in() {
     use argon2::{Algorithm, Argon2, Params, PasswordHasher, Version};
     use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
@@ -256,7 +245,6 @@ async fn a_hash_with_weaker_parameters_is_upgraded_at_sign_in() {
     );
 }
 
-#[tokio::test]
 async fn a_password_typed_in_another_unicode_form_still_signs_in() {
     let app = spawn_app().await;
     let csrf = app.csrf_token().await;
@@ -279,3 +267,18 @@ async fn a_password_typed_in_another_unicode_form_still_signs_in() {
         StatusCode::OK
     );
 }
+
+crate::helpers::backend_tests!(
+    the_login_form_signs_in_and_redirects_to_the_account_page,
+    remember_me_makes_the_cookies_persistent,
+    over_https_cookies_are_secure_and_host_prefixed,
+    wrong_password_and_unknown_email_get_the_same_generic_answer,
+    a_disabled_user_cannot_sign_in,
+    emails_are_matched_case_insensitively,
+    next_is_followed_only_for_same_site_paths,
+    the_login_form_without_a_csrf_token_is_refused,
+    json_login_returns_the_user_and_sets_cookies,
+    json_login_with_bad_credentials_is_a_401_with_the_error_shape,
+    a_hash_with_weaker_parameters_is_upgraded_at_sign_in,
+    a_password_typed_in_another_unicode_form_still_signs_in,
+);

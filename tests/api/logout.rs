@@ -3,7 +3,6 @@ use reqwest::StatusCode;
 
 use crate::helpers::{set_cookie, set_cookies, spawn_app};
 
-#[tokio::test]
 async fn page_logout_revokes_the_session_and_the_old_token_is_refused_at_once() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -31,7 +30,6 @@ async fn page_logout_revokes_the_session_and_the_old_token_is_refused_at_once() 
     );
 }
 
-#[tokio::test]
 async fn logout_without_the_csrf_token_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -41,7 +39,6 @@ async fn logout_without_the_csrf_token_is_refused_and_changes_nothing() {
     assert_eq!(app.get("/api/me").await.status(), StatusCode::OK);
 }
 
-#[tokio::test]
 async fn api_logout_ends_a_bearer_session() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -59,7 +56,6 @@ async fn api_logout_ends_a_bearer_session() {
     );
 }
 
-#[tokio::test]
 async fn disabling_a_user_refuses_their_token_at_the_next_request() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -71,3 +67,10 @@ async fn disabling_a_user_refuses_their_token_at_the_next_request() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+crate::helpers::backend_tests!(
+    page_logout_revokes_the_session_and_the_old_token_is_refused_at_once,
+    logout_without_the_csrf_token_is_refused_and_changes_nothing,
+    api_logout_ends_a_bearer_session,
+    disabling_a_user_refuses_their_token_at_the_next_request,
+);

@@ -9,7 +9,6 @@ mod hostile;
 mod login;
 mod logout;
 mod pages;
-mod postgres;
 mod refresh;
 mod register;
 mod sessions;

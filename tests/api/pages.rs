@@ -3,7 +3,6 @@ use reqwest::StatusCode;
 
 use crate::helpers::spawn_app;
 
-#[tokio::test]
 async fn an_anonymous_page_request_is_sent_to_login_with_next() {
     let app = spawn_app().await;
     let res = app.get("/account?tab=sessions").await;
@@ -14,7 +13,6 @@ async fn an_anonymous_page_request_is_sent_to_login_with_next() {
     );
 }
 
-#[tokio::test]
 async fn the_login_page_carries_next_and_a_csrf_field_with_labelled_inputs() {
     let app = spawn_app().await;
     let res = app.get("/login?next=/account").await;
@@ -27,7 +25,6 @@ async fn the_login_page_carries_next_and_a_csrf_field_with_labelled_inputs() {
     assert!(html.contains("/static/css/app.css"));
 }
 
-#[tokio::test]
 async fn the_landing_page_links_to_sign_in_or_the_account() {
     let app = spawn_app().await;
     assert!(
@@ -44,7 +41,6 @@ async fn the_landing_page_links_to_sign_in_or_the_account() {
     assert!(html.contains("href=\"/account\"") && html.contains(&user.email));
 }
 
-#[tokio::test]
 async fn the_account_page_shows_email_role_and_member_since() {
     let app = spawn_app().await;
     let user = app.add_user(Role::Admin);
@@ -55,7 +51,6 @@ async fn the_account_page_shows_email_role_and_member_since() {
     assert!(html.contains(&user.email) && html.contains("admin") && html.contains("Member since"));
 }
 
-#[tokio::test]
 async fn user_supplied_text_is_escaped() {
     let app = spawn_app().await;
     let csrf = app.csrf_token().await;
@@ -74,7 +69,6 @@ async fn user_supplied_text_is_escaped() {
     assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"));
 }
 
-#[tokio::test]
 async fn unknown_pages_and_api_paths_are_404_in_their_own_format() {
     let app = spawn_app().await;
     let page = app.get("/no-such-page").await;
@@ -89,3 +83,12 @@ async fn unknown_pages_and_api_paths_are_404_in_their_own_format() {
     assert_eq!(api.status(), StatusCode::NOT_FOUND);
     assert_eq!(crate::helpers::error_code(api).await, "not_found");
 }
+
+crate::helpers::backend_tests!(
+    an_anonymous_page_request_is_sent_to_login_with_next,
+    the_login_page_carries_next_and_a_csrf_field_with_labelled_inputs,
+    the_landing_page_links_to_sign_in_or_the_account,
+    the_account_page_shows_email_role_and_member_since,
+    user_supplied_text_is_escaped,
+    unknown_pages_and_api_paths_are_404_in_their_own_format,
+);

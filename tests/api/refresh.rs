@@ -8,9 +8,7 @@ use portcullis::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    Backend, TestApp, TestUser, set_cookie, set_cookies, spawn_app, spawn_app_with,
-};
+use crate::helpers::{TestApp, TestUser, set_cookie, set_cookies, spawn_app, spawn_app_with};
 
 async fn token_pair(app: &TestApp, user: &TestUser) -> (String, String) {
     let body: Value = app
@@ -51,7 +49,6 @@ async fn events_of(app: &TestApp, user: &TestUser) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
 async fn the_refresh_grant_rotates_and_the_new_pair_works() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -70,7 +67,6 @@ async fn the_refresh_grant_rotates_and_the_new_pair_works() {
     assert_eq!(refresh_grant(&app, refresh2).await.status(), StatusCode::OK);
 }
 
-#[tokio::test]
 async fn the_previous_token_within_grace_gets_the_same_successor() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -91,12 +87,8 @@ async fn the_previous_token_within_grace_gets_the_same_successor() {
     );
 }
 
-#[tokio::test]
 async fn a_replay_after_the_grace_window_kills_the_session() {
-    let app = spawn_app_with(Backend::Sqlite, |s| {
-        s.refresh_grace = Duration::from_secs(1)
-    })
-    .await;
+    let app = spawn_app_with(|s| s.refresh_grace = Duration::from_secs(1)).await;
     let user = app.add_user(Role::User);
     let (_, stolen) = token_pair(&app, &user).await;
     let body: Value = refresh_grant(&app, &stolen).await.json().await.unwrap();
@@ -125,7 +117,6 @@ async fn a_replay_after_the_grace_window_kills_the_session() {
     );
 }
 
-#[tokio::test]
 async fn a_token_two_rotations_old_is_theft_even_within_grace() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -148,7 +139,6 @@ async fn a_token_two_rotations_old_is_theft_even_within_grace() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_parallel_refreshes_of_one_token_yield_one_successor() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -191,7 +181,6 @@ async fn ten_parallel_refreshes_of_one_token_yield_one_successor() {
     );
 }
 
-#[tokio::test]
 async fn cookie_refresh_rotates_the_cookies() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -212,7 +201,6 @@ async fn cookie_refresh_rotates_the_cookies() {
     assert_eq!(app.get("/api/me").await.status(), StatusCode::OK);
 }
 
-#[tokio::test]
 async fn cookie_refresh_without_a_session_is_401() {
     let app = spawn_app().await;
     let res = app
@@ -224,7 +212,6 @@ async fn cookie_refresh_without_a_session_is_401() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
 async fn access_and_refresh_tokens_cannot_stand_in_for_each_other_at_the_token_endpoint() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -235,9 +222,8 @@ async fn access_and_refresh_tokens_cannot_stand_in_for_each_other_at_the_token_e
     );
 }
 
-#[tokio::test]
 async fn a_page_view_with_an_expired_access_token_is_refreshed_in_place() {
-    let app = spawn_app_with(Backend::Sqlite, |s| {
+    let app = spawn_app_with(|s| {
         s.access_ttl = Duration::from_secs(2);
         s.clock_leeway = Duration::ZERO;
     })
@@ -266,9 +252,8 @@ async fn a_page_view_with_an_expired_access_token_is_refreshed_in_place() {
     assert_eq!(app.get("/api/me").await.status(), StatusCode::OK);
 }
 
-#[tokio::test]
 async fn the_api_does_not_refresh_implicitly() {
-    let app = spawn_app_with(Backend::Sqlite, |s| {
+    let app = spawn_app_with(|s| {
         s.access_ttl = Duration::from_secs(1);
         s.clock_leeway = Duration::ZERO;
     })
@@ -286,7 +271,6 @@ async fn the_api_does_not_refresh_implicitly() {
     );
 }
 
-#[tokio::test]
 async fn without_remember_me_the_session_is_capped_at_twelve_hours() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -309,9 +293,8 @@ async fn without_remember_me_the_session_is_capped_at_twelve_hours() {
     );
 }
 
-#[tokio::test]
 async fn rotation_never_extends_the_absolute_lifetime() {
-    let app = spawn_app_with(Backend::Sqlite, |s| {
+    let app = spawn_app_with(|s| {
         s.refresh_ttl = Duration::from_secs(3600);
         s.session_max = Duration::from_secs(3600);
     })
@@ -325,9 +308,8 @@ async fn rotation_never_extends_the_absolute_lifetime() {
     assert_eq!(rotated["exp"].as_i64().unwrap(), original_exp);
 }
 
-#[tokio::test]
 async fn an_expired_session_cannot_be_refreshed() {
-    let app = spawn_app_with(Backend::Sqlite, |s| {
+    let app = spawn_app_with(|s| {
         s.access_ttl = Duration::from_secs(1);
         s.refresh_ttl = Duration::from_secs(2);
         s.session_max = Duration::from_secs(2);
@@ -342,3 +324,19 @@ async fn an_expired_session_cannot_be_refreshed() {
         StatusCode::BAD_REQUEST
     );
 }
+
+crate::helpers::backend_tests!(
+    the_refresh_grant_rotates_and_the_new_pair_works,
+    the_previous_token_within_grace_gets_the_same_successor,
+    a_replay_after_the_grace_window_kills_the_session,
+    a_token_two_rotations_old_is_theft_even_within_grace,
+    ten_parallel_refreshes_of_one_token_yield_one_successor,
+    cookie_refresh_rotates_the_cookies,
+    cookie_refresh_without_a_session_is_401,
+    access_and_refresh_tokens_cannot_stand_in_for_each_other_at_the_token_endpoint,
+    a_page_view_with_an_expired_access_token_is_refreshed_in_place,
+    the_api_does_not_refresh_implicitly,
+    without_remember_me_the_session_is_capped_at_twelve_hours,
+    rotation_never_extends_the_absolute_lifetime,
+    an_expired_session_cannot_be_refreshed,
+);

@@ -1,7 +1,7 @@
 use portcullis::domain::Role;
 use reqwest::StatusCode;
 
-use crate::helpers::{Backend, PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
 
 async fn register(app: &TestApp, email: &str, password: &str, confirm: &str) -> reqwest::Response {
     let csrf = app.csrf_token().await;
@@ -17,7 +17,6 @@ async fn register(app: &TestApp, email: &str, password: &str, confirm: &str) -> 
     .await
 }
 
-#[tokio::test]
 async fn registering_creates_the_account_and_signs_in() {
     let app = spawn_app().await;
     let res = register(&app, "New.Person@Example.com", PASSWORD, PASSWORD).await;
@@ -28,7 +27,6 @@ async fn registering_creates_the_account_and_signs_in() {
     assert_eq!(me["role"], "user");
 }
 
-#[tokio::test]
 async fn a_taken_email_is_refused_whatever_its_case() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -37,7 +35,6 @@ async fn a_taken_email_is_refused_whatever_its_case() {
     assert!(res.text().await.unwrap().contains("already exists"));
 }
 
-#[tokio::test]
 async fn weak_mismatched_or_malformed_input_re_renders_the_form_with_a_message() {
     let app = spawn_app().await;
     let long = "x".repeat(1100);
@@ -68,9 +65,8 @@ async fn weak_mismatched_or_malformed_input_re_renders_the_form_with_a_message()
     assert!(app.cookie("access_token").is_none());
 }
 
-#[tokio::test]
 async fn registration_is_404_when_closed() {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.registration_open = false).await;
+    let app = spawn_app_with(|s| s.registration_open = false).await;
     assert_eq!(app.get("/register").await.status(), StatusCode::NOT_FOUND);
     let res = app
         .post_form(
@@ -85,9 +81,16 @@ async fn registration_is_404_when_closed() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
 async fn the_password_minimum_is_configurable() {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.password_min = 40).await;
+    let app = spawn_app_with(|s| s.password_min = 40).await;
     let res = register(&app, "ok@example.com", PASSWORD, PASSWORD).await;
     assert!(res.text().await.unwrap().contains("at least 40 characters"));
 }
+
+crate::helpers::backend_tests!(
+    registering_creates_the_account_and_signs_in,
+    a_taken_email_is_refused_whatever_its_case,
+    weak_mismatched_or_malformed_input_re_renders_the_form_with_a_message,
+    registration_is_404_when_closed,
+    the_password_minimum_is_configurable,
+);

@@ -26,7 +26,6 @@ async fn sessions_json(app: &TestApp) -> Vec<Value> {
     app.get("/api/sessions").await.json().await.unwrap()
 }
 
-#[tokio::test]
 async fn the_sessions_api_lists_my_live_sessions_and_marks_this_one() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -41,7 +40,6 @@ async fn the_sessions_api_lists_my_live_sessions_and_marks_this_one() {
     );
 }
 
-#[tokio::test]
 async fn deleting_my_other_session_ends_it_and_someone_elses_is_404() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -85,7 +83,6 @@ async fn deleting_my_other_session_ends_it_and_someone_elses_is_404() {
     );
 }
 
-#[tokio::test]
 async fn the_account_page_lists_sessions_with_revoke_buttons_and_activity() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -105,7 +102,6 @@ async fn the_account_page_lists_sessions_with_revoke_buttons_and_activity() {
     assert!(html.contains(r#"action="/account/password""#));
 }
 
-#[tokio::test]
 async fn revoking_from_the_account_page_needs_csrf_and_ends_the_session() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -142,7 +138,6 @@ async fn revoking_from_the_account_page_needs_csrf_and_ends_the_session() {
     );
 }
 
-#[tokio::test]
 async fn sign_out_everywhere_else_keeps_only_this_session() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -163,7 +158,6 @@ async fn sign_out_everywhere_else_keeps_only_this_session() {
     assert_eq!(sessions_json(&app).await.len(), 1);
 }
 
-#[tokio::test]
 async fn rfc7009_revocation_ends_the_session_and_always_answers_200() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -186,7 +180,6 @@ async fn rfc7009_revocation_ends_the_session_and_always_answers_200() {
     }
 }
 
-#[tokio::test]
 async fn changing_the_password_ends_other_sessions_and_reissues_this_one() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -242,7 +235,6 @@ async fn changing_the_password_ends_other_sessions_and_reissues_this_one() {
     );
 }
 
-#[tokio::test]
 async fn a_wrong_current_password_or_weak_new_one_changes_nothing() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -283,7 +275,6 @@ async fn a_wrong_current_password_or_weak_new_one_changes_nothing() {
     );
 }
 
-#[tokio::test]
 async fn logout_and_revocation_are_recorded_as_security_events() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -299,7 +290,6 @@ async fn logout_and_revocation_are_recorded_as_security_events() {
     assert_eq!(kinds, ["logged_out", "login_succeeded"]);
 }
 
-#[tokio::test]
 async fn security_events_are_pruned_to_the_newest_hundred_per_user() {
     use portcullis::auth::client::ClientInfo;
     use portcullis::auth::events::{EventKind, new_event};
@@ -331,3 +321,16 @@ async fn security_events_are_pruned_to_the_newest_hundred_per_user() {
         "the newest are kept, newest first"
     );
 }
+
+crate::helpers::backend_tests!(
+    the_sessions_api_lists_my_live_sessions_and_marks_this_one,
+    deleting_my_other_session_ends_it_and_someone_elses_is_404,
+    the_account_page_lists_sessions_with_revoke_buttons_and_activity,
+    revoking_from_the_account_page_needs_csrf_and_ends_the_session,
+    sign_out_everywhere_else_keeps_only_this_session,
+    rfc7009_revocation_ends_the_session_and_always_answers_200,
+    changing_the_password_ends_other_sessions_and_reissues_this_one,
+    a_wrong_current_password_or_weak_new_one_changes_nothing,
+    logout_and_revocation_are_recorded_as_security_events,
+    security_events_are_pruned_to_the_newest_hundred_per_user,
+);

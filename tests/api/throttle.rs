@@ -6,7 +6,7 @@ use portcullis::domain::Role;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, TestUser, error_code, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, TestUser, error_code, spawn_app, spawn_app_with};
 
 const WRONG: &str = "certainly not the password";
 
@@ -27,7 +27,6 @@ fn failures(app: &TestApp, key: &str) -> Option<i64> {
         .ok()
 }
 
-#[tokio::test]
 async fn an_account_is_paused_after_five_failures_even_for_the_right_password() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -65,7 +64,6 @@ async fn an_account_is_paused_after_five_failures_even_for_the_right_password() 
     assert!(kinds.contains(&"lockout".to_owned()));
 }
 
-#[tokio::test]
 async fn throttled_attempts_are_refused_before_the_password_is_checked() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -85,7 +83,6 @@ async fn throttled_attempts_are_refused_before_the_password_is_checked() {
     );
 }
 
-#[tokio::test]
 async fn the_back_off_grows_with_each_further_failure() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -112,7 +109,6 @@ async fn the_back_off_grows_with_each_further_failure() {
     );
 }
 
-#[tokio::test]
 async fn a_success_clears_the_account_counter() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -128,9 +124,8 @@ async fn a_success_clears_the_account_counter() {
     }
 }
 
-#[tokio::test]
 async fn one_client_ip_is_paused_across_accounts() {
-    let app = spawn_app_with(Backend::Sqlite, |s| s.throttle_ip = 3).await;
+    let app = spawn_app_with(|s| s.throttle_ip = 3).await;
     for _ in 0..3 {
         let stranger = app.add_user(Role::User);
         assert_eq!(
@@ -152,9 +147,8 @@ async fn one_client_ip_is_paused_across_accounts() {
     assert_eq!(unknown.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
-#[tokio::test]
 async fn x_forwarded_for_counts_only_behind_a_trusted_proxy() {
-    let untrusted = spawn_app_with(Backend::Sqlite, |s| s.throttle_ip = 2).await;
+    let untrusted = spawn_app_with(|s| s.throttle_ip = 2).await;
     for i in 0..2 {
         let user = untrusted.add_user(Role::User);
         let res = untrusted
@@ -172,7 +166,7 @@ async fn x_forwarded_for_counts_only_behind_a_trusted_proxy() {
         "a spoofed header must not spread the count"
     );
 
-    let behind_proxy = spawn_app_with(Backend::Sqlite, |s| {
+    let behind_proxy = spawn_app_with(|s| {
         s.throttle_ip = 2;
         s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     })
@@ -217,3 +211,12 @@ async fn x_forwarded_for_counts_only_behind_a_trusted_proxy() {
         .unwrap();
     assert_eq!(sessions[0]["ip"], "203.0.113.10");
 }
+
+crate::helpers::backend_tests!(
+    an_account_is_paused_after_five_failures_even_for_the_right_password,
+    throttled_attempts_are_refused_before_the_password_is_checked,
+    the_back_off_grows_with_each_further_failure,
+    a_success_clears_the_account_counter,
+    one_client_ip_is_paused_across_accounts,
+    x_forwarded_for_counts_only_behind_a_trusted_proxy,
+);

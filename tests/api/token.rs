@@ -5,15 +5,12 @@ use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, error_code, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, error_code, spawn_app, spawn_app_with};
 
 const SECRET: &str = "integration-test-secret-of-at-least-32-bytes";
 
 async fn app_with_known_secret() -> TestApp {
-    spawn_app_with(Backend::Sqlite, |s| {
-        s.jwt_secret = Some(SecretString::from(SECRET))
-    })
-    .await
+    spawn_app_with(|s| s.jwt_secret = Some(SecretString::from(SECRET))).await
 }
 
 fn b64(v: &Value) -> String {
@@ -33,7 +30,6 @@ fn parts(token: &str) -> (Value, Value) {
     (next(), next())
 }
 
-#[tokio::test]
 async fn the_password_grant_returns_an_rfc6749_token_response() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -57,7 +53,6 @@ async fn the_password_grant_returns_an_rfc6749_token_response() {
     assert_ne!(refresh_claims["jti"], claims["jti"]);
 }
 
-#[tokio::test]
 async fn a_bearer_token_reaches_api_me() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -68,7 +63,6 @@ async fn a_bearer_token_reaches_api_me() {
     assert_eq!(me["email"], user.email.as_str());
 }
 
-#[tokio::test]
 async fn token_endpoint_errors_follow_rfc6749() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -113,7 +107,6 @@ async fn token_endpoint_errors_follow_rfc6749() {
     assert_eq!(json.status(), StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
 async fn missing_or_garbage_bearer_tokens_get_401_with_a_challenge() {
     let app = spawn_app().await;
     let res = reqwest::get(app.url("/api/me")).await.unwrap();
@@ -148,7 +141,6 @@ async fn missing_or_garbage_bearer_tokens_get_401_with_a_challenge() {
     assert_eq!(basic.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
 async fn forged_tokens_are_refused_at_the_front_door() {
     let app = app_with_known_secret().await;
     let user = app.add_user(Role::User);
@@ -216,7 +208,6 @@ async fn forged_tokens_are_refused_at_the_front_door() {
     }
 }
 
-#[tokio::test]
 async fn a_refresh_token_is_not_accepted_as_an_access_token() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -231,3 +222,12 @@ async fn a_refresh_token_is_not_accepted_as_an_access_token() {
         .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+crate::helpers::backend_tests!(
+    the_password_grant_returns_an_rfc6749_token_response,
+    a_bearer_token_reaches_api_me,
+    token_endpoint_errors_follow_rfc6749,
+    missing_or_garbage_bearer_tokens_get_401_with_a_challenge,
+    forged_tokens_are_refused_at_the_front_door,
+    a_refresh_token_is_not_accepted_as_an_access_token,
+);
