@@ -29,9 +29,8 @@ async fn main() {
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
 
-    let pool = db::connect(&settings.database_url, 1).expect("pool");
-    let hash = password::hash_blocking(&SecretString::from("tangerine orbit velvet cactus"))
-        .expect("hash");
+    let pool = db::connect(&settings.database_url, 1, settings.db_timeout).expect("pool");
+    let hash = password::hash_blocking(&SecretString::from("tangerine orbit velvet cactus")).expect("hash");
     let mut conn = pool.get().expect("conn");
     let known: Vec<String> = (0..ACCOUNTS)
         .map(|i| {
@@ -54,11 +53,7 @@ async fn main() {
     let mut bodies = std::collections::HashSet::new();
     for i in 0..(ATTEMPTS + 20) {
         let is_known = rand::random::<bool>();
-        let email = if is_known {
-            known[i % ACCOUNTS].clone()
-        } else {
-            format!("ghost{i}@example.com")
-        };
+        let email = if is_known { known[i % ACCOUNTS].clone() } else { format!("ghost{i}@example.com") };
         let form = [
             ("grant_type", "password"),
             ("username", email.as_str()),
@@ -73,23 +68,13 @@ async fn main() {
             continue; // warm-up
         }
         bodies.insert((status, body));
-        if is_known {
-            wrong.push(elapsed)
-        } else {
-            unknown.push(elapsed)
-        }
+        if is_known { wrong.push(elapsed) } else { unknown.push(elapsed) }
     }
     report("wrong password", &mut wrong);
     report("unknown email ", &mut unknown);
     let diff = median(&mut wrong).as_secs_f64() - median(&mut unknown).as_secs_f64();
-    println!(
-        "median difference (wrong − unknown): {:+.2} ms",
-        diff * 1000.0
-    );
-    println!(
-        "distinct (status, body) pairs across all attempts: {}",
-        bodies.len()
-    );
+    println!("median difference (wrong − unknown): {:+.2} ms", diff * 1000.0);
+    println!("distinct (status, body) pairs across all attempts: {}", bodies.len());
 }
 
 fn median(samples: &mut [Duration]) -> Duration {

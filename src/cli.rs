@@ -54,7 +54,7 @@ impl Cli {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings),
             Command::Migrate => {
-                db::connect(&settings.database_url, 1)?;
+                db::connect(&settings.database_url, 1, settings.db_timeout)?;
                 println!("migrations are up to date");
                 Ok(())
             }
@@ -66,14 +66,12 @@ impl Cli {
 fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings)?;
-        app.run_until_stopped()
-            .await
-            .context("the server stopped with an error")
+        app.run_until_stopped().await.context("the server stopped with an error")
     })
 }
 
 fn run_user(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {
-    let pool = db::connect(&settings.database_url, 1)?;
+    let pool = db::connect(&settings.database_url, 1, settings.db_timeout)?;
     let mut conn = pool.get().context("cannot get a database connection")?;
     match cmd {
         UserCommand::Add { email, admin } => add_user(settings, &mut conn, &email, admin),
@@ -89,19 +87,11 @@ fn run_user(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {
     }
 }
 
-fn add_user(
-    settings: &Settings,
-    conn: &mut DbConn,
-    raw_email: &str,
-    admin: bool,
-) -> anyhow::Result<()> {
+fn add_user(settings: &Settings, conn: &mut DbConn, raw_email: &str, admin: bool) -> anyhow::Result<()> {
     let email = Email::try_from(raw_email).map_err(anyhow::Error::msg)?;
     let raw = read_password()?;
-    let policy = PasswordPolicy {
-        min_chars: settings.password_min,
-    };
-    let password =
-        NewPassword::parse(raw, policy, &[email.as_ref()]).map_err(anyhow::Error::msg)?;
+    let policy = PasswordPolicy { min_chars: settings.password_min };
+    let password = NewPassword::parse(raw, policy, &[email.as_ref()]).map_err(anyhow::Error::msg)?;
     let hash = password::hash_blocking(password.secret())?;
     let role = if admin { Role::Admin } else { Role::User };
     match accounts::create_user(conn, &email, &hash, role) {
@@ -120,18 +110,14 @@ fn add_user(
 fn read_password() -> anyhow::Result<SecretString> {
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Password: ").context("cannot read the password")?;
-        let second =
-            rpassword::prompt_password("Repeat password: ").context("cannot read the password")?;
+        let second = rpassword::prompt_password("Repeat password: ").context("cannot read the password")?;
         if first != second {
             bail!("the two passwords do not match");
         }
         return Ok(SecretString::from(first));
     }
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("cannot read the password from stdin")?;
+    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
     let password = line.strip_suffix('\n').unwrap_or(&line);
     let password = password.strip_suffix('\r').unwrap_or(password);
     if password.is_empty() {
@@ -145,23 +131,9 @@ fn set_disabled(conn: &mut DbConn, raw_email: &str, disabled: bool) -> anyhow::R
     let user = users::find_user_by_email(conn, email.as_ref())?
         .with_context(|| format!("no account with the email {email}"))?;
     users::set_user_disabled(conn, &user.id, disabled, db::now())?;
-    let kind = if disabled {
-        EventKind::UserDisabled
-    } else {
-        EventKind::UserEnabled
-    };
-    let client = ClientInfo {
-        ip: String::new(),
-        user_agent: "portcullis command line".into(),
-    };
+    let kind = if disabled { EventKind::UserDisabled } else { EventKind::UserEnabled };
+    let client = ClientInfo { ip: String::new(), user_agent: "portcullis command line".into() };
     events::insert_event(conn, &new_event(&user.id, kind, None, &client))?;
-    println!(
-        "{} {email}",
-        if disabled {
-            "disabled (all sessions ended)"
-        } else {
-            "enabled"
-        }
-    );
+    println!("{} {email}", if disabled { "disabled (all sessions ended)" } else { "enabled" });
     Ok(())
 }

@@ -27,6 +27,8 @@ pub struct Settings {
     pub clock_leeway: Duration,
     pub trusted_proxies: Vec<IpAddr>,
     pub db_pool: u32,
+    /// How long a request waits for a database connection (and a connection attempt lasts).
+    pub db_timeout: Duration,
     /// Failed sign-ins allowed per account before back-off starts.
     pub throttle_account: i64,
     /// Failed sign-ins allowed per client IP before back-off starts.
@@ -85,6 +87,7 @@ impl Settings {
             clock_leeway: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
             db_pool: default_pool_size(),
+            db_timeout: Duration::from_secs(5),
             throttle_account: 5,
             throttle_ip: 50,
         }
@@ -98,26 +101,19 @@ impl Settings {
     /// process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let mut s =
-            Self::with_database(get("DATABASE_URL").unwrap_or_else(|| "portcullis.db".into()));
+        let mut s = Self::with_database(get("DATABASE_URL").unwrap_or_else(|| "portcullis.db".into()));
         if let Some(v) = get("PORTCULLIS_ADDR") {
-            s.addr = v.trim().parse().map_err(|_| {
-                invalid(
-                    "PORTCULLIS_ADDR",
-                    "expected HOST:PORT such as 127.0.0.1:8080",
-                )
-            })?;
+            s.addr = v
+                .trim()
+                .parse()
+                .map_err(|_| invalid("PORTCULLIS_ADDR", "expected HOST:PORT such as 127.0.0.1:8080"))?;
         }
         if let Some(v) = get("PORTCULLIS_PUBLIC_URL") {
-            s.public_url =
-                Some(PublicUrl::parse(&v).map_err(|r| invalid("PORTCULLIS_PUBLIC_URL", r))?);
+            s.public_url = Some(PublicUrl::parse(&v).map_err(|r| invalid("PORTCULLIS_PUBLIC_URL", r))?);
         }
         if let Some(v) = lookup("PORTCULLIS_JWT_SECRET") {
             if v.len() < 32 {
-                return Err(invalid(
-                    "PORTCULLIS_JWT_SECRET",
-                    "must be at least 32 bytes",
-                ));
+                return Err(invalid("PORTCULLIS_JWT_SECRET", "must be at least 32 bytes"));
             }
             s.jwt_secret = Some(SecretString::from(v));
         }
@@ -128,52 +124,32 @@ impl Settings {
         duration(&get, "PORTCULLIS_REFRESH_TTL", &mut s.refresh_ttl)?;
         duration(&get, "PORTCULLIS_SESSION_MAX", &mut s.session_max)?;
         duration(&get, "PORTCULLIS_REFRESH_GRACE", &mut s.refresh_grace)?;
+        duration(&get, "PORTCULLIS_DB_TIMEOUT", &mut s.db_timeout)?;
         if let Some(v) = get("PORTCULLIS_CLOCK_LEEWAY") {
             s.clock_leeway = humantime::parse_duration(v.trim())
                 .ok()
                 .filter(|d| *d <= Duration::from_secs(30))
-                .ok_or_else(|| {
-                    invalid(
-                        "PORTCULLIS_CLOCK_LEEWAY",
-                        "expected a duration from 0s to 30s",
-                    )
-                })?;
+                .ok_or_else(|| invalid("PORTCULLIS_CLOCK_LEEWAY", "expected a duration from 0s to 30s"))?;
         }
         if let Some(v) = get("PORTCULLIS_REGISTRATION") {
             s.registration_open = match v.trim() {
                 "open" => true,
                 "closed" => false,
                 _ => {
-                    return Err(invalid(
-                        "PORTCULLIS_REGISTRATION",
-                        "expected open or closed",
-                    ));
+                    return Err(invalid("PORTCULLIS_REGISTRATION", "expected open or closed"));
                 }
             };
         }
         if let Some(v) = get("PORTCULLIS_PASSWORD_MIN") {
-            s.password_min = v
-                .trim()
-                .parse()
-                .ok()
-                .filter(|n| (8..=256).contains(n))
-                .ok_or_else(|| {
-                    invalid(
-                        "PORTCULLIS_PASSWORD_MIN",
-                        "expected a whole number from 8 to 256",
-                    )
+            s.password_min =
+                v.trim().parse().ok().filter(|n| (8..=256).contains(n)).ok_or_else(|| {
+                    invalid("PORTCULLIS_PASSWORD_MIN", "expected a whole number from 8 to 256")
                 })?;
         }
         if let Some(v) = get("PORTCULLIS_TRUSTED_PROXIES") {
-            s.trusted_proxies = v
-                .split(',')
-                .map(|p| p.trim().parse())
-                .collect::<Result<_, _>>()
-                .map_err(|_| {
-                    invalid(
-                        "PORTCULLIS_TRUSTED_PROXIES",
-                        "expected comma-separated IP addresses",
-                    )
+            s.trusted_proxies =
+                v.split(',').map(|p| p.trim().parse()).collect::<Result<_, _>>().map_err(|_| {
+                    invalid("PORTCULLIS_TRUSTED_PROXIES", "expected comma-separated IP addresses")
                 })?;
         }
         if let Some(v) = get("PORTCULLIS_DB_POOL") {
@@ -182,12 +158,7 @@ impl Settings {
                 .parse()
                 .ok()
                 .filter(|n| (1..=512).contains(n))
-                .ok_or_else(|| {
-                    invalid(
-                        "PORTCULLIS_DB_POOL",
-                        "expected a whole number from 1 to 512",
-                    )
-                })?;
+                .ok_or_else(|| invalid("PORTCULLIS_DB_POOL", "expected a whole number from 1 to 512"))?;
         }
         if let Some(v) = get("PORTCULLIS_THROTTLE_ACCOUNT") {
             s.throttle_account = count(&v, "PORTCULLIS_THROTTLE_ACCOUNT")?;
@@ -201,26 +172,17 @@ impl Settings {
 
     fn check_lifetimes(&self) -> Result<(), ConfigError> {
         if self.access_ttl > self.refresh_ttl {
-            return Err(invalid(
-                "PORTCULLIS_ACCESS_TTL",
-                "must not be longer than PORTCULLIS_REFRESH_TTL",
-            ));
+            return Err(invalid("PORTCULLIS_ACCESS_TTL", "must not be longer than PORTCULLIS_REFRESH_TTL"));
         }
         if self.refresh_ttl > self.session_max {
-            return Err(invalid(
-                "PORTCULLIS_REFRESH_TTL",
-                "must not be longer than PORTCULLIS_SESSION_MAX",
-            ));
+            return Err(invalid("PORTCULLIS_REFRESH_TTL", "must not be longer than PORTCULLIS_SESSION_MAX"));
         }
         Ok(())
     }
 }
 
 fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError {
-        name,
-        reason: reason.into(),
-    }
+    ConfigError { name, reason: reason.into() }
 }
 
 fn count(raw: &str, name: &'static str) -> Result<i64, ConfigError> {
@@ -257,16 +219,9 @@ mod tests {
     use super::*;
 
     fn from(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let owned: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Settings::from_lookup(|name| {
-            owned
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
+        let owned: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|name| owned.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     }
 
     #[test]
@@ -283,11 +238,7 @@ mod tests {
 
     #[test]
     fn durations_accept_seconds_minutes_and_days() {
-        let s = from(&[
-            ("PORTCULLIS_ACCESS_TTL", "30s"),
-            ("PORTCULLIS_REFRESH_TTL", "2d"),
-        ])
-        .unwrap();
+        let s = from(&[("PORTCULLIS_ACCESS_TTL", "30s"), ("PORTCULLIS_REFRESH_TTL", "2d")]).unwrap();
         assert_eq!(s.access_ttl, Duration::from_secs(30));
         assert_eq!(s.refresh_ttl, Duration::from_secs(2 * 86_400));
     }
@@ -315,21 +266,13 @@ mod tests {
 
     #[test]
     fn the_secret_never_shows_in_debug_output() {
-        let s = from(&[(
-            "PORTCULLIS_JWT_SECRET",
-            "a-very-long-secret-that-is-over-32-bytes",
-        )])
-        .unwrap();
+        let s = from(&[("PORTCULLIS_JWT_SECRET", "a-very-long-secret-that-is-over-32-bytes")]).unwrap();
         assert!(!format!("{s:?}").contains("a-very-long-secret"));
     }
 
     #[test]
     fn public_url_must_be_an_origin() {
-        assert!(
-            PublicUrl::parse("https://auth.example.com/")
-                .unwrap()
-                .is_https()
-        );
+        assert!(PublicUrl::parse("https://auth.example.com/").unwrap().is_https());
         assert!(PublicUrl::parse("https://auth.example.com/login").is_err());
         assert!(PublicUrl::parse("auth.example.com").is_err());
     }

@@ -26,11 +26,7 @@ pub enum ApiError {
     #[error("not found")]
     NotFound,
     #[error("{message}")]
-    BadRequest {
-        status: StatusCode,
-        code: &'static str,
-        message: String,
-    },
+    BadRequest { status: StatusCode, code: &'static str, message: String },
     #[error("too many attempts")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("the database is unavailable")]
@@ -47,36 +43,25 @@ pub struct ErrorBody<'a> {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest {
-            status: StatusCode::BAD_REQUEST,
-            code,
-            message: message.into(),
-        }
+        Self::BadRequest { status: StatusCode::BAD_REQUEST, code, message: message.into() }
     }
 
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code,
-            message: message.into(),
-        }
+        Self::BadRequest { status: StatusCode::UNPROCESSABLE_ENTITY, code, message: message.into() }
     }
 
     fn code_and_message(&self) -> (&str, String) {
         match self {
-            Self::Unauthorized {
-                invalid_token: true,
-            } => (
+            Self::Unauthorized { invalid_token: true } => (
                 "invalid_token",
                 "Your session has expired or is no longer valid. Please sign in again.".into(),
             ),
-            Self::Unauthorized {
-                invalid_token: false,
-            } => ("unauthorized", "Please sign in to continue.".into()),
-            Self::InvalidCredentials => (
-                "invalid_credentials",
-                crate::auth::sessions::BAD_CREDENTIALS.into(),
-            ),
+            Self::Unauthorized { invalid_token: false } => {
+                ("unauthorized", "Please sign in to continue.".into())
+            }
+            Self::InvalidCredentials => {
+                ("invalid_credentials", crate::auth::sessions::BAD_CREDENTIALS.into())
+            }
             Self::Forbidden(message) => ("forbidden", (*message).into()),
             Self::CsrfFailed(message) => ("csrf_failed", (*message).into()),
             Self::NotFound => ("not_found", "There is nothing here.".into()),
@@ -85,10 +70,9 @@ impl ApiError {
                 "too_many_requests",
                 format!("Too many failed attempts. Try again in {retry_after_secs} seconds."),
             ),
-            Self::Unavailable => (
-                "service_unavailable",
-                "The service is temporarily unavailable. Try again shortly.".into(),
-            ),
+            Self::Unavailable => {
+                ("service_unavailable", "The service is temporarily unavailable. Try again shortly.".into())
+            }
             Self::Unexpected(_) => ("internal_error", "Something went wrong on our side.".into()),
         }
     }
@@ -101,9 +85,7 @@ impl From<StoreError> for ApiError {
                 log::error!("database unavailable: {reason}");
                 Self::Unavailable
             }
-            StoreError::Query(e) => {
-                Self::Unexpected(anyhow::Error::new(e).context("database query"))
-            }
+            StoreError::Query(e) => Self::Unexpected(anyhow::Error::new(e).context("database query")),
         }
     }
 }
@@ -113,9 +95,7 @@ impl From<crate::auth::sessions::SignInError> for ApiError {
         use crate::auth::sessions::SignInError;
         match e {
             SignInError::InvalidCredentials => Self::InvalidCredentials,
-            SignInError::Throttled { retry_after_secs } => {
-                Self::TooManyRequests { retry_after_secs }
-            }
+            SignInError::Throttled { retry_after_secs } => Self::TooManyRequests { retry_after_secs },
             SignInError::Store(e) => e.into(),
             SignInError::Unexpected(e) => Self::Unexpected(e),
         }
@@ -165,10 +145,7 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
-        res.json(ErrorBody {
-            error: code,
-            message: &message,
-        })
+        res.json(ErrorBody { error: code, message: &message })
     }
 }
 
@@ -191,27 +168,15 @@ struct ErrorPage<'a> {
 
 impl PageError {
     pub fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            title,
-            message: message.into(),
-        }
+        Self { status, title, message: message.into() }
     }
 
     pub fn not_found() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "Page not found",
-            "There is nothing at this address.",
-        )
+        Self::new(StatusCode::NOT_FOUND, "Page not found", "There is nothing at this address.")
     }
 
     pub fn forbidden() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "Not allowed",
-            "Your account does not have access to this page.",
-        )
+        Self::new(StatusCode::FORBIDDEN, "Not allowed", "Your account does not have access to this page.")
     }
 }
 
@@ -251,17 +216,10 @@ impl ResponseError for PageError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let page = ErrorPage {
-            title: self.title,
-            message: &self.message,
-            status: self.status.as_u16(),
-        };
+        let page = ErrorPage { title: self.title, message: &self.message, status: self.status.as_u16() };
         let body = page.render().unwrap_or_else(|_| self.message.clone());
         HttpResponse::build(self.status)
-            .insert_header((
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            ))
+            .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(body)
     }
@@ -274,11 +232,7 @@ pub fn wants_json(req: &HttpRequest) -> bool {
 
 /// Turns an error into the right shape for the path it happened on.
 pub fn for_request(req: &HttpRequest, e: ApiError) -> actix_web::Error {
-    if wants_json(req) {
-        e.into()
-    } else {
-        PageError::from(e).into()
-    }
+    if wants_json(req) { e.into() } else { PageError::from(e).into() }
 }
 
 /// Body-parsing failures for JSON bodies: 413, 415, 400 or 422 with a plain sentence.
@@ -340,23 +294,13 @@ pub async fn shape_bare_errors(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.starts_with(if json {
-                "application/json"
-            } else {
-                "text/html"
-            })
-        });
+        .is_some_and(|ct| ct.starts_with(if json { "application/json" } else { "text/html" }));
     if !(status.is_client_error() || status.is_server_error()) || shaped {
         return Ok(res.map_into_boxed_body());
     }
     let (code, message) = bare_error_text(status);
     let replacement = if json {
-        let e = ApiError::BadRequest {
-            status,
-            code,
-            message: message.into(),
-        };
+        let e = ApiError::BadRequest { status, code, message: message.into() };
         let mut r = e.error_response();
         copy_challenge(res.headers(), r.headers_mut());
         r
@@ -369,15 +313,11 @@ pub async fn shape_bare_errors(
 
 fn bare_error_text(status: StatusCode) -> (&'static str, &'static str) {
     match status {
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
-            "This address does not accept that method.",
-        ),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This address does not accept that method."),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large."),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
-            "That content type is not accepted here.",
-        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "That content type is not accepted here.")
+        }
         StatusCode::NOT_FOUND => ("not_found", "There is nothing here."),
         s if s.is_server_error() => ("internal_error", "Something went wrong on our side."),
         _ => ("bad_request", "The request could not be understood."),

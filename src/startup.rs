@@ -38,14 +38,12 @@ impl Application {
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.addr)
             .with_context(|| format!("cannot listen on {}", settings.addr))?;
-        let addr = listener
-            .local_addr()
-            .context("cannot read the bound address")?;
+        let addr = listener.local_addr().context("cannot read the bound address")?;
         let public_url = match &settings.public_url {
             Some(url) => url.clone(),
             None => PublicUrl::parse(&format!("http://{addr}")).map_err(anyhow::Error::msg)?,
         };
-        let pool = db::connect(&settings.database_url, settings.db_pool)?;
+        let pool = db::connect(&settings.database_url, settings.db_pool, settings.db_timeout)?;
         let master = MasterKey::load(&settings)?;
         let state = web::Data::new(AppState {
             pool,
@@ -74,10 +72,7 @@ impl Application {
         .context("cannot start the HTTP server")?
         .run();
         log::info!("listening on http://{addr}");
-        Ok(Self {
-            port: addr.port(),
-            server,
-        })
+        Ok(Self { port: addr.port(), server })
     }
 
     pub fn port(&self) -> u16 {

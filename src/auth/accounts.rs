@@ -26,10 +26,7 @@ pub async fn register(
     role: Role,
 ) -> Result<User, CreateUserError> {
     let hash = state.hasher.hash(password.secret().clone()).await?;
-    db::run(&state.pool, move |conn| {
-        create_user(conn, &email, &hash, role)
-    })
-    .await
+    db::run(&state.pool, move |conn| create_user(conn, &email, &hash, role)).await
 }
 
 /// Inserts a user whose password is already hashed.
@@ -66,6 +63,9 @@ pub fn create_user(
 pub enum ChangePasswordError {
     #[error("the current password is not correct")]
     WrongCurrentPassword,
+    /// Another request changed the password after this one checked the current one.
+    #[error("the password was changed concurrently")]
+    ChangedElsewhere,
     /// The new password breaks the policy; the message says how.
     #[error("{0}")]
     Policy(String),
@@ -84,56 +84,35 @@ pub async fn change_password(
     new: SecretString,
     client: &ClientInfo,
 ) -> Result<Refreshed, ChangePasswordError> {
-    let verdict = state
-        .hasher
-        .verify(current, Some(identity.user.password_hash.clone()))
-        .await?;
+    let verdict = state.hasher.verify(current, Some(identity.user.password_hash.clone())).await?;
     if verdict == Verdict::Mismatch {
-        events::record(
-            state,
-            &identity.user.id,
-            EventKind::LoginFailed,
-            Some(&identity.session.id),
-            client,
-        )
-        .await;
+        events::record(state, &identity.user.id, EventKind::LoginFailed, Some(&identity.session.id), client)
+            .await;
         return Err(ChangePasswordError::WrongCurrentPassword);
     }
-    let policy = PasswordPolicy {
-        min_chars: state.settings.password_min,
-    };
-    let new = NewPassword::parse(new, policy, &[&identity.user.email])
-        .map_err(ChangePasswordError::Policy)?;
+    let policy = PasswordPolicy { min_chars: state.settings.password_min };
+    let new =
+        NewPassword::parse(new, policy, &[&identity.user.email]).map_err(ChangePasswordError::Policy)?;
     let hash = state.hasher.hash(new.secret().clone()).await?;
     let jti = random_id();
-    let (uid, sid, jti_hash) = (
-        identity.user.id.clone(),
-        identity.session.id.clone(),
-        hash_jti(&jti),
-    );
-    db::run(&state.pool, move |conn| {
+    let (uid, sid, jti_hash) = (identity.user.id.clone(), identity.session.id.clone(), hash_jti(&jti));
+    let old_hash = identity.user.password_hash.clone();
+    let changed = db::query(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let now = db::now();
-            users::update_password_hash(conn, &uid, &hash, now)?;
+            if !users::replace_password_hash(conn, &uid, &old_hash, &hash, now)? {
+                return Ok(false);
+            }
             sessions::revoke_other_sessions(conn, &uid, &sid, now)?;
-            sessions::reset_refresh(conn, &sid, &jti_hash, now)
+            sessions::reset_refresh(conn, &sid, &jti_hash, now)?;
+            Ok(true)
         })
-        .map_err(crate::db::StoreError::from)
     })
     .await?;
-    events::record(
-        state,
-        &identity.user.id,
-        EventKind::PasswordChanged,
-        Some(&identity.session.id),
-        client,
-    )
-    .await;
-    Ok(refresh::sign_pair(
-        state,
-        identity.user.clone(),
-        identity.session.clone(),
-        jti,
-        db::now(),
-    )?)
+    if !changed {
+        return Err(ChangePasswordError::ChangedElsewhere);
+    }
+    events::record(state, &identity.user.id, EventKind::PasswordChanged, Some(&identity.session.id), client)
+        .await;
+    Ok(refresh::sign_pair(state, identity.user.clone(), identity.session.clone(), jti, db::now())?)
 }

@@ -19,21 +19,13 @@ impl ClientInfo {
     pub fn from_request(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Self {
         let peer = req.peer_addr().map(|a| a.ip());
         let ip = match peer {
-            Some(p) if trusted_proxies.contains(&p) => {
-                forwarded_client(req, trusted_proxies).unwrap_or(p)
-            }
+            Some(p) if trusted_proxies.contains(&p) => forwarded_client(req, trusted_proxies).unwrap_or(p),
             Some(p) => p,
             None => {
-                return Self {
-                    ip: String::new(),
-                    user_agent: user_agent(req),
-                };
+                return Self { ip: String::new(), user_agent: user_agent(req) };
             }
         };
-        Self {
-            ip: ip.to_string(),
-            user_agent: user_agent(req),
-        }
+        Self { ip: ip.to_string(), user_agent: user_agent(req) }
     }
 }
 
@@ -50,15 +42,8 @@ fn forwarded_client(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
 }
 
 fn user_agent(req: &HttpRequest) -> String {
-    let raw = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    raw.chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_USER_AGENT)
-        .collect()
+    let raw = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    raw.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT).collect()
 }
 
 impl actix_web::FromRequest for ClientInfo {

@@ -36,12 +36,7 @@ impl CookiePolicy {
                 csrf: "__Host-csrf_token",
             }
         } else {
-            Self {
-                secure,
-                access: "access_token",
-                refresh: "refresh_token",
-                csrf: "csrf_token",
-            }
+            Self { secure, access: "access_token", refresh: "refresh_token", csrf: "csrf_token" }
         }
     }
 
@@ -72,12 +67,7 @@ impl CookiePolicy {
         ]
     }
 
-    fn http_only(
-        &self,
-        name: &'static str,
-        value: String,
-        max_age: Option<i64>,
-    ) -> Cookie<'static> {
+    fn http_only(&self, name: &'static str, value: String, max_age: Option<i64>) -> Cookie<'static> {
         let mut cookie = Cookie::build(name, value)
             .path("/")
             .http_only(true)

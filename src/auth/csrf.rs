@@ -125,9 +125,7 @@ pub mod guard {
             let error = errors::for_request(req.request(), ApiError::CsrfFailed(message));
             return Ok(req.error_response(error));
         }
-        next.call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body)
+        next.call(req).await.map(ServiceResponse::map_into_boxed_body)
     }
 
     fn check(req: &HttpRequest, state: &AppState) -> Result<(), &'static str> {
@@ -153,11 +151,7 @@ pub mod guard {
         if !has_session_cookie {
             return Ok(());
         }
-        let submitted = req
-            .headers()
-            .get(HEADER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let submitted = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
         let cookie = cookies::read(req, state.cookies.csrf);
         if state.csrf.accepts(&cookie, submitted, &binding(req, state)) {
             Ok(())
@@ -172,15 +166,8 @@ pub mod guard {
         if origin.eq_ignore_ascii_case(state.public_url.as_str()) {
             return true;
         }
-        let scheme = if state.public_url.is_https() {
-            "https://"
-        } else {
-            "http://"
-        };
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok());
+        let scheme = if state.public_url.is_https() { "https://" } else { "http://" };
+        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok());
         match (origin.strip_prefix(scheme), host) {
             (Some(rest), Some(host)) => rest.eq_ignore_ascii_case(host),
             _ => false,

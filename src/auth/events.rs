@@ -39,9 +39,7 @@ impl EventKind {
         match kind {
             "login_succeeded" => "Signed in",
             "login_failed" => "Failed sign-in attempt",
-            "refresh_reuse_detected" => {
-                "A stolen session token was replayed; that session was ended"
-            }
+            "refresh_reuse_detected" => "A stolen session token was replayed; that session was ended",
             "logged_out" => "Signed out",
             "password_changed" => "Password changed; other sessions ended",
             "session_revoked" => "A session was ended",

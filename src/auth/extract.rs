@@ -50,11 +50,7 @@ impl FromRequest for CurrentUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let identity = req.extensions().get::<Identity>().cloned();
-        ready(
-            identity
-                .map(CurrentUser)
-                .ok_or_else(|| sign_in_required(req)),
-        )
+        ready(identity.map(CurrentUser).ok_or_else(|| sign_in_required(req)))
     }
 }
 

@@ -36,10 +36,7 @@ pub async fn identify(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
     let outcome = match credential(req.request(), &state.cookies) {
         Credential::None => Ok(None),
@@ -50,8 +47,7 @@ pub async fn identify(
         Ok(outcome) => outcome,
         Err(e) => return Ok(store_failure(req, e)),
     };
-    let wants_refresh =
-        matches!(outcome, None | Some(Outcome::Expired)) && is_page_view(req.request());
+    let wants_refresh = matches!(outcome, None | Some(Outcome::Expired)) && is_page_view(req.request());
     let mut set_cookies: Vec<Cookie<'static>> = Vec::new();
     let outcome = if wants_refresh {
         match refresh_in_place(&state, req.request(), &mut set_cookies).await {
@@ -86,15 +82,11 @@ fn store_failure(req: ServiceRequest, e: StoreError) -> ServiceResponse<BoxBody>
 /// `Authorization: Bearer` first (RFC 6750 §2.1), else the access cookie by exact name.
 fn credential(req: &HttpRequest, cookies: &CookiePolicy) -> Credential {
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
-        let parsed = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.split_once(' '))
-            .and_then(|(scheme, token)| {
-                let token = token.trim();
-                (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
-                    .then_some(token)
-            });
+        let parsed = value.to_str().ok().and_then(|v| v.split_once(' ')).and_then(|(scheme, token)| {
+            let token = token.trim();
+            (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
+                .then_some(token)
+        });
         return match parsed {
             Some(token) => Credential::Token(token.to_owned(), Via::Bearer),
             None => Credential::Malformed,
@@ -119,10 +111,9 @@ async fn authenticate(state: &AppState, token: &str, via: Via) -> Result<Outcome
             return Ok(Outcome::Rejected);
         }
     };
-    let found = db::query(&state.pool, move |conn| {
-        sessions::find_session_with_user(conn, &claims.sid, &claims.sub)
-    })
-    .await?;
+    let found =
+        db::query(&state.pool, move |conn| sessions::find_session_with_user(conn, &claims.sid, &claims.sub))
+            .await?;
     Ok(match found {
         Some((session, user)) if session.is_live(now) && !user.disabled => {
             Outcome::Identified(Box::new(Identity { user, session, via }))
@@ -154,21 +145,9 @@ async fn refresh_in_place(
     let client = ClientInfo::from_request(req, &state.settings.trusted_proxies);
     match refresh::refresh(state, token, &client).await {
         Ok(r) => {
-            set_cookies.push(
-                state
-                    .cookies
-                    .access_cookie(&r.access.token, r.cookie_max_age),
-            );
-            set_cookies.push(
-                state
-                    .cookies
-                    .refresh_cookie(&r.refresh.token, r.cookie_max_age),
-            );
-            Ok(Some(Identity {
-                user: r.user,
-                session: r.session,
-                via: Via::Cookie,
-            }))
+            set_cookies.push(state.cookies.access_cookie(&r.access.token, r.cookie_max_age));
+            set_cookies.push(state.cookies.refresh_cookie(&r.refresh.token, r.cookie_max_age));
+            Ok(Some(Identity { user: r.user, session: r.session, via: Via::Cookie }))
         }
         Err(RefreshError::Invalid | RefreshError::Reused) => {
             set_cookies.extend(state.cookies.cleared());

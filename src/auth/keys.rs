@@ -42,10 +42,7 @@ impl MasterKey {
     fn from_bytes(bytes: Vec<u8>) -> Self {
         let digest = Sha256::digest(&bytes);
         let id = URL_SAFE_NO_PAD.encode(&digest[..9]);
-        Self {
-            bytes: SecretSlice::from(bytes),
-            id,
-        }
+        Self { bytes: SecretSlice::from(bytes), id }
     }
 
     fn from_file(path: &Path) -> anyhow::Result<Self> {
@@ -61,9 +58,7 @@ impl MasterKey {
                 Ok(Self::from_bytes(bytes))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::generate(path),
-            Err(e) => {
-                Err(e).with_context(|| format!("cannot read the key file {}", path.display()))
-            }
+            Err(e) => Err(e).with_context(|| format!("cannot read the key file {}", path.display())),
         }
     }
 
@@ -105,10 +100,7 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
 fn tighten_permissions(path: &Path) -> anyhow::Result<()> {
     let meta = fs::metadata(path).with_context(|| format!("cannot stat {}", path.display()))?;
     if meta.permissions().mode() & 0o077 != 0 {
-        log::warn!(
-            "the key file {} was readable by others; restricting it to the owner",
-            path.display()
-        );
+        log::warn!("the key file {} was readable by others; restricting it to the owner", path.display());
         fs::set_permissions(path, fs::Permissions::from_mode(0o600))
             .with_context(|| format!("cannot restrict {}", path.display()))?;
     }
@@ -124,24 +116,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k");
         let first = MasterKey::from_file(&path).unwrap();
-        assert_eq!(
-            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         let second = MasterKey::from_file(&path).unwrap();
         assert_eq!(first.id, second.id);
-        assert_eq!(
-            first.derive("x").expose_secret(),
-            second.derive("x").expose_secret()
-        );
+        assert_eq!(first.derive("x").expose_secret(), second.derive("x").expose_secret());
     }
 
     #[test]
     fn derived_keys_differ_by_purpose() {
         let key = MasterKey::from_secret(&SecretString::from("0123456789abcdef0123456789abcdef"));
-        assert_ne!(
-            key.derive("jwt").expose_secret(),
-            key.derive("csrf").expose_secret()
-        );
+        assert_ne!(key.derive("jwt").expose_secret(), key.derive("csrf").expose_secret());
     }
 }

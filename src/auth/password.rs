@@ -4,9 +4,7 @@ use std::sync::Arc;
 
 use actix_web::web;
 use anyhow::{Context, anyhow};
-use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
-};
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 use unicode_normalization::UnicodeNormalization;
@@ -53,17 +51,10 @@ pub fn verify_blocking(password: &SecretString, stored: &str) -> Verdict {
         log::error!("a stored password hash is not a valid PHC string");
         return Verdict::Mismatch;
     };
-    if argon2()
-        .verify_password(normalized(password).expose_secret().as_bytes(), stored)
-        .is_err()
-    {
+    if argon2().verify_password(normalized(password).expose_secret().as_bytes(), stored).is_err() {
         return Verdict::Mismatch;
     }
-    if is_current(&parsed) {
-        Verdict::Match
-    } else {
-        Verdict::MatchNeedsRehash
-    }
+    if is_current(&parsed) { Verdict::Match } else { Verdict::MatchNeedsRehash }
 }
 
 /// True when the hash was made with argon2id and at least today's parameters.
@@ -71,9 +62,7 @@ fn is_current(hash: &PasswordHash) -> bool {
     let wanted = Params::default();
     hash.algorithm.as_str() == "argon2id"
         && Params::try_from(hash).is_ok_and(|p| {
-            p.m_cost() >= wanted.m_cost()
-                && p.t_cost() >= wanted.t_cost()
-                && p.p_cost() >= wanted.p_cost()
+            p.m_cost() >= wanted.m_cost() && p.t_cost() >= wanted.t_cost() && p.p_cost() >= wanted.p_cost()
         })
 }
 
@@ -81,26 +70,17 @@ impl Hasher {
     pub fn new() -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let dummy = hash_blocking(&SecretString::from("portcullis-dummy-password"))?;
-        Ok(Self {
-            permits: Arc::new(Semaphore::new(cores)),
-            dummy_hash: dummy.into(),
-        })
+        Ok(Self { permits: Arc::new(Semaphore::new(cores)), dummy_hash: dummy.into() })
     }
 
     pub async fn hash(&self, password: SecretString) -> anyhow::Result<String> {
         let _permit = self.permits.acquire().await.context("hasher closed")?;
-        web::block(move || hash_blocking(&password))
-            .await
-            .context("hashing task failed")?
+        web::block(move || hash_blocking(&password)).await.context("hashing task failed")?
     }
 
     /// Verifies `password` against `stored`, or against a dummy hash when there is no
     /// stored hash (unknown email), so the two cases take the same time.
-    pub async fn verify(
-        &self,
-        password: SecretString,
-        stored: Option<String>,
-    ) -> anyhow::Result<Verdict> {
+    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> anyhow::Result<Verdict> {
         let _permit = self.permits.acquire().await.context("hasher closed")?;
         let dummy = Arc::clone(&self.dummy_hash);
         web::block(move || match stored {
@@ -125,40 +105,28 @@ mod tests {
         let hash = hash_blocking(&pw).unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert_eq!(verify_blocking(&pw, &hash), Verdict::Match);
-        assert_eq!(
-            verify_blocking(&SecretString::from("wrong"), &hash),
-            Verdict::Mismatch
-        );
+        assert_eq!(verify_blocking(&SecretString::from("wrong"), &hash), Verdict::Mismatch);
     }
 
     #[test]
     fn weaker_stored_parameters_ask_for_a_rehash() {
         let pw = SecretString::from("tangerine orbit velvet cactus");
-        let weak = Argon2::new(
-            Algorithm::Argon2id,
-            Version::V0x13,
-            Params::new(8192, 1, 1, None).unwrap(),
-        )
-        .hash_password(pw.expose_secret().as_bytes())
-        .unwrap()
-        .to_string();
+        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8192, 1, 1, None).unwrap())
+            .hash_password(pw.expose_secret().as_bytes())
+            .unwrap()
+            .to_string();
         assert_eq!(verify_blocking(&pw, &weak), Verdict::MatchNeedsRehash);
     }
 
     #[test]
     fn passwords_are_compared_after_nfkc_normalization() {
         // U+212B ANGSTROM SIGN and U+00C5 LATIN CAPITAL LETTER A WITH RING ABOVE.
-        let hash =
-            hash_blocking(&SecretString::from("\u{212B}ngstr\u{f6}m unit of length")).unwrap();
+        let hash = hash_blocking(&SecretString::from("\u{212B}ngstr\u{f6}m unit of length")).unwrap();
         assert_eq!(
-            verify_blocking(
-                &SecretString::from("\u{c5}ngstr\u{f6}m unit of length"),
-                &hash
-            ),
+            verify_blocking(&SecretString::from("\u{c5}ngstr\u{f6}m unit of length"), &hash),
             Verdict::Match
         );
-        let ligature =
-            hash_blocking(&SecretString::from("\u{fb01}nal \u{fb01}gures of speech")).unwrap();
+        let ligature = hash_blocking(&SecretString::from("\u{fb01}nal \u{fb01}gures of speech")).unwrap();
         assert_eq!(
             verify_blocking(&SecretString::from("final figures of speech"), &ligature),
             Verdict::Match
@@ -167,9 +135,6 @@ mod tests {
 
     #[test]
     fn a_corrupt_stored_hash_never_matches() {
-        assert_eq!(
-            verify_blocking(&SecretString::from("x"), "not-a-hash"),
-            Verdict::Mismatch
-        );
+        assert_eq!(verify_blocking(&SecretString::from("x"), "not-a-hash"), Verdict::Mismatch);
     }
 }

@@ -38,16 +38,9 @@ pub struct Refreshed {
     pub cookie_max_age: Option<i64>,
 }
 
-pub async fn refresh(
-    state: &AppState,
-    token: &str,
-    client: &ClientInfo,
-) -> Result<Refreshed, RefreshError> {
+pub async fn refresh(state: &AppState, token: &str, client: &ClientInfo) -> Result<Refreshed, RefreshError> {
     let now = db::now();
-    let claims = state
-        .keys
-        .decode(token, TokenKind::Refresh, now)
-        .map_err(|_| RefreshError::Invalid)?;
+    let claims = state.keys.decode(token, TokenKind::Refresh, now).map_err(|_| RefreshError::Invalid)?;
     let presented = hash_jti(&claims.jti);
     let successor = state.keys.successor_jti(&claims.jti);
     let (mut session, user) = load(state, &claims.sid).await?;
@@ -55,30 +48,21 @@ pub async fn refresh(
         return Err(RefreshError::Invalid);
     }
     if session.refresh_jti_hash == presented {
-        let idle_expires_at =
-            (now + idle_lifetime(state, session.remember)).min(session.absolute_expires_at);
-        if rotate(
-            state,
-            &session.id,
-            &presented,
-            &hash_jti(&successor),
-            now,
-            idle_expires_at,
-        )
-        .await?
-        {
+        let idle_expires_at = (now + idle_lifetime(state, session.remember)).min(session.absolute_expires_at);
+        if rotate(state, &session.id, &presented, &hash_jti(&successor), now, idle_expires_at).await? {
             session.refresh_jti_hash = hash_jti(&successor);
             session.previous_jti_hash = Some(presented);
             session.rotated_at = Some(now);
             session.idle_expires_at = idle_expires_at;
             return Ok(sign_pair(state, user, session, successor, now)?);
         }
-        // Another request rotated this token first; answer as a grace-window retry.
+        // Another request rotated this token first (or ended the session): look again.
         (session, _) = load(state, &claims.sid).await?;
+        if !session.is_live(now) {
+            return Err(RefreshError::Invalid);
+        }
     }
-    let within_grace = session
-        .rotated_at
-        .is_some_and(|t| now <= t + secs(state.settings.refresh_grace));
+    let within_grace = session.rotated_at.is_some_and(|t| now <= t + secs(state.settings.refresh_grace));
     if session.previous_jti_hash.as_deref() == Some(presented.as_str())
         && session.refresh_jti_hash == hash_jti(&successor)
         && within_grace
@@ -93,9 +77,7 @@ pub async fn refresh(
 
 async fn load(state: &AppState, session_id: &str) -> Result<(Session, User), RefreshError> {
     let id = session_id.to_owned();
-    db::query(&state.pool, move |conn| sessions::find_session(conn, &id))
-        .await?
-        .ok_or(RefreshError::Invalid)
+    db::query(&state.pool, move |conn| sessions::find_session(conn, &id)).await?.ok_or(RefreshError::Invalid)
 }
 
 async fn rotate(
@@ -130,31 +112,12 @@ pub fn sign_pair(
     issued_at: i64,
 ) -> anyhow::Result<Refreshed> {
     let refresh_exp = session.idle_expires_at.min(session.absolute_expires_at);
-    let refresh = state.keys.sign(
-        TokenKind::Refresh,
-        &user.id,
-        &session.id,
-        jti,
-        issued_at,
-        refresh_exp,
-    )?;
+    let refresh = state.keys.sign(TokenKind::Refresh, &user.id, &session.id, jti, issued_at, refresh_exp)?;
     let now = db::now();
     let access_exp = (now + secs(state.settings.access_ttl)).min(refresh_exp);
-    let access = state.keys.issue(
-        TokenKind::Access,
-        &user.id,
-        &session.id,
-        now,
-        access_exp - now,
-    )?;
+    let access = state.keys.issue(TokenKind::Access, &user.id, &session.id, now, access_exp - now)?;
     let cookie_max_age = session.remember.then_some(refresh_exp - now);
-    Ok(Refreshed {
-        user,
-        session,
-        access,
-        refresh,
-        cookie_max_age,
-    })
+    Ok(Refreshed { user, session, access, refresh, cookie_max_age })
 }
 
 async fn revoke_for_reuse(
@@ -163,23 +126,10 @@ async fn revoke_for_reuse(
     client: &ClientInfo,
 ) -> Result<(), StoreError> {
     let id = session.id.clone();
-    if db::query(&state.pool, move |conn| {
-        sessions::revoke_session(conn, &id, db::now())
-    })
-    .await?
-    {
-        log::warn!(
-            "refresh token reuse detected: session {} revoked",
-            session.id
-        );
-        events::record(
-            state,
-            &session.user_id,
-            EventKind::RefreshReuseDetected,
-            Some(&session.id),
-            client,
-        )
-        .await;
+    if db::query(&state.pool, move |conn| sessions::revoke_session(conn, &id, db::now())).await? {
+        log::warn!("refresh token reuse detected: session {} revoked", session.id);
+        events::record(state, &session.user_id, EventKind::RefreshReuseDetected, Some(&session.id), client)
+            .await;
     }
     Ok(())
 }

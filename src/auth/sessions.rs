@@ -45,21 +45,13 @@ pub struct SignedIn {
 /// How long a session may sit unused, in seconds; each refresh pushes this out again.
 pub fn idle_lifetime(state: &AppState, remember: bool) -> i64 {
     let idle = secs(state.settings.refresh_ttl);
-    if remember {
-        idle
-    } else {
-        idle.min(BROWSER_SESSION_CAP_SECS)
-    }
+    if remember { idle } else { idle.min(BROWSER_SESSION_CAP_SECS) }
 }
 
 /// How long a session may last at all, in seconds; refreshing never extends this.
 fn absolute_lifetime(state: &AppState, remember: bool) -> i64 {
     let max = secs(state.settings.session_max);
-    if remember {
-        max
-    } else {
-        max.min(BROWSER_SESSION_CAP_SECS)
-    }
+    if remember { max } else { max.min(BROWSER_SESSION_CAP_SECS) }
 }
 
 pub fn secs(d: std::time::Duration) -> i64 {
@@ -78,17 +70,12 @@ pub async fn sign_in(
     let email = Email::try_from(email).ok();
     let email = email.as_ref().map(AsRef::<str>::as_ref);
     if let Err(t) = throttle::check(state, email, &client).await? {
-        return Err(SignInError::Throttled {
-            retry_after_secs: t.retry_after_secs,
-        });
+        return Err(SignInError::Throttled { retry_after_secs: t.retry_after_secs });
     }
     let user = match email {
         Some(email) => {
             let email = email.to_owned();
-            db::query(&state.pool, move |conn| {
-                users::find_user_by_email(conn, &email)
-            })
-            .await?
+            db::query(&state.pool, move |conn| users::find_user_by_email(conn, &email)).await?
         }
         None => None,
     };
@@ -115,14 +102,8 @@ pub async fn sign_in(
         rehash(state, &user.id, password).await;
     }
     let signed = start_session(state, user, remember, &client).await?;
-    events::record(
-        state,
-        &signed.user.id,
-        EventKind::LoginSucceeded,
-        Some(&signed.session_id),
-        &client,
-    )
-    .await;
+    events::record(state, &signed.user.id, EventKind::LoginSucceeded, Some(&signed.session_id), &client)
+        .await;
     Ok(signed)
 }
 
@@ -131,10 +112,7 @@ async fn rehash(state: &AppState, user_id: &str, password: SecretString) {
     let result = async {
         let hash = state.hasher.hash(password).await?;
         let id = user_id.to_owned();
-        db::query(&state.pool, move |conn| {
-            users::update_password_hash(conn, &id, &hash, db::now())
-        })
-        .await?;
+        db::query(&state.pool, move |conn| users::update_password_hash(conn, &id, &hash, db::now())).await?;
         anyhow::Ok(())
     }
     .await;
@@ -152,22 +130,15 @@ pub async fn start_session(
     client: &ClientInfo,
 ) -> Result<SignedIn, SignInError> {
     let now = db::now();
-    let (idle, absolute) = (
-        idle_lifetime(state, remember),
-        absolute_lifetime(state, remember),
-    );
+    let (idle, absolute) = (idle_lifetime(state, remember), absolute_lifetime(state, remember));
     let session_id = random_id();
     let refresh_ttl = idle.min(absolute);
-    let refresh = state
-        .keys
-        .issue(TokenKind::Refresh, &user.id, &session_id, now, refresh_ttl)?;
+    let refresh = state.keys.issue(TokenKind::Refresh, &user.id, &session_id, now, refresh_ttl)?;
     let access_ttl = secs(state.settings.access_ttl).min(refresh_ttl);
-    let access = state
-        .keys
-        .issue(TokenKind::Access, &user.id, &session_id, now, access_ttl)?;
+    let access = state.keys.issue(TokenKind::Access, &user.id, &session_id, now, access_ttl)?;
     let (sid, uid, jti_hash) = (session_id.clone(), user.id.clone(), hash_jti(&refresh.jti));
     let client = client.clone();
-    db::query(&state.pool, move |conn| {
+    let created = db::query(&state.pool, move |conn| {
         let row = NewSession {
             id: &sid,
             user_id: &uid,
@@ -180,39 +151,21 @@ pub async fn start_session(
             user_agent: &client.user_agent,
             ip: &client.ip,
         };
-        sessions::insert_session(conn, &row)
+        sessions::insert_session_for_enabled_user(conn, &row)
     })
     .await?;
+    if !created {
+        return Err(SignInError::InvalidCredentials);
+    }
     let cookie_max_age = remember.then_some(refresh_ttl);
-    Ok(SignedIn {
-        user,
-        session_id,
-        access,
-        refresh,
-        cookie_max_age,
-    })
+    Ok(SignedIn { user, session_id, access, refresh, cookie_max_age })
 }
 
 /// Revokes one session; its tokens fail at the next request on every instance.
-pub async fn sign_out(
-    state: &AppState,
-    session: &Session,
-    client: &ClientInfo,
-) -> Result<(), StoreError> {
+pub async fn sign_out(state: &AppState, session: &Session, client: &ClientInfo) -> Result<(), StoreError> {
     let id = session.id.clone();
-    if db::query(&state.pool, move |conn| {
-        sessions::revoke_session(conn, &id, db::now())
-    })
-    .await?
-    {
-        events::record(
-            state,
-            &session.user_id,
-            EventKind::LoggedOut,
-            Some(&session.id),
-            client,
-        )
-        .await;
+    if db::query(&state.pool, move |conn| sessions::revoke_session(conn, &id, db::now())).await? {
+        events::record(state, &session.user_id, EventKind::LoggedOut, Some(&session.id), client).await;
     }
     Ok(())
 }
@@ -225,19 +178,11 @@ pub async fn revoke(
     client: &ClientInfo,
 ) -> Result<bool, StoreError> {
     let (uid, sid) = (user_id.to_owned(), session_id.to_owned());
-    let revoked = db::query(&state.pool, move |conn| {
-        sessions::revoke_user_session(conn, &uid, &sid, db::now())
-    })
-    .await?;
+    let revoked =
+        db::query(&state.pool, move |conn| sessions::revoke_user_session(conn, &uid, &sid, db::now()))
+            .await?;
     if revoked {
-        events::record(
-            state,
-            user_id,
-            EventKind::SessionRevoked,
-            Some(session_id),
-            client,
-        )
-        .await;
+        events::record(state, user_id, EventKind::SessionRevoked, Some(session_id), client).await;
     }
     Ok(revoked)
 }

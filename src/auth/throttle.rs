@@ -29,21 +29,13 @@ fn ip_key(client: &ClientInfo) -> Option<String> {
 }
 
 fn keys(email: Option<&str>, client: &ClientInfo) -> Vec<String> {
-    email
-        .map(account_key)
-        .into_iter()
-        .chain(ip_key(client))
-        .collect()
+    email.map(account_key).into_iter().chain(ip_key(client)).collect()
 }
 
 /// How long the `failures`-th failure locks a key that allows `free` failures.
 pub fn lock_secs(failures: i64, free: i64) -> Option<i64> {
     let over = failures.checked_sub(free)?;
-    (over >= 0).then(|| {
-        FIRST_LOCK_SECS
-            .saturating_mul(1 << over.min(20))
-            .min(MAX_LOCK_SECS)
-    })
+    (over >= 0).then(|| FIRST_LOCK_SECS.saturating_mul(1 << over.min(20)).min(MAX_LOCK_SECS))
 }
 
 /// Refuses early when the account or the client IP is locked.
@@ -54,14 +46,9 @@ pub async fn check(
 ) -> Result<Result<(), Throttled>, StoreError> {
     let keys = keys(email, client);
     let now = db::now();
-    let until = db::query(&state.pool, move |conn| {
-        throttle::locked_until(conn, &keys, now)
-    })
-    .await?;
+    let until = db::query(&state.pool, move |conn| throttle::locked_until(conn, &keys, now)).await?;
     Ok(match until {
-        Some(until) => Err(Throttled {
-            retry_after_secs: u64::try_from(until - now).unwrap_or(1).max(1),
-        }),
+        Some(until) => Err(Throttled { retry_after_secs: u64::try_from(until - now).unwrap_or(1).max(1) }),
         None => Ok(()),
     })
 }

@@ -138,10 +138,7 @@ impl KeyRing {
         iat: i64,
         exp: i64,
     ) -> anyhow::Result<Issued> {
-        let key = self
-            .keys
-            .get(&self.current_kid)
-            .ok_or_else(|| anyhow::anyhow!("current key missing"))?;
+        let key = self.keys.get(&self.current_kid).ok_or_else(|| anyhow::anyhow!("current key missing"))?;
         let mut header = Header::new(key.alg);
         header.typ = Some(kind.typ().to_owned());
         header.kid = Some(self.current_kid.clone());
@@ -156,11 +153,7 @@ impl KeyRing {
             sid: session_id.to_owned(),
         };
         let token = jsonwebtoken::encode(&header, &claims, &key.encoding)?;
-        Ok(Issued {
-            token: SecretString::from(token),
-            jti: claims.jti,
-            expires_at: claims.exp,
-        })
+        Ok(Issued { token: SecretString::from(token), jti: claims.jti, expires_at: claims.exp })
     }
 
     /// The `jti` of the refresh token that replaces the one with `jti`: HMAC(chain key, jti).
@@ -204,10 +197,7 @@ impl KeyRing {
                     _ => TokenError::BadClaims,
                 }
             })?;
-        if data.claims.iat > now + self.leeway
-            || data.claims.sub.is_empty()
-            || data.claims.sid.is_empty()
-        {
+        if data.claims.iat > now + self.leeway || data.claims.sub.is_empty() || data.claims.sid.is_empty() {
             return Err(TokenError::BadClaims);
         }
         Ok(data.claims)

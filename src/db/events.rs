@@ -10,9 +10,7 @@ use super::schema::security_events;
 pub const EVENTS_KEPT_PER_USER: i64 = 100;
 
 pub fn insert_event(conn: &mut DbConn, event: &SecurityEvent) -> QueryResult<()> {
-    diesel::insert_into(security_events::table)
-        .values(event)
-        .execute(conn)?;
+    diesel::insert_into(security_events::table).values(event).execute(conn)?;
     prune_events(conn, &event.user_id)
 }
 
@@ -37,11 +35,7 @@ fn prune_events(conn: &mut DbConn, user_id: &str) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn recent_events(
-    conn: &mut DbConn,
-    user_id: &str,
-    limit: i64,
-) -> QueryResult<Vec<SecurityEvent>> {
+pub fn recent_events(conn: &mut DbConn, user_id: &str, limit: i64) -> QueryResult<Vec<SecurityEvent>> {
     security_events::table
         .filter(security_events::user_id.eq(user_id))
         .order(security_events::id.desc())

@@ -51,15 +51,19 @@ impl Target {
     pub fn parse(database_url: &str) -> Self {
         let url = database_url.trim();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Self {
-                backend: Backend::Postgres,
-                url: url.to_owned(),
-            };
+            return Self { backend: Backend::Postgres, url: url.to_owned() };
         }
         let path = url.strip_prefix("sqlite://").unwrap_or(url);
-        Self {
-            backend: Backend::Sqlite,
-            url: path.to_owned(),
+        Self { backend: Backend::Sqlite, url: path.to_owned() }
+    }
+
+    /// Gives libpq a `connect_timeout` (unless the URL sets one), so an unreachable
+    /// PostgreSQL fails a connection attempt instead of hanging on TCP retries.
+    fn bound_connect_time(&mut self, timeout: Duration) {
+        if self.backend == Backend::Postgres && !self.url.contains("connect_timeout=") {
+            let separator = if self.url.contains('?') { '&' } else { '?' };
+            // libpq treats values below 2 as 2 seconds.
+            self.url = format!("{}{separator}connect_timeout={}", self.url, timeout.as_secs().max(2));
         }
     }
 }
@@ -108,19 +112,17 @@ fn open_sqlite(path: &str) -> Result<SqliteConnection, ConnectionError> {
 
 /// Opens the pool and checks that one connection can be made, so a wrong URL or a
 /// database that is down stops startup with the real reason.
-pub fn connect(database_url: &str, size: u32) -> anyhow::Result<Pool> {
-    let target = Target::parse(database_url);
-    let manager = Manager {
-        target: target.clone(),
-    };
-    let mut first = manager
-        .connect()
-        .with_context(|| format!("cannot open the {:?} database", target.backend))?;
+pub fn connect(database_url: &str, size: u32, timeout: Duration) -> anyhow::Result<Pool> {
+    let mut target = Target::parse(database_url);
+    target.bound_connect_time(timeout);
+    let manager = Manager { target: target.clone() };
+    let mut first =
+        manager.connect().with_context(|| format!("cannot open the {:?} database", target.backend))?;
     run_migrations(&mut first)?;
     r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(5))
+        .connection_timeout(timeout)
         .build(manager)
         .context("cannot build the database pool")
 }
@@ -128,10 +130,9 @@ pub fn connect(database_url: &str, size: u32) -> anyhow::Result<Pool> {
 /// Applies pending migrations for the connection's backend.
 pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
     let applied = match conn {
-        DbConn::Sqlite(c) => c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(|v| v.len())
-            .map_err(|e| anyhow::anyhow!("{e}")),
+        DbConn::Sqlite(c) => {
+            c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()).map_err(|e| anyhow::anyhow!("{e}"))
+        }
         DbConn::Postgres(c) => {
             c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
             let result = c
@@ -161,7 +162,22 @@ pub enum StoreError {
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("a database query failed")]
-    Query(#[from] diesel::result::Error),
+    Query(#[source] diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for StoreError {
+    /// A connection that dies mid-query means the database is unreachable, not that the
+    /// query was wrong: 503, so clients retry, rather than 500.
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                Self::Unavailable(format!("connection closed: {}", info.message()))
+            }
+            Error::BrokenTransactionManager => Self::Unavailable("broken connection".into()),
+            e => Self::Query(e),
+        }
+    }
 }
 
 /// Runs one unit of database work on actix's blocking pool, taking the pooled connection
@@ -174,17 +190,11 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool
-            .get()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut conn = pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))?;
         work(&mut conn)
     })
     .await
-    .map_err(|_| {
-        E::from(StoreError::Unavailable(
-            "the blocking pool is shut down".into(),
-        ))
-    })?
+    .map_err(|_| E::from(StoreError::Unavailable("the blocking pool is shut down".into())))?
 }
 
 /// [`run`] for the common case: one Diesel query, its error as a [`StoreError`].

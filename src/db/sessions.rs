@@ -1,16 +1,27 @@
 //! Queries on `sessions`: the server-side record of one sign-in.
 
+use diesel::Connection;
 use diesel::prelude::*;
 
 use super::DbConn;
 use super::models::{NewSession, Session, User};
 use super::schema::{sessions, users};
 
-pub fn insert_session(conn: &mut DbConn, session: &NewSession<'_>) -> QueryResult<()> {
-    diesel::insert_into(sessions::table)
-        .values(session)
-        .execute(conn)
-        .map(drop)
+/// Inserts the session only while its user is enabled. The no-op UPDATE on the user row
+/// takes that row's write lock (PostgreSQL) or the database write lock (SQLite) for the
+/// transaction, like `SELECT … FOR UPDATE`: a concurrent disable either commits first
+/// (and this returns false) or waits and then revokes this session too.
+pub fn insert_session_for_enabled_user(conn: &mut DbConn, session: &NewSession<'_>) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        let enabled = diesel::update(users::table.find(session.user_id).filter(users::disabled.eq(false)))
+            .set(users::updated_at.eq(users::updated_at))
+            .execute(conn)?;
+        if enabled == 0 {
+            return Ok(false);
+        }
+        diesel::insert_into(sessions::table).values(session).execute(conn)?;
+        Ok(true)
+    })
 }
 
 /// The guard's one query: the session and its user, joined on the primary keys.
@@ -30,21 +41,15 @@ pub fn find_session_with_user(
 
 /// Marks one session revoked; revoking twice keeps the first time.
 pub fn revoke_session(conn: &mut DbConn, session_id: &str, now: i64) -> QueryResult<bool> {
-    let changed = diesel::update(
-        sessions::table
-            .find(session_id)
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set(sessions::revoked_at.eq(now))
-    .execute(conn)?;
+    let changed = diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
+        .set(sessions::revoked_at.eq(now))
+        .execute(conn)?;
     Ok(changed > 0)
 }
 
 pub fn revoke_user_sessions(conn: &mut DbConn, user_id: &str, now: i64) -> QueryResult<usize> {
     diesel::update(
-        sessions::table
-            .filter(sessions::user_id.eq(user_id))
-            .filter(sessions::revoked_at.is_null()),
+        sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()),
     )
     .set(sessions::revoked_at.eq(now))
     .execute(conn)
@@ -122,12 +127,7 @@ pub fn revoke_user_session(
 }
 
 /// Revokes every session of `user_id` except `keep`.
-pub fn revoke_other_sessions(
-    conn: &mut DbConn,
-    user_id: &str,
-    keep: &str,
-    now: i64,
-) -> QueryResult<usize> {
+pub fn revoke_other_sessions(conn: &mut DbConn, user_id: &str, keep: &str, now: i64) -> QueryResult<usize> {
     diesel::update(
         sessions::table
             .filter(sessions::user_id.eq(user_id))
@@ -151,23 +151,14 @@ pub fn live_session_counts(conn: &mut DbConn, now: i64) -> QueryResult<Vec<(Stri
 
 /// Gives a session a brand-new refresh token, forgetting the rotation chain: every
 /// refresh token issued before is dead (a replay of one is then treated as theft).
-pub fn reset_refresh(
-    conn: &mut DbConn,
-    session_id: &str,
-    new_hash: &str,
-    now: i64,
-) -> QueryResult<bool> {
-    let changed = diesel::update(
-        sessions::table
-            .find(session_id)
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set((
-        sessions::refresh_jti_hash.eq(new_hash),
-        sessions::previous_jti_hash.eq(None::<String>),
-        sessions::rotated_at.eq(None::<i64>),
-        sessions::last_used_at.eq(now),
-    ))
-    .execute(conn)?;
+pub fn reset_refresh(conn: &mut DbConn, session_id: &str, new_hash: &str, now: i64) -> QueryResult<bool> {
+    let changed = diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
+        .set((
+            sessions::refresh_jti_hash.eq(new_hash),
+            sessions::previous_jti_hash.eq(None::<String>),
+            sessions::rotated_at.eq(None::<i64>),
+            sessions::last_used_at.eq(now),
+        ))
+        .execute(conn)?;
     Ok(changed == 1)
 }

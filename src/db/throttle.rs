@@ -17,12 +17,7 @@ pub fn locked_until(conn: &mut DbConn, keys: &[String], now: i64) -> QueryResult
 
 /// Counts one more failure for `key` and returns the new count. A counter whose last
 /// failure is older than `forget_after` seconds (and that is not locked) starts over.
-pub fn record_failure(
-    conn: &mut DbConn,
-    key: &str,
-    now: i64,
-    forget_after: i64,
-) -> QueryResult<i64> {
+pub fn record_failure(conn: &mut DbConn, key: &str, now: i64, forget_after: i64) -> QueryResult<i64> {
     diesel::delete(
         t::table
             .filter(t::key.eq(key))
@@ -31,12 +26,7 @@ pub fn record_failure(
     )
     .execute(conn)?;
     if !increment(conn, key, now)? {
-        let row = (
-            t::key.eq(key),
-            t::failures.eq(1),
-            t::last_failure_at.eq(now),
-            t::locked_until.eq(0),
-        );
+        let row = (t::key.eq(key), t::failures.eq(1), t::last_failure_at.eq(now), t::locked_until.eq(0));
         match diesel::insert_into(t::table).values(row).execute(conn) {
             Ok(_) => {}
             // Another instance inserted it first: count on top of theirs.
@@ -58,10 +48,7 @@ fn increment(conn: &mut DbConn, key: &str, now: i64) -> QueryResult<bool> {
 }
 
 pub fn lock(conn: &mut DbConn, key: &str, until: i64) -> QueryResult<()> {
-    diesel::update(t::table.find(key))
-        .set(t::locked_until.eq(until))
-        .execute(conn)
-        .map(drop)
+    diesel::update(t::table.find(key)).set(t::locked_until.eq(until)).execute(conn).map(drop)
 }
 
 pub fn clear(conn: &mut DbConn, key: &str) -> QueryResult<()> {

@@ -31,26 +31,30 @@ pub fn insert_user(conn: &mut DbConn, user: &NewUser<'_>) -> Result<(), CreateUs
 }
 
 pub fn find_user_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<User>> {
-    users::table
-        .filter(users::email.eq(email))
-        .select(User::as_select())
-        .first(conn)
-        .optional()
+    users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional()
 }
 
 pub fn find_user_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<User>> {
-    users::table
-        .find(id)
-        .select(User::as_select())
-        .first(conn)
-        .optional()
+    users::table.find(id).select(User::as_select()).first(conn).optional()
 }
 
 pub fn list_users(conn: &mut DbConn) -> QueryResult<Vec<User>> {
-    users::table
-        .order(users::created_at.asc())
-        .select(User::as_select())
-        .load(conn)
+    users::table.order(users::created_at.asc()).select(User::as_select()).load(conn)
+}
+
+/// Compare-and-swap on the hash: replaces it only if it is still the one the caller
+/// verified, so of two concurrent password changes exactly one wins.
+pub fn replace_password_hash(
+    conn: &mut DbConn,
+    id: &str,
+    old: &str,
+    new: &str,
+    now: i64,
+) -> QueryResult<bool> {
+    let changed = diesel::update(users::table.find(id).filter(users::password_hash.eq(old)))
+        .set((users::password_hash.eq(new), users::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(changed == 1)
 }
 
 pub fn update_password_hash(conn: &mut DbConn, id: &str, hash: &str, now: i64) -> QueryResult<()> {
@@ -62,12 +66,7 @@ pub fn update_password_hash(conn: &mut DbConn, id: &str, hash: &str, now: i64) -
 
 /// Sets the flag by id; disabling also revokes every session, in one transaction.
 /// Returns whether the user exists.
-pub fn set_user_disabled(
-    conn: &mut DbConn,
-    id: &str,
-    disabled: bool,
-    now: i64,
-) -> QueryResult<bool> {
+pub fn set_user_disabled(conn: &mut DbConn, id: &str, disabled: bool, now: i64) -> QueryResult<bool> {
     use diesel::Connection;
     conn.transaction(|conn| {
         let changed = diesel::update(users::table.find(id))

@@ -22,18 +22,12 @@ pub struct NewPassword(SecretString);
 impl NewPassword {
     /// Checks `raw` against the policy. `context` holds words a guesser would try first
     /// (the email address), so a password built from them is refused too.
-    pub fn parse(
-        raw: SecretString,
-        policy: PasswordPolicy,
-        context: &[&str],
-    ) -> Result<Self, String> {
+    pub fn parse(raw: SecretString, policy: PasswordPolicy, context: &[&str]) -> Result<Self, String> {
         let password = raw.expose_secret();
         // Judge length on the form that gets hashed (NFKC), not on the code points typed.
         let chars = password.nfkc().count();
         if password.len() > MAX_PASSWORD_BYTES {
-            return Err(format!(
-                "Passwords can be at most {MAX_PASSWORD_BYTES} bytes long."
-            ));
+            return Err(format!("Passwords can be at most {MAX_PASSWORD_BYTES} bytes long."));
         }
         if chars < policy.min_chars {
             return Err(format!(
@@ -47,11 +41,8 @@ impl NewPassword {
         let window: String = password.chars().take(STRENGTH_WINDOW).collect();
         let verdict = zxcvbn::zxcvbn(&window, context);
         if verdict.score() < zxcvbn::Score::Three {
-            let hint = verdict
-                .feedback()
-                .and_then(|f| f.warning())
-                .map(|w| format!(" ({w})"))
-                .unwrap_or_default();
+            let hint =
+                verdict.feedback().and_then(|f| f.warning()).map(|w| format!(" ({w})")).unwrap_or_default();
             return Err(format!(
                 "That password is too common or too easy to guess{hint}. Try a few unrelated words."
             ));
@@ -106,10 +97,6 @@ mod tests {
 
     #[test]
     fn passwords_over_1024_bytes_are_refused() {
-        assert!(
-            parse(&"xkcd-battery ".repeat(100))
-                .unwrap_err()
-                .contains("1024 bytes")
-        );
+        assert!(parse(&"xkcd-battery ".repeat(100)).unwrap_err().contains("1024 bytes"));
     }
 }

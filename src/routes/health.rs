@@ -14,9 +14,6 @@ pub async fn healthz() -> HttpResponse {
 
 /// 200 when the database answers, 503 otherwise.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    db::query(&state.pool, |conn| {
-        diesel::sql_query("SELECT 1").execute(conn)
-    })
-    .await?;
+    db::query(&state.pool, |conn| diesel::sql_query("SELECT 1").execute(conn)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
 }

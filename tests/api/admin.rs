@@ -7,10 +7,7 @@ use crate::helpers::{error_code, spawn_app};
 
 async fn non_admins_get_403_and_strangers_are_sent_to_login() {
     let app = spawn_app().await;
-    assert_eq!(
-        app.get("/admin/users").await.status(),
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(app.get("/admin/users").await.status(), StatusCode::SEE_OTHER);
     let user = app.add_user(Role::User);
     app.login_as(&user).await;
     let res = app.get("/admin/users").await;
@@ -26,10 +23,7 @@ async fn an_admin_sees_every_user_with_status_and_sessions() {
     let html = app.get("/admin/users").await.text().await.unwrap();
     assert!(html.contains(&admin.email) && html.contains(&user.email));
     assert!(html.contains(&format!("/admin/users/{}/disable", user.id)));
-    assert!(
-        !html.contains(&format!("/admin/users/{}/disable", admin.id)),
-        "no button to disable yourself"
-    );
+    assert!(!html.contains(&format!("/admin/users/{}/disable", admin.id)), "no button to disable yourself");
 }
 
 async fn disabling_a_user_ends_their_sessions_at_once_and_enabling_lets_them_back() {
@@ -47,36 +41,15 @@ async fn disabling_a_user_ends_their_sessions_at_once_and_enabling_lets_them_bac
     );
     let res = app.post_form(&disable, &[("csrf_token", &csrf)]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        app.me_with_bearer(&token).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.token(&user.email, &user.password).await.status(),
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::BAD_REQUEST);
     let mut conn = app.pool.get().unwrap();
-    let live = portcullis::db::sessions::live_sessions(&mut conn, &user.id, portcullis::db::now())
-        .unwrap();
-    assert!(
-        live.is_empty(),
-        "disabling revokes every session, so enabling does not revive them"
-    );
+    let live = portcullis::db::sessions::live_sessions(&mut conn, &user.id, portcullis::db::now()).unwrap();
+    assert!(live.is_empty(), "disabling revokes every session, so enabling does not revive them");
     let enable = format!("/admin/users/{}/enable", user.id);
-    assert_eq!(
-        app.post_form(&enable, &[("csrf_token", &csrf)])
-            .await
-            .status(),
-        StatusCode::SEE_OTHER
-    );
-    assert_eq!(
-        app.me_with_bearer(&token).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.token(&user.email, &user.password).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.post_form(&enable, &[("csrf_token", &csrf)]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK);
 }
 
 async fn an_admin_cannot_disable_themselves_and_unknown_users_are_404() {
@@ -84,16 +57,9 @@ async fn an_admin_cannot_disable_themselves_and_unknown_users_are_404() {
     let admin = app.add_user(Role::Admin);
     app.login_as(&admin).await;
     let csrf = app.cookie("csrf_token").unwrap();
-    let res = app
-        .post_form(
-            &format!("/admin/users/{}/disable", admin.id),
-            &[("csrf_token", &csrf)],
-        )
-        .await;
+    let res = app.post_form(&format!("/admin/users/{}/disable", admin.id), &[("csrf_token", &csrf)]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = app
-        .post_form("/admin/users/nobody/disable", &[("csrf_token", &csrf)])
-        .await;
+    let res = app.post_form("/admin/users/nobody/disable", &[("csrf_token", &csrf)]).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
@@ -101,12 +67,8 @@ async fn the_admin_api_shape_is_a_403_json_for_non_admins() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
     let token = app.bearer_for(&user).await;
-    let res = reqwest::Client::new()
-        .get(app.url("/api/admin/users"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let res =
+        reqwest::Client::new().get(app.url("/api/admin/users")).bearer_auth(token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(error_code(res).await, "forbidden");
 }

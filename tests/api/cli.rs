@@ -16,21 +16,12 @@ fn portcullis(db: &str, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
 
 fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 #[test]
@@ -46,33 +37,17 @@ fn migrate_creates_the_database() {
 fn user_add_list_disable_enable() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cli.db").display().to_string();
-    let add = portcullis(
-        &db,
-        &["user", "add", "Boss@Example.com", "--admin"],
-        &format!("{PASSWORD}\n"),
-    );
+    let add = portcullis(&db, &["user", "add", "Boss@Example.com", "--admin"], &format!("{PASSWORD}\n"));
     assert!(add.status.success(), "{}", text(&add));
-    let again = portcullis(
-        &db,
-        &["user", "add", "boss@example.com"],
-        &format!("{PASSWORD}\n"),
-    );
+    let again = portcullis(&db, &["user", "add", "boss@example.com"], &format!("{PASSWORD}\n"));
     assert!(!again.status.success());
     assert!(text(&again).contains("already exists"), "{}", text(&again));
     let list = portcullis(&db, &["user", "list"], "");
-    assert!(
-        text(&list).contains("boss@example.com\tadmin\tactive"),
-        "{}",
-        text(&list)
-    );
+    assert!(text(&list).contains("boss@example.com\tadmin\tactive"), "{}", text(&list));
     let disable = portcullis(&db, &["user", "disable", "boss@example.com"], "");
     assert!(disable.status.success(), "{}", text(&disable));
     assert!(text(&portcullis(&db, &["user", "list"], "")).contains("disabled"));
-    assert!(
-        portcullis(&db, &["user", "enable", "boss@example.com"], "")
-            .status
-            .success()
-    );
+    assert!(portcullis(&db, &["user", "enable", "boss@example.com"], "").status.success());
     assert!(text(&portcullis(&db, &["user", "list"], "")).contains("\tactive"));
     let missing = portcullis(&db, &["user", "disable", "ghost@example.com"], "");
     assert!(!missing.status.success() && text(&missing).contains("no account"));
@@ -84,11 +59,7 @@ fn user_add_applies_the_password_policy() {
     let db = dir.path().join("cli.db").display().to_string();
     let out = portcullis(&db, &["user", "add", "a@example.com"], "short\n");
     assert!(!out.status.success());
-    assert!(
-        text(&out).contains("at least 15 characters"),
-        "{}",
-        text(&out)
-    );
+    assert!(text(&out).contains("at least 15 characters"), "{}", text(&out));
 }
 
 #[test]
@@ -107,22 +78,14 @@ fn an_invalid_setting_stops_startup_with_one_line_naming_it() {
 async fn a_user_added_by_the_cli_signs_in_and_disable_cuts_them_off() {
     let app = spawn_app_on(Backend::Sqlite, |_| {}).await;
     let db = app.settings.database_url.clone();
-    let add = portcullis(
-        &db,
-        &["user", "add", "cli@example.com"],
-        &format!("{PASSWORD}\r\n"),
-    );
+    let add = portcullis(&db, &["user", "add", "cli@example.com"], &format!("{PASSWORD}\r\n"));
     assert!(add.status.success(), "{}", text(&add));
     let res = app.token("cli@example.com", PASSWORD).await;
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
     let token = body["access_token"].as_str().unwrap().to_owned();
     assert_eq!(app.me_with_bearer(&token).await.status(), 200);
-    assert!(
-        portcullis(&db, &["user", "disable", "cli@example.com"], "")
-            .status
-            .success()
-    );
+    assert!(portcullis(&db, &["user", "disable", "cli@example.com"], "").status.success());
     assert_eq!(app.me_with_bearer(&token).await.status(), 401);
 }
 
@@ -150,7 +113,5 @@ fn the_server_logs_its_bound_address() {
     child.wait().unwrap();
     let found = found.expect("the bound address is logged");
     assert!(!found.ends_with(":0"), "{found}");
-    assert!(
-        dir.path().join("portcullis.db").exists() && dir.path().join("portcullis.key").exists()
-    );
+    assert!(dir.path().join("portcullis.db").exists() && dir.path().join("portcullis.key").exists());
 }

@@ -8,12 +8,8 @@ use crate::helpers::{TestApp, error_code, spawn_app};
 
 async fn signed_in_via_json(app: &TestApp) {
     let user = app.add_user(Role::User);
-    let res = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": user.email, "password": user.password}),
-        )
-        .await;
+    let res =
+        app.post_json("/api/auth/login", &json!({"email": user.email, "password": user.password})).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -24,38 +20,16 @@ async fn cookie_authenticated_api_calls_need_the_csrf_header() {
         let res = app.client.post(app.url(path)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
         assert_eq!(error_code(res).await, "csrf_failed");
-        let wrong = app
-            .client
-            .post(app.url(path))
-            .header("x-csrf-token", "forged.value")
-            .send()
-            .await
-            .unwrap();
+        let wrong =
+            app.client.post(app.url(path)).header("x-csrf-token", "forged.value").send().await.unwrap();
         assert_eq!(wrong.status(), StatusCode::FORBIDDEN, "{path}");
     }
-    let session = app
-        .get("/api/sessions")
-        .await
-        .json::<Vec<serde_json::Value>>()
-        .await
-        .unwrap();
+    let session = app.get("/api/sessions").await.json::<Vec<serde_json::Value>>().await.unwrap();
     let id = session[0]["id"].as_str().unwrap();
-    let res = app
-        .client
-        .delete(app.url(&format!("/api/sessions/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.delete(app.url(&format!("/api/sessions/{id}"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        app.get("/api/me").await.status(),
-        StatusCode::OK,
-        "nothing was changed"
-    );
-    assert_eq!(
-        app.api_post("/api/auth/logout").await.status(),
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(app.get("/api/me").await.status(), StatusCode::OK, "nothing was changed");
+    assert_eq!(app.api_post("/api/auth/logout").await.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.get("/api/me").await.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -70,11 +44,7 @@ async fn the_csrf_token_is_bound_to_the_session() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        res.status(),
-        StatusCode::FORBIDDEN,
-        "a token minted before sign-in must not work after it"
-    );
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "a token minted before sign-in must not work after it");
 }
 
 async fn the_csrf_endpoint_hands_out_a_token_for_the_header() {
@@ -82,13 +52,8 @@ async fn the_csrf_endpoint_hands_out_a_token_for_the_header() {
     signed_in_via_json(&app).await;
     let body: serde_json::Value = app.get("/api/auth/csrf").await.json().await.unwrap();
     let token = body["csrf_token"].as_str().unwrap();
-    let res = app
-        .client
-        .post(app.url("/api/auth/refresh"))
-        .header("x-csrf-token", token)
-        .send()
-        .await
-        .unwrap();
+    let res =
+        app.client.post(app.url("/api/auth/refresh")).header("x-csrf-token", token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -96,11 +61,8 @@ async fn a_foreign_origin_or_cross_site_fetch_is_refused_even_with_a_valid_token
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
     let csrf = app.csrf_token().await;
-    let form = [
-        ("email", user.email.as_str()),
-        ("password", user.password.as_str()),
-        ("csrf_token", csrf.as_str()),
-    ];
+    let form =
+        [("email", user.email.as_str()), ("password", user.password.as_str()), ("csrf_token", csrf.as_str())];
     let foreign = app
         .client
         .post(app.url("/login"))
@@ -110,14 +72,7 @@ async fn a_foreign_origin_or_cross_site_fetch_is_refused_even_with_a_valid_token
         .await
         .unwrap();
     assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
-    let null = app
-        .client
-        .post(app.url("/login"))
-        .header("origin", "null")
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let null = app.client.post(app.url("/login")).header("origin", "null").form(&form).send().await.unwrap();
     assert_eq!(null.status(), StatusCode::FORBIDDEN);
     let cross = app
         .client
@@ -147,11 +102,7 @@ async fn a_foreign_origin_or_cross_site_fetch_is_refused_even_with_a_valid_token
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        own.status(),
-        StatusCode::SEE_OTHER,
-        "the site's own origin is welcome"
-    );
+    assert_eq!(own.status(), StatusCode::SEE_OTHER, "the site's own origin is welcome");
 }
 
 async fn every_page_form_refuses_a_post_without_its_token() {
@@ -159,12 +110,7 @@ async fn every_page_form_refuses_a_post_without_its_token() {
     let admin = app.add_user(Role::Admin);
     let other = app.add_user(Role::User);
     app.login_as(&admin).await;
-    let sid = app
-        .get("/api/sessions")
-        .await
-        .json::<Vec<serde_json::Value>>()
-        .await
-        .unwrap()[0]["id"]
+    let sid = app.get("/api/sessions").await.json::<Vec<serde_json::Value>>().await.unwrap()[0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -222,12 +168,7 @@ async fn get_requests_change_nothing() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
     app.login_as(&user).await;
-    for path in [
-        "/logout",
-        "/api/auth/logout",
-        "/api/auth/refresh",
-        "/account/sessions/revoke-others",
-    ] {
+    for path in ["/logout", "/api/auth/logout", "/api/auth/refresh", "/account/sessions/revoke-others"] {
         let res = app.get(path).await;
         assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
     }

@@ -22,37 +22,23 @@ async fn every_response_carries_the_security_headers() {
         assert!(h.contains_key("referrer-policy"), "{path}");
         assert!(!h.contains_key("server"), "{path} announces its server");
     }
-    assert_eq!(
-        app.get("/login").await.headers()["cache-control"],
-        "no-store"
-    );
+    assert_eq!(app.get("/login").await.headers()["cache-control"], "no-store");
 }
 
 async fn https_public_url_turns_on_hsts() {
     let app = spawn_app_with(|s| {
-        s.public_url =
-            Some(portcullis::config::PublicUrl::parse("https://auth.example.com").unwrap());
+        s.public_url = Some(portcullis::config::PublicUrl::parse("https://auth.example.com").unwrap());
     })
     .await;
     let res = app.get("/healthz").await;
-    assert!(
-        res.headers()["strict-transport-security"]
-            .to_str()
-            .unwrap()
-            .contains("max-age=")
-    );
+    assert!(res.headers()["strict-transport-security"].to_str().unwrap().contains("max-age="));
 }
 
 async fn static_assets_are_served() {
     let app = spawn_app().await;
     let res = app.get("/static/css/app.css").await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/css")
-    );
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
 }
 
 crate::helpers::backend_tests!(

@@ -37,21 +37,14 @@ pub struct TestDb {
 impl TestDb {
     pub fn new(backend: Backend, dir: &std::path::Path) -> Self {
         match backend {
-            Backend::Sqlite => Self {
-                url: dir.join("test.db").display().to_string(),
-                pg_name: None,
-            },
+            Backend::Sqlite => Self { url: dir.join("test.db").display().to_string(), pg_name: None },
             Backend::Postgres => {
                 let name = format!("portcullis_test_{}", uuid_like());
-                let mut admin =
-                    PgConnection::establish(ADMIN_PG_URL).expect("PostgreSQL must be reachable");
+                let mut admin = PgConnection::establish(ADMIN_PG_URL).expect("PostgreSQL must be reachable");
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut admin)
                     .expect("create database");
-                Self {
-                    url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
-                    pg_name: Some(name),
-                }
+                Self { url: format!("postgres://postgres@127.0.0.1:5432/{name}"), pg_name: Some(name) }
             }
         }
     }
@@ -62,8 +55,8 @@ impl Drop for TestDb {
         if let Some(name) = &self.pg_name
             && let Ok(mut admin) = PgConnection::establish(ADMIN_PG_URL)
         {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin);
+            let _ =
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
         }
     }
 }
@@ -156,7 +149,7 @@ pub async fn spawn_app_on(backend: Backend, tweak: impl FnOnce(&mut Settings)) -
     let app = Application::build(settings.clone()).expect("the app builds");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
-    let pool = db::connect(&settings.database_url, 2).expect("test pool");
+    let pool = db::connect(&settings.database_url, 2, settings.db_timeout).expect("test pool");
     let jar = Arc::new(Jar::default());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -188,18 +181,10 @@ impl TestApp {
         let email = format!("user-{}@example.com", uuid_like());
         let hash = password::hash_blocking(&SecretString::from(PASSWORD)).expect("hash");
         let mut conn = self.pool.get().expect("conn");
-        let user = accounts::create_user(
-            &mut conn,
-            &Email::try_from(email.as_str()).expect("email"),
-            &hash,
-            role,
-        )
-        .expect("user");
-        TestUser {
-            email,
-            password: PASSWORD.into(),
-            id: user.id,
-        }
+        let user =
+            accounts::create_user(&mut conn, &Email::try_from(email.as_str()).expect("email"), &hash, role)
+                .expect("user");
+        TestUser { email, password: PASSWORD.into(), id: user.id }
     }
 
     /// Flips `users.disabled` and nothing else, to prove the guard checks the flag itself.
@@ -214,40 +199,21 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request")
+        self.client.get(self.url(path)).send().await.expect("request")
     }
 
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.url(path))
-            .form(form)
-            .send()
-            .await
-            .expect("request")
+        self.client.post(self.url(path)).form(form).send().await.expect("request")
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request")
+        self.client.post(self.url(path)).json(body).send().await.expect("request")
     }
 
     /// A cookie-authenticated API POST with the `X-CSRF-Token` header, as a browser app sends it.
     pub async fn api_post(&self, path: &str) -> Response {
         let csrf = self.cookie("csrf_token").unwrap_or_default();
-        self.client
-            .post(self.url(path))
-            .header("x-csrf-token", csrf)
-            .send()
-            .await
-            .expect("request")
+        self.client.post(self.url(path)).header("x-csrf-token", csrf).send().await.expect("request")
     }
 
     /// The current value of a cookie in the client's jar.
@@ -269,11 +235,7 @@ impl TestApp {
 
     pub async fn login_form(&self, email: &str, password: &str, remember: bool) -> Response {
         let csrf = self.csrf_token().await;
-        let mut form = vec![
-            ("email", email),
-            ("password", password),
-            ("csrf_token", csrf.as_str()),
-        ];
+        let mut form = vec![("email", email), ("password", password), ("csrf_token", csrf.as_str())];
         if remember {
             form.push(("remember", "1"));
         }
@@ -288,47 +250,26 @@ impl TestApp {
     pub async fn token(&self, username: &str, password: &str) -> Response {
         self.post_form(
             "/api/auth/token",
-            &[
-                ("grant_type", "password"),
-                ("username", username),
-                ("password", password),
-            ],
+            &[("grant_type", "password"), ("username", username), ("password", password)],
         )
         .await
     }
 
     /// A Bearer access token from the token endpoint.
     pub async fn bearer_for(&self, user: &TestUser) -> String {
-        let body: Value = self
-            .token(&user.email, &user.password)
-            .await
-            .json()
-            .await
-            .expect("json");
-        body["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_owned()
+        let body: Value = self.token(&user.email, &user.password).await.json().await.expect("json");
+        body["access_token"].as_str().expect("access_token").to_owned()
     }
 
     /// `GET /api/me` with a fresh client (no cookies) and the given bearer token.
     pub async fn me_with_bearer(&self, token: &str) -> Response {
-        reqwest::Client::new()
-            .get(self.url("/api/me"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request")
+        reqwest::Client::new().get(self.url("/api/me")).bearer_auth(token).send().await.expect("request")
     }
 }
 
 /// All `Set-Cookie` headers of a response, as written.
 pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok().map(str::to_owned))
-        .collect()
+    headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok().map(str::to_owned)).collect()
 }
 
 pub fn set_cookie<'a>(cookies: &'a [String], name: &str) -> Option<&'a String> {
@@ -338,9 +279,6 @@ pub fn set_cookie<'a>(cookies: &'a [String], name: &str) -> Option<&'a String> {
 /// Asserts the SPEC's JSON error shape and returns the error code.
 pub async fn error_code(res: Response) -> String {
     let body: Value = res.json().await.expect("a JSON error body");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "no message in {body}"
-    );
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "no message in {body}");
     body["error"].as_str().expect("an error code").to_owned()
 }

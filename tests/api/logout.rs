@@ -13,21 +13,10 @@ async fn page_logout_revokes_the_session_and_the_old_token_is_refused_at_once() 
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/login");
     let cookies = set_cookies(res.headers());
-    assert!(
-        set_cookie(&cookies, "access_token")
-            .unwrap()
-            .contains("Max-Age=0")
-    );
-    assert!(
-        set_cookie(&cookies, "refresh_token")
-            .unwrap()
-            .contains("Max-Age=0")
-    );
+    assert!(set_cookie(&cookies, "access_token").unwrap().contains("Max-Age=0"));
+    assert!(set_cookie(&cookies, "refresh_token").unwrap().contains("Max-Age=0"));
     // The copied access token is still unexpired, but its session is gone.
-    assert_eq!(
-        app.me_with_bearer(&access).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.me_with_bearer(&access).await.status(), StatusCode::UNAUTHORIZED);
 }
 
 async fn logout_without_the_csrf_token_is_refused_and_changes_nothing() {
@@ -43,17 +32,10 @@ async fn api_logout_ends_a_bearer_session() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
     let token = app.bearer_for(&user).await;
-    let res = reqwest::Client::new()
-        .post(app.url("/api/auth/logout"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let res =
+        reqwest::Client::new().post(app.url("/api/auth/logout")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_eq!(
-        app.me_with_bearer(&token).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::UNAUTHORIZED);
 }
 
 async fn disabling_a_user_refuses_their_token_at_the_next_request() {
@@ -62,10 +44,7 @@ async fn disabling_a_user_refuses_their_token_at_the_next_request() {
     let token = app.bearer_for(&user).await;
     assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::OK);
     app.set_disabled_flag_only(&user);
-    assert_eq!(
-        app.me_with_bearer(&token).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::UNAUTHORIZED);
 }
 
 crate::helpers::backend_tests!(

@@ -7,10 +7,7 @@ async fn an_anonymous_page_request_is_sent_to_login_with_next() {
     let app = spawn_app().await;
     let res = app.get("/account?tab=sessions").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        res.headers()["location"],
-        "/login?next=%2Faccount%3Ftab%3Dsessions"
-    );
+    assert_eq!(res.headers()["location"], "/login?next=%2Faccount%3Ftab%3Dsessions");
 }
 
 async fn the_login_page_carries_next_and_a_csrf_field_with_labelled_inputs() {
@@ -27,14 +24,7 @@ async fn the_login_page_carries_next_and_a_csrf_field_with_labelled_inputs() {
 
 async fn the_landing_page_links_to_sign_in_or_the_account() {
     let app = spawn_app().await;
-    assert!(
-        app.get("/")
-            .await
-            .text()
-            .await
-            .unwrap()
-            .contains("href=\"/login\"")
-    );
+    assert!(app.get("/").await.text().await.unwrap().contains("href=\"/login\""));
     let user = app.add_user(Role::User);
     app.login_as(&user).await;
     let html = app.get("/").await.text().await.unwrap();
@@ -57,11 +47,7 @@ async fn user_supplied_text_is_escaped() {
     let res = app
         .post_form(
             "/login",
-            &[
-                ("email", "<script>alert(1)</script>"),
-                ("password", "x"),
-                ("csrf_token", &csrf),
-            ],
+            &[("email", "<script>alert(1)</script>"), ("password", "x"), ("csrf_token", &csrf)],
         )
         .await;
     let html = res.text().await.unwrap();
@@ -73,12 +59,7 @@ async fn unknown_pages_and_api_paths_are_404_in_their_own_format() {
     let app = spawn_app().await;
     let page = app.get("/no-such-page").await;
     assert_eq!(page.status(), StatusCode::NOT_FOUND);
-    assert!(
-        page.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let api = app.get("/api/no-such-thing").await;
     assert_eq!(api.status(), StatusCode::NOT_FOUND);
     assert_eq!(crate::helpers::error_code(api).await, "not_found");

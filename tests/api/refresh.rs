@@ -11,33 +11,16 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, TestUser, set_cookie, set_cookies, spawn_app, spawn_app_with};
 
 async fn token_pair(app: &TestApp, user: &TestUser) -> (String, String) {
-    let body: Value = app
-        .token(&user.email, &user.password)
-        .await
-        .json()
-        .await
-        .unwrap();
-    (
-        body["access_token"].as_str().unwrap().to_owned(),
-        body["refresh_token"].as_str().unwrap().to_owned(),
-    )
+    let body: Value = app.token(&user.email, &user.password).await.json().await.unwrap();
+    (body["access_token"].as_str().unwrap().to_owned(), body["refresh_token"].as_str().unwrap().to_owned())
 }
 
 async fn refresh_grant(app: &TestApp, refresh: &str) -> reqwest::Response {
-    app.post_form(
-        "/api/auth/token",
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
-    )
-    .await
+    app.post_form("/api/auth/token", &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await
 }
 
 fn claims(token: &str) -> Value {
-    serde_json::from_slice(
-        &URL_SAFE_NO_PAD
-            .decode(token.split('.').nth(1).unwrap())
-            .unwrap(),
-    )
-    .unwrap()
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
 
 async fn events_of(app: &TestApp, user: &TestUser) -> Vec<String> {
@@ -57,10 +40,8 @@ async fn the_refresh_grant_rotates_and_the_new_pair_works() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let body: Value = res.json().await.unwrap();
-    let (access2, refresh2) = (
-        body["access_token"].as_str().unwrap(),
-        body["refresh_token"].as_str().unwrap(),
-    );
+    let (access2, refresh2) =
+        (body["access_token"].as_str().unwrap(), body["refresh_token"].as_str().unwrap());
     assert_ne!(refresh2, refresh);
     assert_eq!(claims(refresh2)["sid"], claims(&refresh)["sid"]);
     assert_eq!(app.me_with_bearer(access2).await.status(), StatusCode::OK);
@@ -79,12 +60,7 @@ async fn the_previous_token_within_grace_gets_the_same_successor() {
         retry["refresh_token"], first["refresh_token"],
         "a retry must not mint a second live successor"
     );
-    assert_eq!(
-        app.me_with_bearer(retry["access_token"].as_str().unwrap())
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me_with_bearer(retry["access_token"].as_str().unwrap()).await.status(), StatusCode::OK);
 }
 
 async fn a_replay_after_the_grace_window_kills_the_session() {
@@ -102,19 +78,9 @@ async fn a_replay_after_the_grace_window_kills_the_session() {
     let err: Value = replay.json().await.unwrap();
     assert_eq!(err["error"], "invalid_grant");
     // The legitimate holder's tokens die with the session.
-    assert_eq!(
-        app.me_with_bearer(&access2).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        refresh_grant(&app, &refresh2).await.status(),
-        StatusCode::BAD_REQUEST
-    );
-    assert!(
-        events_of(&app, &user)
-            .await
-            .contains(&"refresh_reuse_detected".to_owned())
-    );
+    assert_eq!(app.me_with_bearer(&access2).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(refresh_grant(&app, &refresh2).await.status(), StatusCode::BAD_REQUEST);
+    assert!(events_of(&app, &user).await.contains(&"refresh_reuse_detected".to_owned()));
 }
 
 async fn a_token_two_rotations_old_is_theft_even_within_grace() {
@@ -122,19 +88,11 @@ async fn a_token_two_rotations_old_is_theft_even_within_grace() {
     let user = app.add_user(Role::User);
     let (_, first) = token_pair(&app, &user).await;
     let second: Value = refresh_grant(&app, &first).await.json().await.unwrap();
-    let third: Value = refresh_grant(&app, second["refresh_token"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let third: Value =
+        refresh_grant(&app, second["refresh_token"].as_str().unwrap()).await.json().await.unwrap();
+    assert_eq!(refresh_grant(&app, &first).await.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
-        refresh_grant(&app, &first).await.status(),
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(
-        app.me_with_bearer(third["access_token"].as_str().unwrap())
-            .await
-            .status(),
+        app.me_with_bearer(third["access_token"].as_str().unwrap()).await.status(),
         StatusCode::UNAUTHORIZED
     );
 }
@@ -145,51 +103,28 @@ async fn ten_parallel_refreshes_of_one_token_yield_one_successor() {
     let (_, refresh) = token_pair(&app, &user).await;
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..10 {
-        let (client, url, token) = (
-            app.client.clone(),
-            app.url("/api/auth/token"),
-            refresh.clone(),
-        );
+        let (client, url, token) = (app.client.clone(), app.url("/api/auth/token"), refresh.clone());
         set.spawn(async move {
-            let form = [
-                ("grant_type", "refresh_token"),
-                ("refresh_token", token.as_str()),
-            ];
+            let form = [("grant_type", "refresh_token"), ("refresh_token", token.as_str())];
             let res = client.post(url).form(&form).send().await.unwrap();
             (res.status(), res.json::<Value>().await.unwrap())
         });
     }
     let mut successors = std::collections::HashSet::new();
     for (status, body) in set.join_all().await {
-        assert_eq!(
-            status,
-            StatusCode::OK,
-            "a parallel tab was signed out: {body}"
-        );
+        assert_eq!(status, StatusCode::OK, "a parallel tab was signed out: {body}");
         successors.insert(body["refresh_token"].as_str().unwrap().to_owned());
     }
-    assert_eq!(
-        successors.len(),
-        1,
-        "parallel refreshes produced {} live successors",
-        successors.len()
-    );
+    assert_eq!(successors.len(), 1, "parallel refreshes produced {} live successors", successors.len());
     let successor = successors.into_iter().next().unwrap();
-    assert_eq!(
-        refresh_grant(&app, &successor).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(refresh_grant(&app, &successor).await.status(), StatusCode::OK);
 }
 
 async fn cookie_refresh_rotates_the_cookies() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let login = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": user.email, "password": user.password}),
-        )
-        .await;
+    let login =
+        app.post_json("/api/auth/login", &json!({"email": user.email, "password": user.password})).await;
     assert_eq!(login.status(), StatusCode::OK);
     let before = app.cookie("refresh_token").unwrap();
     let res = app.api_post("/api/auth/refresh").await;
@@ -203,12 +138,7 @@ async fn cookie_refresh_rotates_the_cookies() {
 
 async fn cookie_refresh_without_a_session_is_401() {
     let app = spawn_app().await;
-    let res = app
-        .client
-        .post(app.url("/api/auth/refresh"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.post(app.url("/api/auth/refresh")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -216,10 +146,7 @@ async fn access_and_refresh_tokens_cannot_stand_in_for_each_other_at_the_token_e
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
     let (access, _) = token_pair(&app, &user).await;
-    assert_eq!(
-        refresh_grant(&app, &access).await.status(),
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(refresh_grant(&app, &access).await.status(), StatusCode::BAD_REQUEST);
 }
 
 async fn a_page_view_with_an_expired_access_token_is_refreshed_in_place() {
@@ -238,15 +165,10 @@ async fn a_page_view_with_an_expired_access_token_is_refreshed_in_place() {
         "the access token expired"
     );
     let res = app.get("/account").await;
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "no bounce through a refresh URL"
-    );
+    assert_eq!(res.status(), StatusCode::OK, "no bounce through a refresh URL");
     let cookies = set_cookies(res.headers());
     assert!(
-        set_cookie(&cookies, "access_token").is_some()
-            && set_cookie(&cookies, "refresh_token").is_some()
+        set_cookie(&cookies, "access_token").is_some() && set_cookie(&cookies, "refresh_token").is_some()
     );
     assert_ne!(app.cookie("access_token").unwrap(), old_access);
     assert_eq!(app.get("/api/me").await.status(), StatusCode::OK);
@@ -263,12 +185,7 @@ async fn the_api_does_not_refresh_implicitly() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let res = app.get("/api/me").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert!(
-        res.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("invalid_token")
-    );
+    assert!(res.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
 }
 
 async fn without_remember_me_the_session_is_capped_at_twelve_hours() {
@@ -281,16 +198,9 @@ async fn without_remember_me_the_session_is_capped_at_twelve_hours() {
     let remembered = app.login_form(&user.email, &user.password, true).await;
     let cookies = set_cookies(remembered.headers());
     let token = set_cookie(&cookies, "refresh_token").unwrap();
-    let value = token
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("refresh_token=");
+    let value = token.split(';').next().unwrap().trim_start_matches("refresh_token=");
     let c = claims(value);
-    assert_eq!(
-        c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(),
-        14 * 86_400
-    );
+    assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 14 * 86_400);
 }
 
 async fn rotation_never_extends_the_absolute_lifetime() {
@@ -319,10 +229,7 @@ async fn an_expired_session_cannot_be_refreshed() {
     let user = app.add_user(Role::User);
     let (_, refresh) = token_pair(&app, &user).await;
     tokio::time::sleep(Duration::from_millis(3100)).await;
-    assert_eq!(
-        refresh_grant(&app, &refresh).await.status(),
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(refresh_grant(&app, &refresh).await.status(), StatusCode::BAD_REQUEST);
 }
 
 crate::helpers::backend_tests!(

@@ -7,12 +7,7 @@ async fn register(app: &TestApp, email: &str, password: &str, confirm: &str) -> 
     let csrf = app.csrf_token().await;
     app.post_form(
         "/register",
-        &[
-            ("email", email),
-            ("password", password),
-            ("password_confirm", confirm),
-            ("csrf_token", &csrf),
-        ],
+        &[("email", email), ("password", password), ("password_confirm", confirm), ("csrf_token", &csrf)],
     )
     .await
 }
@@ -40,18 +35,8 @@ async fn weak_mismatched_or_malformed_input_re_renders_the_form_with_a_message()
     let long = "x".repeat(1100);
     let cases = [
         ("ok@example.com", "short", "short", "at least 15 characters"),
-        (
-            "ok@example.com",
-            "passwordpassword",
-            "passwordpassword",
-            "too common",
-        ),
-        (
-            "ok@example.com",
-            PASSWORD,
-            "something else entirely",
-            "do not match",
-        ),
+        ("ok@example.com", "passwordpassword", "passwordpassword", "too common"),
+        ("ok@example.com", PASSWORD, "something else entirely", "do not match"),
         ("not-an-email", PASSWORD, PASSWORD, "email address"),
         ("ok@example.com", long.as_str(), long.as_str(), "1024 bytes"),
     ];
@@ -71,11 +56,7 @@ async fn registration_is_404_when_closed() {
     let res = app
         .post_form(
             "/register",
-            &[
-                ("email", "a@example.com"),
-                ("password", PASSWORD),
-                ("password_confirm", PASSWORD),
-            ],
+            &[("email", "a@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)],
         )
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);

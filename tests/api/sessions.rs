@@ -10,16 +10,8 @@ const NEW_PASSWORD: &str = "marmalade glacier bicycle lantern";
 
 /// Signs `user` in from a second "device" (the token endpoint) and returns its access token.
 async fn other_device(app: &TestApp, user: &TestUser) -> (String, String) {
-    let body: Value = app
-        .token(&user.email, &user.password)
-        .await
-        .json()
-        .await
-        .unwrap();
-    (
-        body["access_token"].as_str().unwrap().to_owned(),
-        body["refresh_token"].as_str().unwrap().to_owned(),
-    )
+    let body: Value = app.token(&user.email, &user.password).await.json().await.unwrap();
+    (body["access_token"].as_str().unwrap().to_owned(), body["refresh_token"].as_str().unwrap().to_owned())
 }
 
 async fn sessions_json(app: &TestApp) -> Vec<Value> {
@@ -34,10 +26,7 @@ async fn the_sessions_api_lists_my_live_sessions_and_marks_this_one() {
     let list = sessions_json(&app).await;
     assert_eq!(list.len(), 2);
     assert_eq!(list.iter().filter(|s| s["current"] == true).count(), 1);
-    assert!(
-        list.iter()
-            .all(|s| s["ip"] == "127.0.0.1" && s["device"].is_string())
-    );
+    assert!(list.iter().all(|s| s["ip"] == "127.0.0.1" && s["device"].is_string()));
 }
 
 async fn deleting_my_other_session_ends_it_and_someone_elses_is_404() {
@@ -47,56 +36,35 @@ async fn deleting_my_other_session_ends_it_and_someone_elses_is_404() {
     app.login_as(&user).await;
     let (other_access, _) = other_device(&app, &user).await;
     let (stranger_access, _) = other_device(&app, &stranger).await;
-    let other_id = sessions_json(&app)
-        .await
-        .into_iter()
-        .find(|s| s["current"] == false)
-        .unwrap()["id"]
+    let other_id = sessions_json(&app).await.into_iter().find(|s| s["current"] == false).unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let bearer = |t: &str| {
-        reqwest::Client::new()
-            .delete(app.url(&format!("/api/sessions/{other_id}")))
-            .bearer_auth(t.to_owned())
+        reqwest::Client::new().delete(app.url(&format!("/api/sessions/{other_id}"))).bearer_auth(t.to_owned())
     };
     // The stranger cannot end my session; it stays alive.
     let foreign = bearer(&stranger_access).send().await.unwrap();
     assert_eq!(foreign.status(), StatusCode::NOT_FOUND);
-    assert_eq!(
-        app.me_with_bearer(&other_access).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me_with_bearer(&other_access).await.status(), StatusCode::OK);
     // My own other device can be ended, and its token dies at once.
-    let mine = reqwest::Client::new()
-        .get(app.url("/api/sessions"))
-        .bearer_auth(&other_access)
-        .send()
-        .await
-        .unwrap();
+    let mine =
+        reqwest::Client::new().get(app.url("/api/sessions")).bearer_auth(&other_access).send().await.unwrap();
     assert_eq!(mine.status(), StatusCode::OK);
     let res = bearer(&other_access).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_eq!(
-        app.me_with_bearer(&other_access).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.me_with_bearer(&other_access).await.status(), StatusCode::UNAUTHORIZED);
 }
 
 async fn the_account_page_lists_sessions_with_revoke_buttons_and_activity() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    app.login_form(&user.email, "definitely not the password", false)
-        .await;
+    app.login_form(&user.email, "definitely not the password", false).await;
     app.login_as(&user).await;
     other_device(&app, &user).await;
     let html = app.get("/account").await.text().await.unwrap();
     assert!(html.contains("This device"));
-    assert_eq!(
-        html.matches("/revoke\"").count(),
-        2,
-        "one revoke button per session"
-    );
+    assert_eq!(html.matches("/revoke\"").count(), 2, "one revoke button per session");
     assert!(html.contains("Sign out everywhere else"));
     assert!(html.contains("Failed sign-in attempt") && html.contains("Signed in"));
     assert!(html.contains(r#"action="/account/password""#));
@@ -107,35 +75,18 @@ async fn revoking_from_the_account_page_needs_csrf_and_ends_the_session() {
     let user = app.add_user(Role::User);
     app.login_as(&user).await;
     let (other_access, _) = other_device(&app, &user).await;
-    let other_id = sessions_json(&app)
-        .await
-        .into_iter()
-        .find(|s| s["current"] == false)
-        .unwrap()["id"]
+    let other_id = sessions_json(&app).await.into_iter().find(|s| s["current"] == false).unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let path = format!("/account/sessions/{other_id}/revoke");
-    assert_eq!(
-        app.post_form(&path, &[]).await.status(),
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        app.me_with_bearer(&other_access).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.post_form(&path, &[]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.me_with_bearer(&other_access).await.status(), StatusCode::OK);
     let csrf = app.cookie("csrf_token").unwrap();
     let res = app.post_form(&path, &[("csrf_token", &csrf)]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        app.me_with_bearer(&other_access).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.get("/api/me").await.status(),
-        StatusCode::OK,
-        "this device stays signed in"
-    );
+    assert_eq!(app.me_with_bearer(&other_access).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/me").await.status(), StatusCode::OK, "this device stays signed in");
 }
 
 async fn sign_out_everywhere_else_keeps_only_this_session() {
@@ -145,15 +96,10 @@ async fn sign_out_everywhere_else_keeps_only_this_session() {
     let (a, _) = other_device(&app, &user).await;
     let (b, _) = other_device(&app, &user).await;
     let csrf = app.cookie("csrf_token").unwrap();
-    let res = app
-        .post_form("/account/sessions/revoke-others", &[("csrf_token", &csrf)])
-        .await;
+    let res = app.post_form("/account/sessions/revoke-others", &[("csrf_token", &csrf)]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     for token in [a, b] {
-        assert_eq!(
-            app.me_with_bearer(&token).await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::UNAUTHORIZED);
     }
     assert_eq!(sessions_json(&app).await.len(), 1);
 }
@@ -162,21 +108,11 @@ async fn rfc7009_revocation_ends_the_session_and_always_answers_200() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
     let (access, refresh) = other_device(&app, &user).await;
-    let res = app
-        .post_form("/api/auth/revoke", &[("token", &refresh)])
-        .await;
+    let res = app.post_form("/api/auth/revoke", &[("token", &refresh)]).await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(
-        app.me_with_bearer(&access).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.me_with_bearer(&access).await.status(), StatusCode::UNAUTHORIZED);
     for junk in ["", "garbage", refresh.as_str()] {
-        assert_eq!(
-            app.post_form("/api/auth/revoke", &[("token", junk)])
-                .await
-                .status(),
-            StatusCode::OK
-        );
+        assert_eq!(app.post_form("/api/auth/revoke", &[("token", junk)]).await.status(), StatusCode::OK);
     }
 }
 
@@ -201,38 +137,14 @@ async fn changing_the_password_ends_other_sessions_and_reissues_this_one() {
         StatusCode::UNAUTHORIZED,
         "other sessions end"
     );
-    assert_eq!(
-        app.get("/api/me").await.status(),
-        StatusCode::OK,
-        "this session continues"
-    );
-    assert_ne!(
-        app.cookie("refresh_token").unwrap(),
-        old_refresh,
-        "and gets new tokens"
-    );
+    assert_eq!(app.get("/api/me").await.status(), StatusCode::OK, "this session continues");
+    assert_ne!(app.cookie("refresh_token").unwrap(), old_refresh, "and gets new tokens");
     let old = app
-        .post_form(
-            "/api/auth/token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &old_refresh),
-            ],
-        )
+        .post_form("/api/auth/token", &[("grant_type", "refresh_token"), ("refresh_token", &old_refresh)])
         .await;
-    assert_eq!(
-        old.status(),
-        StatusCode::BAD_REQUEST,
-        "refresh tokens from before the change are dead"
-    );
-    assert_eq!(
-        app.token(&user.email, PASSWORD).await.status(),
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(
-        app.token(&user.email, NEW_PASSWORD).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(old.status(), StatusCode::BAD_REQUEST, "refresh tokens from before the change are dead");
+    assert_eq!(app.token(&user.email, PASSWORD).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.token(&user.email, NEW_PASSWORD).await.status(), StatusCode::OK);
 }
 
 async fn a_wrong_current_password_or_weak_new_one_changes_nothing() {
@@ -249,30 +161,17 @@ async fn a_wrong_current_password_or_weak_new_one_changes_nothing() {
         let res = app
             .post_form(
                 "/account/password",
-                &[
-                    ("current_password", current),
-                    ("new_password", new),
-                    ("csrf_token", &csrf),
-                ],
+                &[("current_password", current), ("new_password", new), ("csrf_token", &csrf)],
             )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{message}");
         assert!(res.text().await.unwrap().contains(message), "{message}");
     }
     let no_csrf = app
-        .post_form(
-            "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", NEW_PASSWORD),
-            ],
-        )
+        .post_form("/account/password", &[("current_password", PASSWORD), ("new_password", NEW_PASSWORD)])
         .await;
     assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        app.token(&user.email, PASSWORD).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.token(&user.email, PASSWORD).await.status(), StatusCode::OK);
 }
 
 async fn logout_and_revocation_are_recorded_as_security_events() {
@@ -299,27 +198,15 @@ async fn security_events_are_pruned_to_the_newest_hundred_per_user() {
     let mut conn = app.pool.get().unwrap();
     let mut ids = Vec::new();
     for _ in 0..(EVENTS_KEPT_PER_USER + 20) {
-        let event = new_event(
-            &user.id,
-            EventKind::LoginFailed,
-            None,
-            &ClientInfo::default(),
-        );
+        let event = new_event(&user.id, EventKind::LoginFailed, None, &ClientInfo::default());
         ids.push(event.id.clone());
         insert_event(&mut conn, &event).unwrap();
     }
-    let kept: Vec<String> = recent_events(&mut conn, &user.id, 1000)
-        .unwrap()
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
+    let kept: Vec<String> =
+        recent_events(&mut conn, &user.id, 1000).unwrap().into_iter().map(|e| e.id).collect();
     assert_eq!(kept.len() as i64, EVENTS_KEPT_PER_USER);
     ids.reverse();
-    assert_eq!(
-        kept,
-        ids[..EVENTS_KEPT_PER_USER as usize],
-        "the newest are kept, newest first"
-    );
+    assert_eq!(kept, ids[..EVENTS_KEPT_PER_USER as usize], "the newest are kept, newest first");
 }
 
 crate::helpers::backend_tests!(

@@ -11,20 +11,12 @@ use crate::helpers::{TestApp, TestUser, error_code, spawn_app, spawn_app_with};
 const WRONG: &str = "certainly not the password";
 
 async fn fail(app: &TestApp, user: &TestUser) -> reqwest::Response {
-    app.post_json(
-        "/api/auth/login",
-        &json!({"email": user.email, "password": WRONG}),
-    )
-    .await
+    app.post_json("/api/auth/login", &json!({"email": user.email, "password": WRONG})).await
 }
 
 fn failures(app: &TestApp, key: &str) -> Option<i64> {
     let mut conn = app.pool.get().unwrap();
-    login_throttle::table
-        .find(key)
-        .select(login_throttle::failures)
-        .first(&mut conn)
-        .ok()
+    login_throttle::table.find(key).select(login_throttle::failures).first(&mut conn).ok()
 }
 
 async fn an_account_is_paused_after_five_failures_even_for_the_right_password() {
@@ -33,24 +25,13 @@ async fn an_account_is_paused_after_five_failures_even_for_the_right_password() 
     for _ in 0..5 {
         assert_eq!(fail(&app, &user).await.status(), StatusCode::UNAUTHORIZED);
     }
-    let res = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": user.email, "password": user.password}),
-        )
-        .await;
+    let res =
+        app.post_json("/api/auth/login", &json!({"email": user.email, "password": user.password})).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = res.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=30).contains(&retry), "{retry}");
     assert_eq!(error_code(res).await, "too_many_requests");
-    assert_eq!(
-        app.token(&user.email, &user.password).await.status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::TOO_MANY_REQUESTS);
     let page = app.login_form(&user.email, &user.password, false).await;
     assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(page.headers().contains_key("retry-after"));
@@ -72,15 +53,8 @@ async fn throttled_attempts_are_refused_before_the_password_is_checked() {
     }
     let key = format!("account:{}", user.email);
     let before = failures(&app, &key);
-    assert_eq!(
-        fail(&app, &user).await.status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
-    assert_eq!(
-        failures(&app, &key),
-        before,
-        "a refused attempt is neither hashed nor counted"
-    );
+    assert_eq!(fail(&app, &user).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(failures(&app, &key), before, "a refused attempt is neither hashed nor counted");
 }
 
 async fn the_back_off_grows_with_each_further_failure() {
@@ -91,22 +65,12 @@ async fn the_back_off_grows_with_each_further_failure() {
     }
     // Let the first 30-second pause run out, then fail once more.
     let mut conn = app.pool.get().unwrap();
-    diesel::update(login_throttle::table)
-        .set(login_throttle::locked_until.eq(0))
-        .execute(&mut conn)
-        .unwrap();
+    diesel::update(login_throttle::table).set(login_throttle::locked_until.eq(0)).execute(&mut conn).unwrap();
     assert_eq!(fail(&app, &user).await.status(), StatusCode::UNAUTHORIZED);
     let res = fail(&app, &user).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = res.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(
-        (31..=60).contains(&retry),
-        "the second pause is twice the first: {retry}"
-    );
+    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((31..=60).contains(&retry), "the second pause is twice the first: {retry}");
 }
 
 async fn a_success_clears_the_account_counter() {
@@ -115,10 +79,7 @@ async fn a_success_clears_the_account_counter() {
     for _ in 0..4 {
         fail(&app, &user).await;
     }
-    assert_eq!(
-        app.token(&user.email, &user.password).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK);
     for _ in 0..4 {
         assert_eq!(fail(&app, &user).await.status(), StatusCode::UNAUTHORIZED);
     }
@@ -128,22 +89,12 @@ async fn one_client_ip_is_paused_across_accounts() {
     let app = spawn_app_with(|s| s.throttle_ip = 3).await;
     for _ in 0..3 {
         let stranger = app.add_user(Role::User);
-        assert_eq!(
-            fail(&app, &stranger).await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(fail(&app, &stranger).await.status(), StatusCode::UNAUTHORIZED);
     }
     let fresh = app.add_user(Role::User);
-    assert_eq!(
-        app.token(&fresh.email, &fresh.password).await.status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
-    let unknown = app
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": "ghost@example.com", "password": WRONG}),
-        )
-        .await;
+    assert_eq!(app.token(&fresh.email, &fresh.password).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    let unknown =
+        app.post_json("/api/auth/login", &json!({"email": "ghost@example.com", "password": WRONG})).await;
     assert_eq!(unknown.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -161,10 +112,7 @@ async fn x_forwarded_for_counts_only_behind_a_trusted_proxy() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
-    assert!(
-        failures(&untrusted, "ip:127.0.0.1") == Some(2),
-        "a spoofed header must not spread the count"
-    );
+    assert!(failures(&untrusted, "ip:127.0.0.1") == Some(2), "a spoofed header must not spread the count");
 
     let behind_proxy = spawn_app_with(|s| {
         s.throttle_ip = 2;
@@ -181,34 +129,17 @@ async fn x_forwarded_for_counts_only_behind_a_trusted_proxy() {
             .send()
     };
     for _ in 0..2 {
-        assert_eq!(
-            login("203.0.113.9", WRONG).await.unwrap().status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(login("203.0.113.9", WRONG).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     }
     assert_eq!(
         failures(&behind_proxy, "ip:203.0.113.9"),
         Some(2),
         "the proxy's client, not the left-most entry"
     );
-    assert_eq!(
-        login("203.0.113.9", "x").await.unwrap().status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
-    let ok = login("203.0.113.10", crate::helpers::PASSWORD)
-        .await
-        .unwrap();
-    assert_eq!(
-        ok.status(),
-        StatusCode::OK,
-        "another client behind the same proxy is not paused"
-    );
-    let sessions: Vec<serde_json::Value> = behind_proxy
-        .get("/api/sessions")
-        .await
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(login("203.0.113.9", "x").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+    let ok = login("203.0.113.10", crate::helpers::PASSWORD).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK, "another client behind the same proxy is not paused");
+    let sessions: Vec<serde_json::Value> = behind_proxy.get("/api/sessions").await.json().await.unwrap();
     assert_eq!(sessions[0]["ip"], "203.0.113.10");
 }
 

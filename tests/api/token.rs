@@ -25,8 +25,7 @@ fn forge(header: &Value, claims: &Value) -> String {
 
 fn parts(token: &str) -> (Value, Value) {
     let mut it = token.split('.');
-    let mut next =
-        || serde_json::from_slice(&URL_SAFE_NO_PAD.decode(it.next().unwrap()).unwrap()).unwrap();
+    let mut next = || serde_json::from_slice(&URL_SAFE_NO_PAD.decode(it.next().unwrap()).unwrap()).unwrap();
     (next(), next())
 }
 
@@ -76,22 +75,12 @@ async fn token_endpoint_errors_follow_rfc6749() {
             "invalid_grant",
         ),
         (
-            vec![
-                ("grant_type", "password"),
-                ("username", "nobody@example.com"),
-                ("password", "x"),
-            ],
+            vec![("grant_type", "password"), ("username", "nobody@example.com"), ("password", "x")],
             "invalid_grant",
         ),
-        (
-            vec![("grant_type", "client_credentials")],
-            "unsupported_grant_type",
-        ),
+        (vec![("grant_type", "client_credentials")], "unsupported_grant_type"),
         (vec![("username", &user.email)], "invalid_request"),
-        (
-            vec![("grant_type", "password"), ("username", &user.email)],
-            "invalid_request",
-        ),
+        (vec![("grant_type", "password"), ("username", &user.email)], "invalid_request"),
     ];
     for (form, expected) in cases {
         let res = app.post_form("/api/auth/token", &form).await;
@@ -101,9 +90,7 @@ async fn token_endpoint_errors_follow_rfc6749() {
         assert_eq!(body["error"], expected, "{form:?}");
         assert!(body["error_description"].is_string());
     }
-    let json = app
-        .post_json("/api/auth/token", &json!({"grant_type": "password"}))
-        .await;
+    let json = app.post_json("/api/auth/token", &json!({"grant_type": "password"})).await;
     assert_eq!(json.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -111,33 +98,16 @@ async fn missing_or_garbage_bearer_tokens_get_401_with_a_challenge() {
     let app = spawn_app().await;
     let res = reqwest::get(app.url("/api/me")).await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        res.headers()["www-authenticate"],
-        r#"Bearer realm="portcullis""#
-    );
+    assert_eq!(res.headers()["www-authenticate"], r#"Bearer realm="portcullis""#);
     assert_eq!(error_code(res).await, "unauthorized");
-    for junk in [
-        "garbage",
-        "a.b.c",
-        "eyJhbGciOiJub25lIn0.e30.",
-        &"x".repeat(10_000),
-    ] {
+    for junk in ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.e30.", &"x".repeat(10_000)] {
         let res = app.me_with_bearer(junk).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{junk:.20}");
-        assert!(
-            res.headers()["www-authenticate"]
-                .to_str()
-                .unwrap()
-                .contains("invalid_token")
-        );
+        assert!(res.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
         assert_eq!(error_code(res).await, "invalid_token");
     }
-    let basic = reqwest::Client::new()
-        .get(app.url("/api/me"))
-        .basic_auth("a", Some("b"))
-        .send()
-        .await
-        .unwrap();
+    let basic =
+        reqwest::Client::new().get(app.url("/api/me")).basic_auth("a", Some("b")).send().await.unwrap();
     assert_eq!(basic.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -147,10 +117,7 @@ async fn forged_tokens_are_refused_at_the_front_door() {
     let genuine = app.bearer_for(&user).await;
     let (header, claims) = parts(&genuine);
     // The helper is faithful: re-signing the genuine token's parts is accepted.
-    assert_eq!(
-        app.me_with_bearer(&forge(&header, &claims)).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me_with_bearer(&forge(&header, &claims)).await.status(), StatusCode::OK);
 
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut none_header = header.clone();
@@ -169,41 +136,22 @@ async fn forged_tokens_are_refused_at_the_front_door() {
         forge(&h, &claims)
     };
     let cases = [
-        (
-            "alg none",
-            format!("{}.{}.", b64(&none_header), b64(&claims)),
-        ),
+        ("alg none", format!("{}.{}.", b64(&none_header), b64(&claims))),
         ("bad signature", bad_sig),
         ("expired", with("exp", json!(now - 120))),
         ("wrong issuer", with("iss", json!("https://evil.example"))),
-        (
-            "wrong audience",
-            with("aud", json!("https://evil.example/api")),
-        ),
+        ("wrong audience", with("aud", json!("https://evil.example/api"))),
         ("issued in the future", with("iat", json!(now + 3600))),
         ("not yet valid", with("nbf", json!(now + 3600))),
-        (
-            "someone else's session",
-            with("sid", json!("not-a-session")),
-        ),
+        ("someone else's session", with("sid", json!("not-a-session"))),
         ("refresh typ", with_header("typ", json!("rt+jwt"))),
         ("unknown kid", with_header("kid", json!("other"))),
-        (
-            "embedded jwk",
-            with_header(
-                "jwk",
-                json!({"kty": "oct", "k": URL_SAFE_NO_PAD.encode(SECRET)}),
-            ),
-        ),
+        ("embedded jwk", with_header("jwk", json!({"kty": "oct", "k": URL_SAFE_NO_PAD.encode(SECRET)}))),
         ("HS512", with_header("alg", json!("HS512"))),
     ];
     for (what, token) in cases {
         let res = app.me_with_bearer(&token).await;
-        assert_eq!(
-            res.status(),
-            StatusCode::UNAUTHORIZED,
-            "{what} was accepted"
-        );
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what} was accepted");
         assert_eq!(error_code(res).await, "invalid_token", "{what}");
     }
 }
@@ -211,15 +159,8 @@ async fn forged_tokens_are_refused_at_the_front_door() {
 async fn a_refresh_token_is_not_accepted_as_an_access_token() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let body: Value = app
-        .token(&user.email, &user.password)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let res = app
-        .me_with_bearer(body["refresh_token"].as_str().unwrap())
-        .await;
+    let body: Value = app.token(&user.email, &user.password).await.json().await.unwrap();
+    let res = app.me_with_bearer(body["refresh_token"].as_str().unwrap()).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 

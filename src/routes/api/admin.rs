@@ -21,11 +21,6 @@ pub async fn list_users(
 ) -> Result<web::Json<Vec<AdminUserResponse>>, ApiError> {
     let all = db::query(&state.pool, users::list_users).await?;
     Ok(web::Json(
-        all.iter()
-            .map(|u| AdminUserResponse {
-                user: UserResponse::from(u),
-                disabled: u.disabled,
-            })
-            .collect(),
+        all.iter().map(|u| AdminUserResponse { user: UserResponse::from(u), disabled: u.disabled }).collect(),
     ))
 }

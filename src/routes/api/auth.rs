@@ -32,9 +32,7 @@ pub async fn csrf(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser)
         cookies::CookieValue::One(t) if state.csrf.is_valid(t, sid) => t.to_owned(),
         _ => state.csrf.issue(sid),
     };
-    HttpResponse::Ok()
-        .cookie(state.cookies.csrf_cookie(&token))
-        .json(CsrfResponse { csrf_token: token })
+    HttpResponse::Ok().cookie(state.cookies.csrf_cookie(&token)).json(CsrfResponse { csrf_token: token })
 }
 
 pub async fn login(
@@ -43,8 +41,7 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let signed =
-        sessions::sign_in(&state, &body.email, body.password, body.remember, client).await?;
+    let signed = sessions::sign_in(&state, &body.email, body.password, body.remember, client).await?;
     let mut res = HttpResponse::Ok();
     for cookie in session_cookies(&state, &signed) {
         res.cookie(cookie);
@@ -82,35 +79,18 @@ pub async fn refresh(
     let token = match cookies::read(&req, state.cookies.refresh) {
         cookies::CookieValue::One(token) => token,
         _ => {
-            return Err(ApiError::Unauthorized {
-                invalid_token: false,
-            });
+            return Err(ApiError::Unauthorized { invalid_token: false });
         }
     };
     match refresh::refresh(&state, token, &client).await {
         Ok(r) => Ok(HttpResponse::Ok()
-            .cookie(
-                state
-                    .cookies
-                    .access_cookie(&r.access.token, r.cookie_max_age),
-            )
-            .cookie(
-                state
-                    .cookies
-                    .refresh_cookie(&r.refresh.token, r.cookie_max_age),
-            )
-            .json(RefreshResponse {
-                expires_in: r.access.expires_at - crate::db::now(),
-            })),
+            .cookie(state.cookies.access_cookie(&r.access.token, r.cookie_max_age))
+            .cookie(state.cookies.refresh_cookie(&r.refresh.token, r.cookie_max_age))
+            .json(RefreshResponse { expires_in: r.access.expires_at - crate::db::now() })),
         Err(RefreshError::Invalid | RefreshError::Reused) => {
             let [access, refresh] = state.cookies.cleared();
-            let mut res = ApiError::Unauthorized {
-                invalid_token: true,
-            }
-            .error_response();
-            res.add_cookie(&access)
-                .and_then(|()| res.add_cookie(&refresh))
-                .map_err(anyhow::Error::from)?;
+            let mut res = ApiError::Unauthorized { invalid_token: true }.error_response();
+            res.add_cookie(&access).and_then(|()| res.add_cookie(&refresh)).map_err(anyhow::Error::from)?;
             Ok(res)
         }
         Err(RefreshError::Store(e)) => Err(e.into()),

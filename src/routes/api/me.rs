@@ -17,17 +17,9 @@ impl From<&User> for UserResponse {
     fn from(user: &User) -> Self {
         let created_at = time::OffsetDateTime::from_unix_timestamp(user.created_at)
             .ok()
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
             .unwrap_or_default();
-        Self {
-            id: user.id.clone(),
-            email: user.email.clone(),
-            role: user.role.clone(),
-            created_at,
-        }
+        Self { id: user.id.clone(), email: user.email.clone(), role: user.role.clone(), created_at }
     }
 }
 

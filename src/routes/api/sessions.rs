@@ -26,10 +26,7 @@ pub async fn list_sessions(
 ) -> Result<web::Json<Vec<SessionResponse>>, ApiError> {
     let identity = user.0;
     let user_id = identity.user.id.clone();
-    let rows = db::query(&state.pool, move |conn| {
-        sessions::live_sessions(conn, &user_id, db::now())
-    })
-    .await?;
+    let rows = db::query(&state.pool, move |conn| sessions::live_sessions(conn, &user_id, db::now())).await?;
     Ok(web::Json(
         rows.into_iter()
             .map(|s| SessionResponse {

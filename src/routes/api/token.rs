@@ -42,10 +42,7 @@ pub async fn token(
     client: ClientInfo,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     match parse_request(content_type, &body) {
         Ok(Grant::Password { username, password }) => {
             password_grant(&state, client, &username, password).await
@@ -57,51 +54,30 @@ pub async fn token(
 
 /// A well-formed token request.
 pub enum Grant {
-    Password {
-        username: String,
-        password: SecretString,
-    },
+    Password { username: String, password: SecretString },
     RefreshToken(String),
 }
 
 /// Parses a token request, or names the RFC 6749 §5.2 error and a sentence for it.
-pub fn parse_request(
-    content_type: Option<&str>,
-    body: &[u8],
-) -> Result<Grant, (&'static str, &'static str)> {
+pub fn parse_request(content_type: Option<&str>, body: &[u8]) -> Result<Grant, (&'static str, &'static str)> {
     let is_form = content_type
         .and_then(|v| v.split(';').next())
-        .is_some_and(|m| {
-            m.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
     if !is_form {
-        return Err((
-            "invalid_request",
-            "Send the request as application/x-www-form-urlencoded.",
-        ));
+        return Err(("invalid_request", "Send the request as application/x-www-form-urlencoded."));
     }
     let request: TokenRequest = serde_urlencoded::from_bytes(body)
         .map_err(|_| ("invalid_request", "The request body is not a valid form."))?;
     match request.grant_type.as_deref() {
         Some("password") => match (request.username, request.password) {
             (Some(username), Some(password)) => Ok(Grant::Password { username, password }),
-            _ => Err((
-                "invalid_request",
-                "The username and password parameters are required.",
-            )),
+            _ => Err(("invalid_request", "The username and password parameters are required.")),
         },
         Some("refresh_token") => match request.refresh_token {
             Some(token) => Ok(Grant::RefreshToken(token)),
-            None => Err((
-                "invalid_request",
-                "The refresh_token parameter is required.",
-            )),
+            None => Err(("invalid_request", "The refresh_token parameter is required.")),
         },
-        Some(_) => Err((
-            "unsupported_grant_type",
-            "Supported grant types: password, refresh_token.",
-        )),
+        Some(_) => Err(("unsupported_grant_type", "Supported grant types: password, refresh_token.")),
         None => Err(("invalid_request", "The grant_type parameter is missing.")),
     }
 }
@@ -114,24 +90,17 @@ async fn password_grant(
 ) -> Result<HttpResponse, ApiError> {
     match sessions::sign_in(state, username, password, true, client).await {
         Ok(signed) => Ok(token_response(&signed.access, &signed.refresh)),
-        Err(SignInError::InvalidCredentials) => {
-            Ok(oauth_error("invalid_grant", sessions::BAD_CREDENTIALS))
-        }
+        Err(SignInError::InvalidCredentials) => Ok(oauth_error("invalid_grant", sessions::BAD_CREDENTIALS)),
         Err(e) => Err(e.into()),
     }
 }
 
-async fn refresh_grant(
-    state: &AppState,
-    client: ClientInfo,
-    token: &str,
-) -> Result<HttpResponse, ApiError> {
+async fn refresh_grant(state: &AppState, client: ClientInfo, token: &str) -> Result<HttpResponse, ApiError> {
     match refresh::refresh(state, token, &client).await {
         Ok(r) => Ok(token_response(&r.access, &r.refresh)),
-        Err(RefreshError::Invalid) => Ok(oauth_error(
-            "invalid_grant",
-            "The refresh token is invalid or has expired.",
-        )),
+        Err(RefreshError::Invalid) => {
+            Ok(oauth_error("invalid_grant", "The refresh token is invalid or has expired."))
+        }
         Err(RefreshError::Reused) => Ok(oauth_error(
             "invalid_grant",
             "The refresh token was already used; the session has been ended.",
@@ -160,8 +129,7 @@ fn oauth_error(error: &str, description: &str) -> HttpResponse {
 }
 
 fn no_store(mut res: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
-    res.insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"));
+    res.insert_header((header::CACHE_CONTROL, "no-store")).insert_header((header::PRAGMA, "no-cache"));
     res
 }
 
@@ -183,16 +151,9 @@ mod tests {
         assert!(
             matches!(parse_request(Some("application/x-www-form-urlencoded; charset=utf-8"), refresh), Ok(Grant::RefreshToken(t)) if t == "abc")
         );
+        assert_eq!(parse_request(Some("application/json"), body).err().map(|e| e.0), Some("invalid_request"));
         assert_eq!(
-            parse_request(Some("application/json"), body)
-                .err()
-                .map(|e| e.0),
-            Some("invalid_request")
-        );
-        assert_eq!(
-            parse_request(FORM, b"grant_type=implicit")
-                .err()
-                .map(|e| e.0),
+            parse_request(FORM, b"grant_type=implicit").err().map(|e| e.0),
             Some("unsupported_grant_type")
         );
     }

@@ -57,9 +57,7 @@ pub async fn account_page(
     query: web::Query<AccountQuery>,
 ) -> Result<HttpResponse, PageError> {
     let notice = match query.done.as_deref() {
-        Some("password") => {
-            Some("Your password was changed. Every other session has been signed out.")
-        }
+        Some("password") => Some("Your password was changed. Every other session has been signed out."),
         Some("revoked") => Some("That session has been signed out."),
         Some("others") => Some("Every other session has been signed out."),
         _ => None,

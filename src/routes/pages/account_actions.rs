@@ -51,61 +51,29 @@ pub async fn change_password(
         .is_some_and(|c| c.expose_secret() != form.new_password.expose_secret())
     {
         let error = Some("The two new passwords do not match.".to_owned());
-        return show(
-            &req,
-            &state,
-            &identity,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            error,
-            [],
-        )
-        .await;
+        return show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, error, []).await;
     }
-    match accounts::change_password(
-        &state,
-        &identity,
-        form.current_password,
-        form.new_password,
-        &client,
-    )
-    .await
+    match accounts::change_password(&state, &identity, form.current_password, form.new_password, &client)
+        .await
     {
         Ok(pair) => {
             let cookies = [
-                state
-                    .cookies
-                    .access_cookie(&pair.access.token, pair.cookie_max_age),
-                state
-                    .cookies
-                    .refresh_cookie(&pair.refresh.token, pair.cookie_max_age),
+                state.cookies.access_cookie(&pair.access.token, pair.cookie_max_age),
+                state.cookies.refresh_cookie(&pair.refresh.token, pair.cookie_max_age),
             ];
             Ok(see_other("/account?done=password", cookies))
         }
         Err(ChangePasswordError::WrongCurrentPassword) => {
             let error = Some("Your current password is not correct.".to_owned());
-            show(
-                &req,
-                &state,
-                &identity,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                error,
-                [],
-            )
-            .await
+            show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, error, []).await
         }
+        Err(ChangePasswordError::ChangedElsewhere) => Err(PageError::new(
+            StatusCode::CONFLICT,
+            "Password changed elsewhere",
+            "Your password was changed from another session a moment ago. Sign in again with the new one.",
+        )),
         Err(ChangePasswordError::Policy(message)) => {
-            show(
-                &req,
-                &state,
-                &identity,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(message),
-                [],
-            )
-            .await
+            show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message), []).await
         }
         Err(ChangePasswordError::Store(e)) => Err(e.into()),
         Err(ChangePasswordError::Unexpected(e)) => Err(e.into()),
@@ -146,19 +114,11 @@ pub async fn revoke_other_sessions(
         return Err(ApiError::Forbidden(FORM_EXPIRED).into());
     }
     let (uid, sid) = (identity.user.id.clone(), identity.session.id.clone());
-    let ended = db::query(&state.pool, move |conn| {
-        sessions::revoke_other_sessions(conn, &uid, &sid, db::now())
-    })
-    .await?;
+    let ended =
+        db::query(&state.pool, move |conn| sessions::revoke_other_sessions(conn, &uid, &sid, db::now()))
+            .await?;
     if ended > 0 {
-        events::record(
-            &state,
-            &identity.user.id,
-            EventKind::SessionRevoked,
-            None,
-            &client,
-        )
-        .await;
+        events::record(&state, &identity.user.id, EventKind::SessionRevoked, None, &client).await;
     }
     Ok(see_other("/account?done=others", []))
 }

@@ -46,9 +46,8 @@ pub async fn admin_users_page(
     let identity = admin.0;
     let (all, counts) = db::run(&state.pool, |conn| {
         let all = users::list_users(conn)?;
-        let counts: HashMap<String, i64> = sessions::live_session_counts(conn, db::now())?
-            .into_iter()
-            .collect();
+        let counts: HashMap<String, i64> =
+            sessions::live_session_counts(conn, db::now())?.into_iter().collect();
         Ok::<_, StoreError>((all, counts))
     })
     .await?;
@@ -65,14 +64,7 @@ pub async fn admin_users_page(
         })
         .collect();
     let (layout, csrf_cookie) = layout(&req, &state, Some(&identity));
-    render(
-        StatusCode::OK,
-        &AdminUsersPage {
-            layout,
-            users: rows,
-        },
-        csrf_cookie,
-    )
+    render(StatusCode::OK, &AdminUsersPage { layout, users: rows }, csrf_cookie)
 }
 
 pub async fn disable_user(
@@ -108,10 +100,9 @@ async fn set_disabled(
     disabled: bool,
 ) -> Result<HttpResponse, PageError> {
     if !csrf_ok(req, state, Some(&admin.0), csrf_token) {
-        return Err(ApiError::Forbidden(
-            "This form has expired. Go back, reload the page and try again.",
-        )
-        .into());
+        return Err(
+            ApiError::Forbidden("This form has expired. Go back, reload the page and try again.").into()
+        );
     }
     if disabled && user_id == admin.0.user.id {
         return Err(PageError::new(
@@ -121,23 +112,13 @@ async fn set_disabled(
         ));
     }
     let uid = user_id.to_owned();
-    let found = db::query(&state.pool, move |conn| {
-        users::set_user_disabled(conn, &uid, disabled, db::now())
-    })
-    .await?;
+    let found =
+        db::query(&state.pool, move |conn| users::set_user_disabled(conn, &uid, disabled, db::now())).await?;
     if !found {
         return Err(PageError::not_found());
     }
-    let kind = if disabled {
-        EventKind::UserDisabled
-    } else {
-        EventKind::UserEnabled
-    };
+    let kind = if disabled { EventKind::UserDisabled } else { EventKind::UserEnabled };
     events::record(state, user_id, kind, None, client).await;
-    log::info!(
-        "admin {} {} user {user_id}",
-        admin.0.user.id,
-        if disabled { "disabled" } else { "enabled" }
-    );
+    log::info!("admin {} {} user {user_id}", admin.0.user.id, if disabled { "disabled" } else { "enabled" });
     Ok(see_other("/admin/users", []))
 }

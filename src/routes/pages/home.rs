@@ -20,9 +20,6 @@ pub async fn home_page(
     user: MaybeUser,
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(&req, &state, user.0.as_ref());
-    let page = HomePage {
-        layout,
-        registration_open: state.settings.registration_open,
-    };
+    let page = HomePage { layout, registration_open: state.settings.registration_open };
     render(StatusCode::OK, &page, csrf_cookie)
 }

@@ -44,15 +44,7 @@ pub async fn login_page(
     user: MaybeUser,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, PageError> {
-    show(
-        &req,
-        &state,
-        user.0.as_ref(),
-        StatusCode::OK,
-        query.next.as_deref(),
-        String::new(),
-        None,
-    )
+    show(&req, &state, user.0.as_ref(), StatusCode::OK, query.next.as_deref(), String::new(), None)
 }
 
 pub async fn login(
@@ -77,10 +69,7 @@ pub async fn login(
     }
     let remember = form.remember.is_some();
     match sessions::sign_in(&state, &form.email, form.password, remember, client).await {
-        Ok(signed) => Ok(see_other(
-            safe_next(form.next.as_deref()),
-            session_cookies(&state, &signed),
-        )),
+        Ok(signed) => Ok(see_other(safe_next(form.next.as_deref()), session_cookies(&state, &signed))),
         Err(SignInError::InvalidCredentials) => show(
             &req,
             &state,
@@ -104,8 +93,7 @@ pub async fn login(
                 Some(message),
             )?;
             let value = actix_web::http::header::HeaderValue::from(retry_after_secs);
-            res.headers_mut()
-                .insert(actix_web::http::header::RETRY_AFTER, value);
+            res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
             Ok(res)
         }
         Err(e) => Err(ApiError::from(e).into()),
@@ -123,14 +111,5 @@ fn show(
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(req, state, identity);
     let next = safe_next(next).to_owned();
-    render(
-        status,
-        &LoginPage {
-            layout,
-            next,
-            email,
-            error,
-        },
-        csrf_cookie,
-    )
+    render(status, &LoginPage { layout, next, email, error }, csrf_cookie)
 }

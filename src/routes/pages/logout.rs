@@ -23,10 +23,9 @@ pub async fn logout(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0.as_ref();
     if !csrf_ok(&req, &state, identity, &form.csrf_token) {
-        return Err(ApiError::Forbidden(
-            "This form has expired. Go back, reload the page and try again.",
-        )
-        .into());
+        return Err(
+            ApiError::Forbidden("This form has expired. Go back, reload the page and try again.").into()
+        );
     }
     if let Some(identity) = identity {
         sessions::sign_out(&state, &identity.session, &client).await?;

@@ -22,26 +22,15 @@ use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").get(home::home_page))
-        .service(
-            web::resource("/login")
-                .get(login::login_page)
-                .post(login::login),
-        )
-        .service(
-            web::resource("/register")
-                .get(register::register_page)
-                .post(register::register),
-        )
+        .service(web::resource("/login").get(login::login_page).post(login::login))
+        .service(web::resource("/register").get(register::register_page).post(register::register))
         .service(web::resource("/logout").post(logout::logout))
         .service(web::resource("/account").get(account::account_page))
         .service(web::resource("/account/password").post(account_actions::change_password))
         .service(
-            web::resource("/account/sessions/revoke-others")
-                .post(account_actions::revoke_other_sessions),
+            web::resource("/account/sessions/revoke-others").post(account_actions::revoke_other_sessions),
         )
-        .service(
-            web::resource("/account/sessions/{id}/revoke").post(account_actions::revoke_session),
-        )
+        .service(web::resource("/account/sessions/{id}/revoke").post(account_actions::revoke_session))
         .service(web::resource("/admin/users").get(admin_users::admin_users_page))
         .service(web::resource("/admin/users/{id}/disable").post(admin_users::disable_user))
         .service(web::resource("/admin/users/{id}/enable").post(admin_users::enable_user));
@@ -64,9 +53,7 @@ pub fn layout(
 ) -> (Layout, Option<Cookie<'static>>) {
     let sid = csrf_binding(identity);
     let (csrf_token, cookie) = match cookies::read(req, state.cookies.csrf) {
-        cookies::CookieValue::One(token) if state.csrf.is_valid(token, sid) => {
-            (token.to_owned(), None)
-        }
+        cookies::CookieValue::One(token) if state.csrf.is_valid(token, sid) => (token.to_owned(), None),
         _ => {
             let token = state.csrf.issue(sid);
             let cookie = state.cookies.csrf_cookie(&token);
@@ -87,17 +74,8 @@ pub fn csrf_binding(identity: Option<&Identity>) -> &str {
 }
 
 /// Whether the submitted form token passes the double-submit check for this request.
-pub fn csrf_ok(
-    req: &HttpRequest,
-    state: &AppState,
-    identity: Option<&Identity>,
-    submitted: &str,
-) -> bool {
-    state.csrf.accepts(
-        &cookies::read(req, state.cookies.csrf),
-        submitted,
-        csrf_binding(identity),
-    )
+pub fn csrf_ok(req: &HttpRequest, state: &AppState, identity: Option<&Identity>, submitted: &str) -> bool {
+    state.csrf.accepts(&cookies::read(req, state.cookies.csrf), submitted, csrf_binding(identity))
 }
 
 /// Renders a page; a template failure becomes a logged 500.
@@ -106,9 +84,7 @@ pub fn render<T: Template>(
     page: &T,
     cookies: impl IntoIterator<Item = Cookie<'static>>,
 ) -> Result<HttpResponse, PageError> {
-    let body = page
-        .render()
-        .map_err(|e| anyhow::Error::new(e).context("rendering a page"))?;
+    let body = page.render().map_err(|e| anyhow::Error::new(e).context("rendering a page"))?;
     let mut res = HttpResponse::build(status);
     res.content_type(ContentType::html());
     for cookie in cookies {
@@ -118,10 +94,7 @@ pub fn render<T: Template>(
 }
 
 /// 303 See Other to `location`, with cookies.
-pub fn see_other(
-    location: &str,
-    cookies: impl IntoIterator<Item = Cookie<'static>>,
-) -> HttpResponse {
+pub fn see_other(location: &str, cookies: impl IntoIterator<Item = Cookie<'static>>) -> HttpResponse {
     let mut res = HttpResponse::SeeOther();
     res.insert_header((header::LOCATION, location));
     for cookie in cookies {
@@ -133,15 +106,9 @@ pub fn see_other(
 /// The cookies a new session sets: access, refresh, and a CSRF token bound to it.
 pub fn session_cookies(state: &AppState, signed: &SignedIn) -> [Cookie<'static>; 3] {
     [
-        state
-            .cookies
-            .access_cookie(&signed.access.token, signed.cookie_max_age),
-        state
-            .cookies
-            .refresh_cookie(&signed.refresh.token, signed.cookie_max_age),
-        state
-            .cookies
-            .csrf_cookie(&state.csrf.issue(&signed.session_id)),
+        state.cookies.access_cookie(&signed.access.token, signed.cookie_max_age),
+        state.cookies.refresh_cookie(&signed.refresh.token, signed.cookie_max_age),
+        state.cookies.csrf_cookie(&state.csrf.issue(&signed.session_id)),
     ]
 }
 
@@ -190,14 +157,9 @@ mod tests {
     fn only_same_site_relative_paths_are_followed() {
         assert_eq!(safe_next(Some("/account?tab=1")), "/account?tab=1");
         assert_eq!(safe_next(Some("/admin/users")), "/admin/users");
-        for bad in [
-            "//evil.example",
-            "/\\evil.example",
-            "https://evil.example",
-            "evil",
-            "/\t/evil.example",
-            "",
-        ] {
+        for bad in
+            ["//evil.example", "/\\evil.example", "https://evil.example", "evil", "/\t/evil.example", ""]
+        {
             assert_eq!(safe_next(Some(bad)), "/account", "{bad:?} was followed");
         }
         assert_eq!(safe_next(None), "/account");

@@ -39,14 +39,7 @@ pub async fn register_page(
     user: MaybeUser,
 ) -> Result<HttpResponse, PageError> {
     ensure_open(&state)?;
-    show(
-        &req,
-        &state,
-        user.0.as_ref(),
-        StatusCode::OK,
-        String::new(),
-        None,
-    )
+    show(&req, &state, user.0.as_ref(), StatusCode::OK, String::new(), None)
 }
 
 pub async fn register(
@@ -61,40 +54,19 @@ pub async fn register(
     let identity = user.0.as_ref();
     if !csrf_ok(&req, &state, identity, &form.csrf_token) {
         let error = "This form has expired. Please try again.".to_owned();
-        return show(
-            &req,
-            &state,
-            identity,
-            StatusCode::FORBIDDEN,
-            form.email,
-            Some(error),
-        );
+        return show(&req, &state, identity, StatusCode::FORBIDDEN, form.email, Some(error));
     }
     let (email, password) = match parse(&state, &form) {
         Ok(parsed) => parsed,
         Err(error) => {
-            return show(
-                &req,
-                &state,
-                identity,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                form.email,
-                Some(error),
-            );
+            return show(&req, &state, identity, StatusCode::UNPROCESSABLE_ENTITY, form.email, Some(error));
         }
     };
     let user = match accounts::register(&state, email, password, Role::User).await {
         Ok(user) => user,
         Err(CreateUserError::EmailTaken) => {
             let error = "An account with this email already exists. Sign in instead.".to_owned();
-            return show(
-                &req,
-                &state,
-                identity,
-                StatusCode::CONFLICT,
-                form.email,
-                Some(error),
-            );
+            return show(&req, &state, identity, StatusCode::CONFLICT, form.email, Some(error));
         }
         Err(CreateUserError::Store(e)) => return Err(e.into()),
         Err(CreateUserError::Unexpected(e)) => return Err(e.into()),
@@ -107,11 +79,7 @@ pub async fn register(
 }
 
 fn ensure_open(state: &AppState) -> Result<(), PageError> {
-    if state.settings.registration_open {
-        Ok(())
-    } else {
-        Err(PageError::not_found())
-    }
+    if state.settings.registration_open { Ok(()) } else { Err(PageError::not_found()) }
 }
 
 fn parse(state: &AppState, form: &RegisterForm) -> Result<(Email, NewPassword), String> {
@@ -119,9 +87,7 @@ fn parse(state: &AppState, form: &RegisterForm) -> Result<(Email, NewPassword), 
     if form.password.expose_secret() != form.password_confirm.expose_secret() {
         return Err("The two passwords do not match.".into());
     }
-    let policy = PasswordPolicy {
-        min_chars: state.settings.password_min,
-    };
+    let policy = PasswordPolicy { min_chars: state.settings.password_min };
     let password = NewPassword::parse(form.password.clone(), policy, &[email.as_ref()])?;
     Ok((email, password))
 }
@@ -135,11 +101,6 @@ fn show(
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(req, state, identity);
-    let page = RegisterPage {
-        layout,
-        email,
-        password_min: state.settings.password_min,
-        error,
-    };
+    let page = RegisterPage { layout, email, password_min: state.settings.password_min, error };
     render(status, &page, csrf_cookie)
 }
