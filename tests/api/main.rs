@@ -2,10 +2,12 @@
 
 mod admin;
 mod cli;
+mod crash;
 mod csrf;
 mod health;
 mod helpers;
 mod hostile;
+mod instances;
 mod login;
 mod logout;
 mod pages;
