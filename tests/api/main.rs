@@ -2,6 +2,7 @@
 
 mod admin;
 mod cli;
+mod concurrency;
 mod crash;
 mod csrf;
 mod health;

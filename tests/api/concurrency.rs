@@ -1,0 +1,141 @@
+//! Parallel requests on one account give consistent results on both backends.
+
+use portcullis::domain::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::task::JoinSet;
+
+use crate::helpers::{PASSWORD, TestApp, TestUser, client_with, spawn_app};
+
+fn live_sessions(app: &TestApp, user: &TestUser) -> usize {
+    let mut conn = app.pool.get().unwrap();
+    portcullis::db::sessions::live_sessions(&mut conn, &user.id, portcullis::db::now()).unwrap().len()
+}
+
+async fn parallel_sign_ins_each_get_their_own_session() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    let mut set = JoinSet::new();
+    for _ in 0..12 {
+        let (client, url) = (app.client.clone(), app.url("/api/auth/token"));
+        let form = [
+            ("grant_type", "password".to_owned()),
+            ("username", user.email.clone()),
+            ("password", PASSWORD.to_owned()),
+        ];
+        set.spawn(async move { client.post(url).form(&form).send().await.unwrap().status() });
+    }
+    assert!(set.join_all().await.into_iter().all(|s| s == StatusCode::OK));
+    assert_eq!(live_sessions(&app, &user), 12);
+}
+
+/// Signs `user` in on a browser of its own; returns its client and CSRF token.
+async fn browser(app: &TestApp, user: &TestUser) -> (reqwest::Client, String) {
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let client = client_with(jar.clone());
+    let res = client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"email": user.email, "password": user.password}));
+    assert_eq!(res.send().await.unwrap().status(), StatusCode::OK);
+    let url = app.address.parse().unwrap();
+    let cookies = reqwest::cookie::CookieStore::cookies(&*jar, &url).unwrap();
+    let csrf =
+        cookies.to_str().unwrap().split("; ").find_map(|c| c.strip_prefix("csrf_token=")).unwrap().to_owned();
+    (client, csrf)
+}
+
+async fn concurrent_password_changes_have_exactly_one_winner() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    let candidates = ["first new passphrase of the day", "second new passphrase, different"];
+    let mut set = JoinSet::new();
+    for new in candidates {
+        let (client, csrf) = browser(&app, &user).await;
+        let url = app.url("/account/password");
+        set.spawn(async move {
+            let form = [("current_password", PASSWORD), ("new_password", new), ("csrf_token", csrf.as_str())];
+            let res = client.post(url).form(&form).send().await.unwrap();
+            let won = res.status() == StatusCode::SEE_OTHER
+                && res.headers()["location"].to_str().unwrap() == "/account?done=password";
+            (new, won, res.status())
+        });
+    }
+    let outcomes = set.join_all().await;
+    let winners: Vec<&str> = outcomes.iter().filter(|o| o.1).map(|o| o.0).collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    for (new, won, status) in &outcomes {
+        let expected = if *won { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+        assert_eq!(app.token(&user.email, new).await.status(), expected, "{new}: {status}");
+    }
+    assert_eq!(live_sessions(&app, &user), 2, "the winner's session and the sign-in with the new password");
+}
+
+async fn a_disable_racing_sign_ins_leaves_no_live_session() {
+    let app = spawn_app().await;
+    let admin = app.add_user(Role::Admin);
+    let user = app.add_user(Role::User);
+    app.login_as(&admin).await;
+    let csrf = app.cookie("csrf_token").unwrap();
+    let mut set = JoinSet::new();
+    for _ in 0..8 {
+        let (client, url) = (reqwest::Client::new(), app.url("/api/auth/token"));
+        let form = [
+            ("grant_type", "password".to_owned()),
+            ("username", user.email.clone()),
+            ("password", PASSWORD.to_owned()),
+        ];
+        set.spawn(async move {
+            client.post(url).form(&form).send().await.unwrap();
+        });
+    }
+    let disable = app.post_form(&format!("/admin/users/{}/disable", user.id), &[("csrf_token", &csrf)]).await;
+    assert_eq!(disable.status(), StatusCode::SEE_OTHER);
+    set.join_all().await;
+    assert_eq!(live_sessions(&app, &user), 0, "a sign-in that raced the disable must not survive it");
+    let after = app.token(&user.email, PASSWORD).await.status();
+    // 400 invalid_grant, or 429 once the refused racers used up the account's free failures.
+    assert!(after == StatusCode::BAD_REQUEST || after == StatusCode::TOO_MANY_REQUESTS, "{after}");
+}
+
+async fn parallel_logouts_and_refreshes_of_one_session_end_it_cleanly() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    let body: Value = app.token(&user.email, PASSWORD).await.json().await.unwrap();
+    let (access, refresh) = (
+        body["access_token"].as_str().unwrap().to_owned(),
+        body["refresh_token"].as_str().unwrap().to_owned(),
+    );
+    let mut set = JoinSet::new();
+    for i in 0..10 {
+        let (client, base, access, refresh) =
+            (reqwest::Client::new(), app.address.clone(), access.clone(), refresh.clone());
+        set.spawn(async move {
+            if i % 2 == 0 {
+                client
+                    .post(format!("{base}/api/auth/logout"))
+                    .bearer_auth(access)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            } else {
+                let form = [("grant_type", "refresh_token"), ("refresh_token", refresh.as_str())];
+                client.post(format!("{base}/api/auth/token")).form(&form).send().await.unwrap().status()
+            }
+        });
+    }
+    for status in set.join_all().await {
+        assert!(
+            status.is_success() || status == StatusCode::BAD_REQUEST || status == StatusCode::UNAUTHORIZED,
+            "{status}"
+        );
+    }
+    assert_eq!(live_sessions(&app, &user), 0);
+}
+
+crate::helpers::backend_tests!(
+    parallel_sign_ins_each_get_their_own_session,
+    concurrent_password_changes_have_exactly_one_winner,
+    a_disable_racing_sign_ins_leaves_no_live_session,
+    parallel_logouts_and_refreshes_of_one_session_end_it_cleanly,
+);
