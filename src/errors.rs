@@ -294,7 +294,7 @@ pub async fn shape_bare_errors(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with(if json { "application/json" } else { "text/html" }));
+        .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/html"));
     if !(status.is_client_error() || status.is_server_error()) || shaped {
         return Ok(res.map_into_boxed_body());
     }

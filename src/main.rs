@@ -24,7 +24,9 @@ fn main() -> ExitCode {
     match cli.run(settings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("portcullis: {e:#}");
+            // One line, whatever the cause chain holds (libpq's messages span several).
+            let message = format!("{e:#}");
+            eprintln!("portcullis: {}", message.split_whitespace().collect::<Vec<_>>().join(" "));
             ExitCode::FAILURE
         }
     }

@@ -11,6 +11,7 @@ mod hostile;
 mod instances;
 mod login;
 mod logout;
+mod outage;
 mod pages;
 mod refresh;
 mod register;
