@@ -111,9 +111,10 @@ async fn authenticate(state: &AppState, token: &str, via: Via) -> Result<Outcome
             return Ok(Outcome::Rejected);
         }
     };
-    let found =
-        db::query(&state.pool, move |conn| sessions::find_session_with_user(conn, &claims.sid, &claims.sub))
-            .await?;
+    let found = db::query_read(&state.pool, move |conn| {
+        sessions::find_session_with_user(conn, &claims.sid, &claims.sub)
+    })
+    .await?;
     Ok(match found {
         Some((session, user)) if session.is_live(now) && !user.disabled => {
             Outcome::Identified(Box::new(Identity { user, session, via }))

@@ -1,12 +1,13 @@
-//! argon2id hashing, off the actix workers and bounded to one hash per core.
+//! argon2id hashing on dedicated threads, off the actix workers, one hash per core at a time.
 
-use std::sync::Arc;
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex, mpsc};
 
-use actix_web::web;
 use anyhow::{Context, anyhow};
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version};
+use argon2::password_hash::phc::Output;
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher as _, Version};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 use unicode_normalization::UnicodeNormalization;
 
 /// The outcome of checking a password against a stored hash.
@@ -18,15 +19,24 @@ pub enum Verdict {
     MatchNeedsRehash,
 }
 
-/// Hashes and verifies passwords. Each call waits for one of `cores` permits and then runs
-/// on actix's blocking pool, so a login flood queues instead of exhausting memory
-/// (each argon2 hash holds 19 MiB) or stalling the request workers.
+/// Hashes and verifies passwords on a small pool of dedicated threads, one per core.
+///
+/// Why not `web::block`: each argon2 run allocates 19 MiB, and glibc keeps that memory in
+/// the arena of whichever thread ran it, so hashing across actix's many blocking threads
+/// grew the process to over a gigabyte under a login flood. On `cores` long-lived threads
+/// at most `cores` such buffers exist. The threads also run at a lower priority (nice 10),
+/// so a login flood soaks up idle CPU without starving the requests of signed-in users.
 #[derive(Clone)]
 pub struct Hasher {
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
     /// Verified against when the email is unknown, so both paths cost one argon2 run.
     dummy_hash: Arc<str>,
 }
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// How much lower than the request workers the hashing threads run (see `Hasher`).
+const HASHER_NICENESS: libc::c_int = 10;
 
 /// OWASP's minimum for argon2id (m=19456 KiB, t=2, p=1), which is also argon2's default.
 fn argon2() -> Argon2<'static> {
@@ -51,10 +61,39 @@ pub fn verify_blocking(password: &SecretString, stored: &str) -> Verdict {
         log::error!("a stored password hash is not a valid PHC string");
         return Verdict::Mismatch;
     };
-    if argon2().verify_password(normalized(password).expose_secret().as_bytes(), stored).is_err() {
+    if !matches_hash(normalized(password).expose_secret().as_bytes(), &parsed) {
         return Verdict::Mismatch;
     }
     if is_current(&parsed) { Verdict::Match } else { Verdict::MatchNeedsRehash }
+}
+
+thread_local! {
+    /// argon2's working memory, kept per thread and reused: allocating and faulting in
+    /// 19 MiB afresh made every verification about a third slower.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Recomputes the hash with the stored algorithm, version, parameters and salt, and
+/// compares in constant time (phc's `Output` equality).
+fn matches_hash(password: &[u8], hash: &PasswordHash) -> bool {
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else { return false };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm.as_str()) else { return false };
+    let Ok(version) = hash.version.map_or(Ok(Version::V0x13), Version::try_from) else { return false };
+    let Ok(params) = Params::try_from(hash) else { return false };
+    let blocks = params.block_count();
+    let mut out = vec![0u8; expected.len()];
+    let computed = MEMORY.with_borrow_mut(|memory| {
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+            password,
+            salt,
+            &mut out,
+            &mut memory[..blocks],
+        )
+    });
+    computed.is_ok() && Output::new(&out).is_ok_and(|o| o == *expected)
 }
 
 /// True when the hash was made with argon2id and at least today's parameters.
@@ -69,21 +108,38 @@ fn is_current(hash: &PasswordHash) -> bool {
 impl Hasher {
     pub fn new() -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..cores {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || hashing_thread(&queue))
+                .context("cannot start a hashing thread")?;
+        }
         let dummy = hash_blocking(&SecretString::from("portcullis-dummy-password"))?;
-        Ok(Self { permits: Arc::new(Semaphore::new(cores)), dummy_hash: dummy.into() })
+        Ok(Self { jobs, dummy_hash: dummy.into() })
+    }
+
+    /// Runs `work` on a hashing thread; requests beyond `cores` wait in the queue.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = reply.send(work());
+        });
+        self.jobs.send(job).map_err(|_| anyhow!("the hashing threads have stopped"))?;
+        answer.await.context("a hashing thread dropped its job")
     }
 
     pub async fn hash(&self, password: SecretString) -> anyhow::Result<String> {
-        let _permit = self.permits.acquire().await.context("hasher closed")?;
-        web::block(move || hash_blocking(&password)).await.context("hashing task failed")?
+        self.run(move || hash_blocking(&password)).await?
     }
 
     /// Verifies `password` against `stored`, or against a dummy hash when there is no
     /// stored hash (unknown email), so the two cases take the same time.
     pub async fn verify(&self, password: SecretString, stored: Option<String>) -> anyhow::Result<Verdict> {
-        let _permit = self.permits.acquire().await.context("hasher closed")?;
         let dummy = Arc::clone(&self.dummy_hash);
-        web::block(move || match stored {
+        self.run(move || match stored {
             Some(hash) => verify_blocking(&password, &hash),
             None => {
                 verify_blocking(&password, &dummy);
@@ -91,7 +147,26 @@ impl Hasher {
             }
         })
         .await
-        .context("verification task failed")
+    }
+}
+
+fn hashing_thread(queue: &Mutex<mpsc::Receiver<Job>>) {
+    // SAFETY: setpriority and gettid only read their integer arguments; on Linux
+    // PRIO_PROCESS with a thread id changes the niceness of that one thread.
+    let lowered =
+        unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, HASHER_NICENESS) };
+    if lowered != 0 {
+        log::debug!("could not lower the priority of a hashing thread");
+    }
+    loop {
+        let job = match queue.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(),
+            Err(_) => return, // every Hasher is gone
+        }
     }
 }
 

@@ -123,6 +123,10 @@ pub fn connect(database_url: &str, size: u32, timeout: Duration) -> anyhow::Resu
         .max_size(size)
         .min_idle(Some(1))
         .connection_timeout(timeout)
+        // PostgreSQL connections die with the server or the network, so each checkout pings
+        // and replaces a dead one. A SQLite file cannot go away underneath: no ping, which
+        // would double the queries on the hot path.
+        .test_on_check_out(target.backend == Backend::Postgres)
         .build(manager)
         .context("cannot build the database pool")
 }
@@ -191,10 +195,20 @@ where
     let pool = pool.clone();
     actix_web::web::block(move || {
         let mut conn = pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        work(&mut conn)
+        work(&mut conn).map_err(|e| if_broken(&mut conn, e))
     })
     .await
     .map_err(|_| E::from(StoreError::Unavailable("the blocking pool is shut down".into())))?
+}
+
+/// A failure on a connection that is now broken (the server went away mid-query) means
+/// the database is unavailable, whatever the driver called the error: 503, not 500.
+fn if_broken<E: From<StoreError>>(conn: &mut DbConn, error: E) -> E {
+    if conn.is_broken() || conn.ping().is_err() {
+        E::from(StoreError::Unavailable("the connection broke".into()))
+    } else {
+        error
+    }
 }
 
 /// [`run`] for the common case: one Diesel query, its error as a [`StoreError`].
@@ -204,4 +218,22 @@ where
     T: Send + 'static,
 {
     run(pool, move |conn| work(conn).map_err(StoreError::from)).await
+}
+
+/// For one short read on the request path (the guard's look-up). On SQLite it runs right
+/// here when a pooled connection is free: in WAL mode a reader never waits for a writer,
+/// the query takes tens of microseconds, and handing it to the blocking pool cost more
+/// than the query itself (measured: see BENCHMARKS.md). PostgreSQL reads, and SQLite
+/// reads when the pool is busy, go through [`query`] as usual.
+pub async fn query_read<T, F>(pool: &Pool, work: F) -> Result<T, StoreError>
+where
+    F: FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    if let Some(mut conn) = pool.try_get()
+        && matches!(*conn, DbConn::Sqlite(_))
+    {
+        return work(&mut conn).map_err(|e| if_broken(&mut conn, StoreError::from(e)));
+    }
+    query(pool, work).await
 }
