@@ -1,10 +1,12 @@
-//! The token path, without HTTP: how fast access tokens are signed and strictly decoded.
+//! The token path, without HTTP: how fast access tokens are signed and strictly decoded,
+//! and what one argon2id verification costs (the sign-in ceiling is cores ÷ that time).
 //! `cargo bench --bench tokens` prints operations per second on one core.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use portcullis::auth::keys::MasterKey;
+use portcullis::auth::password;
 use portcullis::auth::tokens::{KeyRing, MAX_LEEWAY_SECS, TokenKind};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -24,6 +26,25 @@ fn main() {
     measure("reject a forged token", || {
         black_box(ring.decode(black_box("eyJhbGciOiJub25lIn0.e30."), TokenKind::Access, now).is_err());
     });
+    let password = SecretString::from("correct horse battery staple");
+    let hash = password::hash_blocking(&password).expect("hash");
+    measure_slow("argon2id verify (m=19456, t=2, p=1)", || {
+        black_box(password::verify_blocking(&password, &hash));
+    });
+}
+
+/// For operations in the milliseconds: a few warm-up runs, then two seconds.
+fn measure_slow(label: &str, mut op: impl FnMut()) {
+    for _ in 0..3 {
+        op();
+    }
+    let (start, mut n) = (Instant::now(), 0u32);
+    while start.elapsed() < Duration::from_secs(2) {
+        op();
+        n += 1;
+    }
+    let per_op = start.elapsed().as_secs_f64() / f64::from(n);
+    println!("{label:34} {:>9.1} ops/s  {:>7.2} ms/op", 1.0 / per_op, per_op * 1e3);
 }
 
 /// Runs `op` for about two seconds after a warm-up and prints the rate.
