@@ -6,16 +6,14 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::account::show;
-use super::{csrf_ok, see_other};
+use super::{CsrfForm, require_csrf, see_other};
 use crate::auth::accounts::{self, ChangePasswordError};
 use crate::auth::client::ClientInfo;
 use crate::auth::events::{self, EventKind};
 use crate::auth::{CurrentUser, sessions as auth_sessions};
 use crate::db::{self, sessions};
-use crate::errors::{ApiError, PageError};
+use crate::errors::PageError;
 use crate::startup::AppState;
-
-const FORM_EXPIRED: &str = "This form has expired. Go back, reload the page and try again.";
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
@@ -23,12 +21,6 @@ pub struct PasswordForm {
     new_password: SecretString,
     /// Optional: checked when the form sends it.
     new_password_confirm: Option<SecretString>,
-    #[serde(default)]
-    csrf_token: String,
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
     #[serde(default)]
     csrf_token: String,
 }
@@ -42,9 +34,7 @@ pub async fn change_password(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     let form = form.into_inner();
-    if !csrf_ok(&req, &state, Some(&identity), &form.csrf_token) {
-        return Err(ApiError::Forbidden(FORM_EXPIRED).into());
-    }
+    require_csrf(&req, &state, Some(&identity), &form.csrf_token)?;
     if form
         .new_password_confirm
         .as_ref()
@@ -90,9 +80,7 @@ pub async fn revoke_session(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
-    if !csrf_ok(&req, &state, Some(&identity), &form.csrf_token) {
-        return Err(ApiError::Forbidden(FORM_EXPIRED).into());
-    }
+    require_csrf(&req, &state, Some(&identity), &form.csrf_token)?;
     if !auth_sessions::revoke(&state, &identity.user.id, &id, &client).await? {
         return Err(PageError::not_found());
     }
@@ -110,9 +98,7 @@ pub async fn revoke_other_sessions(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
-    if !csrf_ok(&req, &state, Some(&identity), &form.csrf_token) {
-        return Err(ApiError::Forbidden(FORM_EXPIRED).into());
-    }
+    require_csrf(&req, &state, Some(&identity), &form.csrf_token)?;
     let (uid, sid) = (identity.user.id.clone(), identity.session.id.clone());
     let ended =
         db::query(&state.pool, move |conn| sessions::revoke_other_sessions(conn, &uid, &sid, db::now()))

@@ -5,14 +5,13 @@ use std::collections::HashMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
-use super::{Layout, csrf_ok, human_date, layout, render, see_other};
+use super::{CsrfForm, Layout, human_date, layout, render, require_csrf, see_other};
 use crate::auth::client::ClientInfo;
 use crate::auth::events::{self, EventKind};
 use crate::auth::extract::RequireAdmin;
 use crate::db::{self, StoreError, sessions, users};
-use crate::errors::{ApiError, PageError};
+use crate::errors::PageError;
 use crate::startup::AppState;
 
 pub struct UserRow {
@@ -30,12 +29,6 @@ pub struct UserRow {
 pub struct AdminUsersPage {
     layout: Layout,
     users: Vec<UserRow>,
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf_token: String,
 }
 
 pub async fn admin_users_page(
@@ -99,11 +92,7 @@ async fn set_disabled(
     csrf_token: &str,
     disabled: bool,
 ) -> Result<HttpResponse, PageError> {
-    if !csrf_ok(req, state, Some(&admin.0), csrf_token) {
-        return Err(
-            ApiError::Forbidden("This form has expired. Go back, reload the page and try again.").into()
-        );
-    }
+    require_csrf(req, state, Some(&admin.0), csrf_token)?;
     if disabled && user_id == admin.0.user.id {
         return Err(PageError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -73,6 +73,31 @@ pub fn csrf_binding(identity: Option<&Identity>) -> &str {
     identity.map_or("", |i| i.session.id.as_str())
 }
 
+/// A form whose only field is the CSRF token (sign-out and revoke buttons).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf_token: String,
+}
+
+/// What a person sees when a form's CSRF token does not check out (typically a page left
+/// open across a sign-in or sign-out).
+pub const FORM_EXPIRED: &str = "This form has expired. Go back, reload the page and try again.";
+
+/// The double-submit check for a state-changing form, as a 403 page when it fails.
+pub fn require_csrf(
+    req: &HttpRequest,
+    state: &AppState,
+    identity: Option<&Identity>,
+    submitted: &str,
+) -> Result<(), PageError> {
+    if csrf_ok(req, state, identity, submitted) {
+        Ok(())
+    } else {
+        Err(crate::errors::ApiError::Forbidden(FORM_EXPIRED).into())
+    }
+}
+
 /// Whether the submitted form token passes the double-submit check for this request.
 pub fn csrf_ok(req: &HttpRequest, state: &AppState, identity: Option<&Identity>, submitted: &str) -> bool {
     state.csrf.accepts(&cookies::read(req, state.cookies.csrf), submitted, csrf_binding(identity))
