@@ -12,7 +12,7 @@ pub fn locked_until(conn: &mut DbConn, keys: &[String], now: i64) -> QueryResult
         .filter(t::key.eq_any(keys))
         .filter(t::locked_until.gt(now))
         .select(diesel::dsl::max(t::locked_until))
-        .first::<Option<i64>>(conn)
+        .get_result::<Option<i64>>(conn)
 }
 
 /// Counts one more failure for `key` and returns the new count. A counter whose last
@@ -36,7 +36,7 @@ pub fn record_failure(conn: &mut DbConn, key: &str, now: i64, forget_after: i64)
             Err(e) => return Err(e),
         }
     }
-    t::table.find(key).select(t::failures).first(conn)
+    t::table.find(key).select(t::failures).get_result(conn)
 }
 
 /// An atomic `failures = failures + 1`: concurrent failures on several instances all count.
