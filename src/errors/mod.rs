@@ -1,16 +1,16 @@
 //! The one place errors become responses: JSON for `/api`, an HTML page for the rest.
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::error::{JsonPayloadError, UrlencodedError};
+mod shaping;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use serde::Serialize;
 
 use crate::db::StoreError;
+
+pub use shaping::{form_error, json_error, shape_bare_errors};
 
 /// An error a handler returns; the client sees `{"error": code, "message": text}`.
 #[derive(Debug, thiserror::Error)]
@@ -233,101 +233,4 @@ pub fn wants_json(req: &HttpRequest) -> bool {
 /// Turns an error into the right shape for the path it happened on.
 pub fn for_request(req: &HttpRequest, e: ApiError) -> actix_web::Error {
     if wants_json(req) { e.into() } else { PageError::from(e).into() }
-}
-
-/// Body-parsing failures for JSON bodies: 413, 415, 400 or 422 with a plain sentence.
-pub fn json_error(err: JsonPayloadError, req: &HttpRequest) -> actix_web::Error {
-    let e = match &err {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::BadRequest {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                code: "payload_too_large",
-                message: "The request body is too large.".into(),
-            }
-        }
-        JsonPayloadError::ContentType => ApiError::BadRequest {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code: "unsupported_media_type",
-            message: "Send the body as JSON with Content-Type: application/json.".into(),
-        },
-        JsonPayloadError::Deserialize(de) if de.is_data() => ApiError::unprocessable(
-            "invalid_body",
-            format!("The JSON body is missing a field or has a wrong value: {de}"),
-        ),
-        _ => ApiError::bad_request("malformed_json", "The request body is not valid JSON."),
-    };
-    for_request(req, e)
-}
-
-/// Body-parsing failures for form bodies, shaped for the path (page or API).
-pub fn form_error(err: UrlencodedError, req: &HttpRequest) -> actix_web::Error {
-    let e = match &err {
-        UrlencodedError::Overflow { .. } => ApiError::BadRequest {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            code: "payload_too_large",
-            message: "The form is too large.".into(),
-        },
-        UrlencodedError::ContentType => ApiError::BadRequest {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code: "unsupported_media_type",
-            message: "Send the form as application/x-www-form-urlencoded.".into(),
-        },
-        _ => ApiError::bad_request(
-            "invalid_form",
-            "The form was incomplete or malformed. Please fill it in again.",
-        ),
-    };
-    for_request(req, e)
-}
-
-/// Gives every error response the shape of its path. Errors raised inside actix itself
-/// (405 from a resource, 413 from a payload limit) arrive as plain text or empty bodies;
-/// they leave here as `{"error","message"}` JSON under `/api` and as an error page elsewhere.
-pub async fn shape_bare_errors(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let res = next.call(req).await?;
-    let status = res.status();
-    let json = wants_json(res.request());
-    let shaped = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/html"));
-    if !(status.is_client_error() || status.is_server_error()) || shaped {
-        return Ok(res.map_into_boxed_body());
-    }
-    let (code, message) = bare_error_text(status);
-    let replacement = if json {
-        let e = ApiError::BadRequest { status, code, message: message.into() };
-        let mut r = e.error_response();
-        copy_challenge(res.headers(), r.headers_mut());
-        r
-    } else {
-        PageError::new(status, "That request could not be handled", message).error_response()
-    };
-    let (req, _) = res.into_parts();
-    Ok(ServiceResponse::new(req, replacement).map_into_boxed_body())
-}
-
-fn bare_error_text(status: StatusCode) -> (&'static str, &'static str) {
-    match status {
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This address does not accept that method."),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large."),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ("unsupported_media_type", "That content type is not accepted here.")
-        }
-        StatusCode::NOT_FOUND => ("not_found", "There is nothing here."),
-        s if s.is_server_error() => ("internal_error", "Something went wrong on our side."),
-        _ => ("bad_request", "The request could not be understood."),
-    }
-}
-
-fn copy_challenge(from: &header::HeaderMap, to: &mut header::HeaderMap) {
-    for name in [header::WWW_AUTHENTICATE, header::RETRY_AFTER, header::ALLOW] {
-        if let Some(v) = from.get(&name) {
-            to.insert(name, v.clone());
-        }
-    }
 }
