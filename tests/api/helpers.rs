@@ -198,6 +198,13 @@ impl TestApp {
             .expect("update");
     }
 
+    /// The kinds of the user's stored security events, newest first.
+    pub fn event_kinds(&self, user: &TestUser) -> Vec<String> {
+        let mut conn = self.pool.get().expect("conn");
+        let events = portcullis::db::events::recent_events(&mut conn, &user.id, 100).expect("events");
+        events.into_iter().map(|e| e.kind).collect()
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.client.get(self.url(path)).send().await.expect("request")
     }

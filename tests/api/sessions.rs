@@ -180,12 +180,7 @@ async fn logout_and_revocation_are_recorded_as_security_events() {
     app.login_as(&user).await;
     let csrf = app.cookie("csrf_token").unwrap();
     app.post_form("/logout", &[("csrf_token", &csrf)]).await;
-    let mut conn = app.pool.get().unwrap();
-    let kinds: Vec<String> = portcullis::db::events::recent_events(&mut conn, &user.id, 10)
-        .unwrap()
-        .into_iter()
-        .map(|e| e.kind)
-        .collect();
+    let kinds = app.event_kinds(&user);
     assert_eq!(kinds, ["logged_out", "login_succeeded"]);
 }
 

@@ -36,12 +36,7 @@ async fn an_account_is_paused_after_five_failures_even_for_the_right_password() 
     assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(page.headers().contains_key("retry-after"));
     assert!(page.text().await.unwrap().contains("sign-in is paused"));
-    let mut conn = app.pool.get().unwrap();
-    let kinds: Vec<String> = portcullis::db::events::recent_events(&mut conn, &user.id, 10)
-        .unwrap()
-        .into_iter()
-        .map(|e| e.kind)
-        .collect();
+    let kinds = app.event_kinds(&user);
     assert!(kinds.contains(&"lockout".to_owned()));
 }
 
