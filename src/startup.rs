@@ -14,7 +14,7 @@ use crate::auth::password::Hasher;
 use crate::auth::tokens::KeyRing;
 use crate::config::{PublicUrl, Settings};
 use crate::db::{self, Pool};
-use crate::{auth, errors, routes};
+use crate::{errors, routes};
 
 /// Everything a request handler may need, built once at startup.
 pub struct AppState {
@@ -61,8 +61,6 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .wrap(from_fn(auth::csrf::guard::protect))
-                .wrap(from_fn(auth::guard::identify))
                 .wrap(from_fn(errors::shape_bare_errors))
                 .wrap(from_fn(routes::headers::security_headers))
                 .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))

@@ -95,32 +95,45 @@ pub mod guard {
     use actix_web::{HttpMessage, HttpRequest, web};
 
     use crate::auth::cookies::{self, CookieValue};
-    use crate::auth::extract::Identity;
+    use crate::auth::extract::{Identity, Via};
     use crate::auth::tokens::TokenKind;
     use crate::errors::{self, ApiError};
     use crate::startup::AppState;
 
     pub const HEADER: &str = "x-csrf-token";
 
-    /// API endpoints that take no cookie session: credentials or a token travel in the
-    /// body, and a cross-site page could neither read their answer nor plant a session.
-    const NO_COOKIE_SESSION: [&str; 3] = ["/api/auth/login", "/api/auth/token", "/api/auth/revoke"];
+    const FOREIGN: &str = "This request came from another site and was refused.";
 
-    /// Refuses unsafe requests a browser could have sent from another site: a foreign
-    /// `Origin` or `Sec-Fetch-Site: cross-site`, or a cookie-authenticated API call
-    /// without a matching `X-CSRF-Token`. Page forms check their `csrf_token` field in
-    /// the handler (the body is theirs to read). Bearer-authenticated requests are
-    /// exempt: a browser never attaches that header on its own.
-    pub async fn protect(
+    /// Scope middleware for every scope with unsafe routes: refuses an unsafe request whose
+    /// `Origin` is foreign (or `null`) or whose `Sec-Fetch-Site` says cross-site. Page forms
+    /// check their `csrf_token` field in the handler (the body is theirs to read); the API's
+    /// cookie-session routes add [`require_header`].
+    pub async fn check_origin(
         req: ServiceRequest,
         next: Next<impl MessageBody + 'static>,
     ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-        let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-        let bearer = req.headers().contains_key(header::AUTHORIZATION);
-        if unsafe_method
-            && !bearer
+        if is_unsafe(&req)
+            && !is_bearer_only(req.request())
             && let Some(state) = req.app_data::<web::Data<AppState>>().cloned()
-            && let Err(message) = check(req.request(), &state)
+            && !same_site(req.request(), &state)
+        {
+            let error = errors::for_request(req.request(), ApiError::CsrfFailed(FOREIGN));
+            return Ok(req.error_response(error));
+        }
+        next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+    }
+
+    /// Scope middleware for the API routes that act on a cookie session: an unsafe request
+    /// that carries an auth cookie needs `X-CSRF-Token` equal to the CSRF cookie and bound
+    /// to the session (signed double-submit).
+    pub async fn require_header(
+        req: ServiceRequest,
+        next: Next<impl MessageBody + 'static>,
+    ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+        if is_unsafe(&req)
+            && !is_bearer_only(req.request())
+            && let Some(state) = req.app_data::<web::Data<AppState>>().cloned()
+            && let Err(message) = check_header(req.request(), &state)
         {
             let error = errors::for_request(req.request(), ApiError::CsrfFailed(message));
             return Ok(req.error_response(error));
@@ -128,27 +141,36 @@ pub mod guard {
         next.call(req).await.map(ServiceResponse::map_into_boxed_body)
     }
 
-    fn check(req: &HttpRequest, state: &AppState) -> Result<(), &'static str> {
-        if let Some(origin) = req.headers().get(header::ORIGIN) {
-            let same = origin.to_str().is_ok_and(|o| is_own_origin(o, req, state));
-            if !same {
-                return Err("This request came from another site and was refused.");
-            }
-        }
-        if req
-            .headers()
-            .get("sec-fetch-site")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
-        {
-            return Err("This request came from another site and was refused.");
-        }
-        if !errors::wants_json(req) || NO_COOKIE_SESSION.contains(&req.path()) {
-            return Ok(());
-        }
-        let has_session_cookie = [state.cookies.access, state.cookies.refresh]
+    fn is_unsafe(req: &ServiceRequest) -> bool {
+        !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+    }
+
+    /// Exempt: a request the guard authenticated by a valid Bearer token and that carries no
+    /// auth cookie. A browser never attaches `Authorization` on its own, but any other
+    /// `Authorization` header (a bogus one next to the victim's cookies) exempts nothing.
+    fn is_bearer_only(req: &HttpRequest) -> bool {
+        let by_bearer = req.extensions().get::<Identity>().is_some_and(|i| i.via == Via::Bearer);
+        let Some(state) = req.app_data::<web::Data<AppState>>() else { return false };
+        by_bearer && !has_session_cookie(req, &state)
+    }
+
+    fn has_session_cookie(req: &HttpRequest, state: &AppState) -> bool {
+        [state.cookies.access, state.cookies.refresh]
             .iter()
-            .any(|name| cookies::read(req, name) != CookieValue::Absent);
-        if !has_session_cookie {
+            .any(|name| cookies::read(req, name) != CookieValue::Absent)
+    }
+
+    fn same_site(req: &HttpRequest, state: &AppState) -> bool {
+        if let Some(origin) = req.headers().get(header::ORIGIN)
+            && !origin.to_str().is_ok_and(|o| is_own_origin(o, req, state))
+        {
+            return false;
+        }
+        !req.headers().get("sec-fetch-site").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
+    }
+
+    fn check_header(req: &HttpRequest, state: &AppState) -> Result<(), &'static str> {
+        if !has_session_cookie(req, state) {
             return Ok(());
         }
         let submitted = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -15,7 +15,7 @@ use super::extract::{Identity, RejectedCredential, Via};
 use super::refresh::{self, RefreshError};
 use super::tokens::{TokenError, TokenKind};
 use crate::db::{self, StoreError, sessions};
-use crate::errors::{self, ApiError};
+use crate::errors::{self, ApiError, RouteKind};
 use crate::startup::AppState;
 
 enum Credential {
@@ -124,13 +124,10 @@ async fn authenticate(state: &AppState, token: &str, via: Via) -> Result<Outcome
 }
 
 /// A browser navigating to a page: the one case where the guard refreshes by itself, so
-/// nobody bounces through a refresh URL when their access token has run out.
+/// nobody bounces through a refresh URL when their access token has run out. Static files
+/// and probes sit outside the page scope and never reach the guard.
 fn is_page_view(req: &HttpRequest) -> bool {
-    let path = req.path();
-    matches!(*req.method(), Method::GET | Method::HEAD)
-        && !errors::wants_json(req)
-        && !path.starts_with("/static/")
-        && !matches!(path, "/healthz" | "/readyz")
+    matches!(*req.method(), Method::GET | Method::HEAD) && RouteKind::of(req) == RouteKind::Page
 }
 
 /// Rotates the refresh cookie, if there is a good one, and queues the new cookies for

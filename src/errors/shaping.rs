@@ -75,7 +75,7 @@ pub async fn shape_bare_errors(
         return Ok(res.map_into_boxed_body());
     }
     let (code, message) = bare_error_text(status);
-    let replacement = if json {
+    let mut replacement = if json {
         let e = ApiError::BadRequest { status, code, message: message.into() };
         let mut r = e.error_response();
         copy_challenge(res.headers(), r.headers_mut());
@@ -83,6 +83,11 @@ pub async fn shape_bare_errors(
     } else {
         PageError::new(status, "That request could not be handled", message).error_response()
     };
+    // The guard may have rotated the refresh token on this very request: dropping its new
+    // cookies would leave the browser with the old token, whose next use reads as theft.
+    for cookie in res.headers().get_all(header::SET_COOKIE) {
+        replacement.headers_mut().append(header::SET_COOKIE, cookie.clone());
+    }
     let (req, _) = res.into_parts();
     Ok(ServiceResponse::new(req, replacement).map_into_boxed_body())
 }

@@ -16,7 +16,6 @@ pub async fn security_headers(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let hsts = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.public_url.is_https());
-    let cacheable = req.path().starts_with("/static/");
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
@@ -33,8 +32,9 @@ pub async fn security_headers(
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    // Pages and API answers here are per-user; only static assets may be cached.
-    if !cacheable && !headers.contains_key(header::CACHE_CONTROL) {
+    // Pages and API answers are per-user: no-store unless the route said otherwise (the
+    // static scope sets its own Cache-Control).
+    if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     Ok(res)

@@ -8,23 +8,47 @@ pub mod pages;
 
 use std::path::PathBuf;
 
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{HttpRequest, web};
+
+use crate::auth::csrf::guard as csrf;
+use crate::auth::guard;
 
 use crate::errors::{self, ApiError, PageError};
 
 /// Bodies Portcullis accepts are small forms and JSON objects (SPEC hardening: 16 KiB).
 pub const BODY_LIMIT: usize = 16 * 1024;
 
+/// Each scope wraps its own policy, outermost first: the route kind (which decides the
+/// shape of errors and the CSRF rules), the guard that identifies the caller, the CSRF
+/// checks. Probes and static files sit outside: no identity, no cookies, no CSRF.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(errors::json_error))
         .app_data(web::FormConfig::default().limit(BODY_LIMIT).error_handler(errors::form_error))
         .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
         .service(web::resource("/healthz").get(health::healthz))
         .service(web::resource("/readyz").get(health::readyz))
-        .configure(api::configure)
-        .configure(pages::configure)
-        .service(actix_files::Files::new("/static", static_dir()))
-        .default_service(web::to(not_found));
+        .service(
+            web::scope("/static")
+                .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "public, max-age=3600")))
+                .service(actix_files::Files::new("", static_dir())),
+        )
+        .service(
+            web::scope("/api")
+                .wrap(from_fn(csrf::check_origin))
+                .wrap(from_fn(guard::identify))
+                .wrap(from_fn(errors::mark_api))
+                .configure(api::configure),
+        )
+        .service(
+            web::scope("")
+                .wrap(from_fn(csrf::check_origin))
+                .wrap(from_fn(guard::identify))
+                .wrap(from_fn(errors::mark_pages))
+                .configure(pages::configure)
+                .default_service(web::to(not_found)),
+        );
 }
 
 /// `./static` when run from a checkout, else the one the binary was built from.
@@ -33,7 +57,7 @@ fn static_dir() -> PathBuf {
     if local.is_dir() { local } else { PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static")) }
 }
 
-async fn not_found(req: HttpRequest) -> actix_web::HttpResponse {
+pub(crate) async fn not_found(req: HttpRequest) -> actix_web::HttpResponse {
     use actix_web::ResponseError;
     if errors::wants_json(&req) {
         ApiError::NotFound.error_response()

@@ -162,7 +162,40 @@ async fn get_requests_change_nothing() {
     assert_eq!(app.get("/api/me").await.status(), StatusCode::OK);
 }
 
+async fn a_percent_encoded_api_path_gets_the_api_rules() {
+    let app = spawn_app().await;
+    signed_in_via_json(&app).await;
+    for path in ["/%61pi/auth/logout", "/%61pi/auth/refresh", "/%61pi/sessions/revoke-others"] {
+        let res = app.client.post(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(error_code(res).await, "csrf_failed", "{path}: the answer has the API's JSON shape");
+    }
+    let res = reqwest::Client::new().put(app.url("/%61pi/me")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(error_code(res).await, "method_not_allowed");
+    assert_eq!(app.get("/api/me").await.status(), StatusCode::OK, "the session is still alive");
+}
+
+async fn a_bogus_authorization_header_exempts_nothing() {
+    let app = spawn_app().await;
+    signed_in_via_json(&app).await;
+    let res = app
+        .client
+        .post(app.url("/api/auth/refresh"))
+        .header("authorization", "Bearer x")
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app.client.post(app.url("/api/auth/logout")).header("authorization", "Bearer x").send().await;
+    assert_eq!(res.unwrap().status(), StatusCode::FORBIDDEN, "no X-CSRF-Token, so no logout");
+    assert_eq!(app.get("/api/auth/csrf").await.status(), StatusCode::OK);
+}
+
 crate::helpers::backend_tests!(
+    a_percent_encoded_api_path_gets_the_api_rules,
+    a_bogus_authorization_header_exempts_nothing,
     cookie_authenticated_api_calls_need_the_csrf_header,
     the_csrf_token_is_bound_to_the_session,
     the_csrf_endpoint_hands_out_a_token_for_the_header,

@@ -179,6 +179,27 @@ async fn the_api_does_not_refresh_implicitly() {
     assert!(res.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
 }
 
+async fn cookies_rotated_by_the_guard_survive_a_reshaped_error() {
+    let app = spawn_app_with(|s| {
+        s.access_ttl = Duration::from_secs(1);
+        s.clock_leeway = Duration::ZERO;
+    })
+    .await;
+    let user = app.add_user(Role::User);
+    app.login_as(&user).await;
+    let before = app.cookie("refresh_token").unwrap();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // A cross-site link to /logout: GET is a 405 page, reshaped from actix's bare answer.
+    let res = app.get("/logout").await;
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let cookies = set_cookies(res.headers());
+    assert!(set_cookie(&cookies, "refresh_token").is_some(), "the rotated cookie was dropped: {cookies:?}");
+    assert_ne!(app.cookie("refresh_token").unwrap(), before);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(app.get("/account").await.status(), StatusCode::OK, "still signed in, no false theft");
+    assert!(!app.event_kinds(&user).contains(&"refresh_reuse_detected".to_owned()));
+}
+
 async fn without_remember_me_the_session_is_capped_at_twelve_hours() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -224,6 +245,7 @@ async fn an_expired_session_cannot_be_refreshed() {
 }
 
 crate::helpers::backend_tests!(
+    cookies_rotated_by_the_guard_survive_a_reshaped_error,
     the_refresh_grant_rotates_and_the_new_pair_works,
     the_previous_token_within_grace_gets_the_same_successor,
     a_replay_after_the_grace_window_kills_the_session,
