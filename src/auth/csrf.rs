@@ -151,7 +151,7 @@ pub mod guard {
     fn is_bearer_only(req: &HttpRequest) -> bool {
         let by_bearer = req.extensions().get::<Identity>().is_some_and(|i| i.via == Via::Bearer);
         let Some(state) = req.app_data::<web::Data<AppState>>() else { return false };
-        by_bearer && !has_session_cookie(req, &state)
+        by_bearer && !has_session_cookie(req, state)
     }
 
     fn has_session_cookie(req: &HttpRequest, state: &AppState) -> bool {
