@@ -6,3 +6,4 @@ pub mod domain;
 pub mod errors;
 pub mod routes;
 pub mod startup;
+pub mod state;

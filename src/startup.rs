@@ -1,4 +1,4 @@
-//! Building the application: settings → pool → keys → state → listening server.
+//! Building the application: settings → pool → keys → the pieces handlers share → a listening server.
 
 use std::net::TcpListener;
 
@@ -7,25 +7,22 @@ use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
+use std::sync::Arc;
+
+use crate::auth::client::TrustedProxies;
 use crate::auth::cookies::CookiePolicy;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::keys::MasterKey;
+use crate::auth::lifetimes::{Lifetimes, secs};
 use crate::auth::password::Hasher;
+use crate::auth::sessions::Sessions;
+use crate::auth::throttle::ThrottleLimits;
 use crate::auth::tokens::KeyRing;
 use crate::config::{PublicUrl, Settings};
-use crate::db::{self, Pool};
+use crate::db;
+use crate::domain::PasswordPolicy;
+use crate::state::AppState;
 use crate::{errors, routes};
-
-/// Everything a request handler may need, built once at startup.
-pub struct AppState {
-    pub pool: Pool,
-    pub settings: Settings,
-    pub public_url: PublicUrl,
-    pub keys: KeyRing,
-    pub csrf: CsrfKey,
-    pub cookies: CookiePolicy,
-    pub hasher: Hasher,
-}
 
 pub struct Application {
     port: u16,
@@ -45,22 +42,27 @@ impl Application {
         };
         let pool = db::connect(&settings.database_url, settings.db_pool, settings.db_timeout)?;
         let master = MasterKey::load(&settings)?;
+        let keys = KeyRing::new(&master, public_url.as_str(), secs(settings.clock_leeway));
+        let sessions = Sessions {
+            pool: pool.clone(),
+            keys: Arc::new(keys),
+            lifetimes: Lifetimes::from_settings(&settings),
+        };
         let state = web::Data::new(AppState {
             pool,
-            keys: KeyRing::new(
-                &master,
-                public_url.as_str(),
-                crate::auth::sessions::secs(settings.clock_leeway),
-            ),
-            csrf: CsrfKey::new(master.derive("portcullis csrf v1")),
-            cookies: CookiePolicy::new(public_url.is_https()),
+            sessions: web::Data::new(sessions),
             hasher: Hasher::new()?,
-            public_url,
-            settings,
+            cookies: web::Data::new(CookiePolicy::new(public_url.is_https())),
+            csrf: web::Data::new(CsrfKey::new(master.derive("portcullis csrf v1"))),
+            trusted_proxies: web::Data::new(TrustedProxies(settings.trusted_proxies.clone())),
+            throttle: ThrottleLimits::from_settings(&settings),
+            password_policy: PasswordPolicy { min_chars: settings.password_min },
+            registration_open: settings.registration_open,
+            public_url: web::Data::new(public_url),
         });
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(state.clone())
+                .configure(|cfg| AppState::register(&state, cfg))
                 .wrap(from_fn(errors::shape_bare_errors))
                 .wrap(from_fn(routes::headers::security_headers))
                 .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))

@@ -2,9 +2,8 @@
 
 use crate::db::models::{NewUser, User};
 use crate::db::users::{self, CreateUserError};
-use crate::db::{self, DbConn};
+use crate::db::{self, DbConn, Pool};
 use crate::domain::{Email, NewPassword, Role};
-use crate::startup::AppState;
 
 use diesel::Connection;
 use secrecy::SecretString;
@@ -12,21 +11,23 @@ use secrecy::SecretString;
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
 use super::extract::Identity;
-use super::password::Verdict;
+use super::password::{Hasher, Verdict};
 use super::refresh::{self, Refreshed};
+use super::sessions::Sessions;
 use super::tokens::{hash_jti, random_id};
 use crate::db::sessions;
 use crate::domain::PasswordPolicy;
 
 /// Hashes the password off the workers and inserts the user.
 pub async fn register(
-    state: &AppState,
+    pool: &Pool,
+    hasher: &Hasher,
     email: Email,
     password: NewPassword,
     role: Role,
 ) -> Result<User, CreateUserError> {
-    let hash = state.hasher.hash(password.secret().clone()).await?;
-    db::run(&state.pool, move |conn| create_user(conn, &email, &hash, role)).await
+    let hash = hasher.hash(password.secret().clone()).await?;
+    db::run(pool, move |conn| create_user(conn, &email, &hash, role)).await
 }
 
 /// Inserts a user whose password is already hashed.
@@ -78,26 +79,28 @@ pub enum ChangePasswordError {
 /// Checks the current password, stores the new one, ends every other session, and gives
 /// the current session a fresh token pair (older refresh tokens of it die too).
 pub async fn change_password(
-    state: &AppState,
+    sessions: &Sessions,
+    hasher: &Hasher,
+    policy: PasswordPolicy,
     identity: &Identity,
     current: SecretString,
     new: SecretString,
     client: &ClientInfo,
 ) -> Result<Refreshed, ChangePasswordError> {
-    let verdict = state.hasher.verify(current, Some(identity.user.password_hash.clone())).await?;
+    let pool = &sessions.pool;
+    let verdict = hasher.verify(current, Some(identity.user.password_hash.clone())).await?;
     if verdict == Verdict::Mismatch {
-        events::record(state, &identity.user.id, EventKind::LoginFailed, Some(&identity.session.id), client)
+        events::record(pool, &identity.user.id, EventKind::LoginFailed, Some(&identity.session.id), client)
             .await;
         return Err(ChangePasswordError::WrongCurrentPassword);
     }
-    let policy = PasswordPolicy { min_chars: state.settings.password_min };
     let new =
         NewPassword::parse(new, policy, &[&identity.user.email]).map_err(ChangePasswordError::Policy)?;
-    let hash = state.hasher.hash(new.secret().clone()).await?;
+    let hash = hasher.hash(new.secret().clone()).await?;
     let jti = random_id();
     let (uid, sid, jti_hash) = (identity.user.id.clone(), identity.session.id.clone(), hash_jti(&jti));
     let old_hash = identity.user.password_hash.clone();
-    let changed = db::query(&state.pool, move |conn| {
+    let changed = db::query(pool, move |conn| {
         conn.transaction(|conn| {
             let now = db::now();
             if !users::replace_password_hash(conn, &uid, &old_hash, &hash, now)? {
@@ -112,7 +115,7 @@ pub async fn change_password(
     if !changed {
         return Err(ChangePasswordError::ChangedElsewhere);
     }
-    events::record(state, &identity.user.id, EventKind::PasswordChanged, Some(&identity.session.id), client)
+    events::record(pool, &identity.user.id, EventKind::PasswordChanged, Some(&identity.session.id), client)
         .await;
-    Ok(refresh::sign_pair(state, identity.user.clone(), identity.session.clone(), jti, db::now())?)
+    Ok(refresh::sign_pair(sessions, identity.user.clone(), identity.session.clone(), jti, db::now())?)
 }

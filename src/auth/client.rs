@@ -9,6 +9,10 @@ use actix_web::http::header;
 /// Longest user agent kept; the rest is noise or an attack on the account page.
 const MAX_USER_AGENT: usize = 256;
 
+/// Proxies whose `X-Forwarded-For` is believed (`PORTCULLIS_TRUSTED_PROXIES`).
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<IpAddr>);
+
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
     pub ip: String,
@@ -52,8 +56,8 @@ impl actix_web::FromRequest for ClientInfo {
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let trusted = req
-            .app_data::<actix_web::web::Data<crate::startup::AppState>>()
-            .map(|s| s.settings.trusted_proxies.as_slice())
+            .app_data::<actix_web::web::Data<TrustedProxies>>()
+            .map(|t| t.0.as_slice())
             .unwrap_or_default();
         std::future::ready(Ok(Self::from_request(req, trusted)))
     }

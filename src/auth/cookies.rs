@@ -42,12 +42,22 @@ impl CookiePolicy {
 
     /// `max_age` is `Some` for "remember me" (persistent) and `None` for a cookie that
     /// ends with the browser session.
-    pub fn access_cookie(&self, token: &SecretString, max_age: Option<i64>) -> Cookie<'static> {
+    fn access_cookie(&self, token: &SecretString, max_age: Option<i64>) -> Cookie<'static> {
         self.http_only(self.access, token.expose_secret().to_owned(), max_age)
     }
 
-    pub fn refresh_cookie(&self, token: &SecretString, max_age: Option<i64>) -> Cookie<'static> {
+    fn refresh_cookie(&self, token: &SecretString, max_age: Option<i64>) -> Cookie<'static> {
         self.http_only(self.refresh, token.expose_secret().to_owned(), max_age)
+    }
+
+    /// The access and refresh cookies of one token pair: the one place the pair is built.
+    pub fn pair(
+        &self,
+        access: &SecretString,
+        refresh: &SecretString,
+        max_age: Option<i64>,
+    ) -> [Cookie<'static>; 2] {
+        [self.access_cookie(access, max_age), self.refresh_cookie(refresh, max_age)]
     }
 
     /// Readable by scripts on purpose: JSON clients copy it into `X-CSRF-Token`.

@@ -7,8 +7,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretSlice};
 
-use super::cookies::CookieValue;
+use actix_web::cookie::Cookie;
+
+use super::cookies::{CookiePolicy, CookieValue};
+use super::extract::Identity;
 use super::keys::hmac_sha256;
+use super::sessions::SignedIn;
 
 pub struct CsrfKey(SecretSlice<u8>);
 
@@ -50,6 +54,17 @@ impl CsrfKey {
         let message = format!("{nonce}|{session_id}");
         URL_SAFE_NO_PAD.encode(hmac_sha256(self.0.expose_secret(), message.as_bytes()))
     }
+}
+
+/// CSRF tokens are bound to the session when there is one, else to the empty string.
+pub fn csrf_binding(identity: Option<&Identity>) -> &str {
+    identity.map_or("", |i| i.session.id.as_str())
+}
+
+/// The cookies a new session sets: access, refresh, and a CSRF token bound to it.
+pub fn session_cookies(policy: &CookiePolicy, key: &CsrfKey, signed: &SignedIn) -> [Cookie<'static>; 3] {
+    let [access, refresh] = policy.pair(&signed.access.token, &signed.refresh.token, signed.cookie_max_age);
+    [access, refresh, policy.csrf_cookie(&key.issue(&signed.session_id))]
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -94,11 +109,32 @@ pub mod guard {
     use actix_web::middleware::Next;
     use actix_web::{HttpMessage, HttpRequest, web};
 
-    use crate::auth::cookies::{self, CookieValue};
+    use super::CsrfKey;
+    use crate::auth::cookies::{self, CookiePolicy, CookieValue};
     use crate::auth::extract::{Identity, Via};
+    use crate::auth::sessions::Sessions;
     use crate::auth::tokens::TokenKind;
+    use crate::config::PublicUrl;
     use crate::errors::{self, ApiError};
-    use crate::startup::AppState;
+
+    /// What the checks read, each registered as its own `web::Data` at startup.
+    struct Ctx {
+        key: web::Data<CsrfKey>,
+        cookies: web::Data<CookiePolicy>,
+        sessions: web::Data<Sessions>,
+        public_url: web::Data<PublicUrl>,
+    }
+
+    impl Ctx {
+        fn of(req: &HttpRequest) -> Option<Self> {
+            Some(Self {
+                key: req.app_data::<web::Data<CsrfKey>>()?.clone(),
+                cookies: req.app_data::<web::Data<CookiePolicy>>()?.clone(),
+                sessions: req.app_data::<web::Data<Sessions>>()?.clone(),
+                public_url: req.app_data::<web::Data<PublicUrl>>()?.clone(),
+            })
+        }
+    }
 
     pub const HEADER: &str = "x-csrf-token";
 
@@ -114,8 +150,8 @@ pub mod guard {
     ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
         if is_unsafe(&req)
             && !is_bearer_only(req.request())
-            && let Some(state) = req.app_data::<web::Data<AppState>>().cloned()
-            && !same_site(req.request(), &state)
+            && let Some(ctx) = Ctx::of(req.request())
+            && !same_site(req.request(), &ctx)
         {
             let error = errors::for_request(req.request(), ApiError::CsrfFailed(FOREIGN));
             return Ok(req.error_response(error));
@@ -132,8 +168,8 @@ pub mod guard {
     ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
         if is_unsafe(&req)
             && !is_bearer_only(req.request())
-            && let Some(state) = req.app_data::<web::Data<AppState>>().cloned()
-            && let Err(message) = check_header(req.request(), &state)
+            && let Some(ctx) = Ctx::of(req.request())
+            && let Err(message) = check_header(req.request(), &ctx)
         {
             let error = errors::for_request(req.request(), ApiError::CsrfFailed(message));
             return Ok(req.error_response(error));
@@ -150,32 +186,30 @@ pub mod guard {
     /// `Authorization` header (a bogus one next to the victim's cookies) exempts nothing.
     fn is_bearer_only(req: &HttpRequest) -> bool {
         let by_bearer = req.extensions().get::<Identity>().is_some_and(|i| i.via == Via::Bearer);
-        let Some(state) = req.app_data::<web::Data<AppState>>() else { return false };
-        by_bearer && !has_session_cookie(req, state)
+        let Some(policy) = req.app_data::<web::Data<CookiePolicy>>() else { return false };
+        by_bearer && !has_session_cookie(req, policy)
     }
 
-    fn has_session_cookie(req: &HttpRequest, state: &AppState) -> bool {
-        [state.cookies.access, state.cookies.refresh]
-            .iter()
-            .any(|name| cookies::read(req, name) != CookieValue::Absent)
+    fn has_session_cookie(req: &HttpRequest, policy: &CookiePolicy) -> bool {
+        [policy.access, policy.refresh].iter().any(|name| cookies::read(req, name) != CookieValue::Absent)
     }
 
-    fn same_site(req: &HttpRequest, state: &AppState) -> bool {
+    fn same_site(req: &HttpRequest, ctx: &Ctx) -> bool {
         if let Some(origin) = req.headers().get(header::ORIGIN)
-            && !origin.to_str().is_ok_and(|o| is_own_origin(o, req, state))
+            && !origin.to_str().is_ok_and(|o| is_own_origin(o, req, &ctx.public_url))
         {
             return false;
         }
         !req.headers().get("sec-fetch-site").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
     }
 
-    fn check_header(req: &HttpRequest, state: &AppState) -> Result<(), &'static str> {
-        if !has_session_cookie(req, state) {
+    fn check_header(req: &HttpRequest, ctx: &Ctx) -> Result<(), &'static str> {
+        if !has_session_cookie(req, &ctx.cookies) {
             return Ok(());
         }
         let submitted = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let cookie = cookies::read(req, state.cookies.csrf);
-        if state.csrf.accepts(&cookie, submitted, &binding(req, state)) {
+        let cookie = cookies::read(req, ctx.cookies.csrf);
+        if ctx.key.accepts(&cookie, submitted, &binding(req, ctx)) {
             Ok(())
         } else {
             Err("Send the csrf_token cookie's value in the X-CSRF-Token header.")
@@ -184,11 +218,11 @@ pub mod guard {
 
     /// The configured public origin, or the origin the browser addressed (its `Host`):
     /// a cross-site page cannot make a browser send a foreign `Origin` with our `Host`.
-    fn is_own_origin(origin: &str, req: &HttpRequest, state: &AppState) -> bool {
-        if origin.eq_ignore_ascii_case(state.public_url.as_str()) {
+    fn is_own_origin(origin: &str, req: &HttpRequest, public_url: &PublicUrl) -> bool {
+        if origin.eq_ignore_ascii_case(public_url.as_str()) {
             return true;
         }
-        let scheme = if state.public_url.is_https() { "https://" } else { "http://" };
+        let scheme = if public_url.is_https() { "https://" } else { "http://" };
         let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok());
         match (origin.strip_prefix(scheme), host) {
             (Some(rest), Some(host)) => rest.eq_ignore_ascii_case(host),
@@ -198,12 +232,13 @@ pub mod guard {
 
     /// The session the token must be bound to: the identified one, else the one the
     /// refresh cookie names (an expired access token is no reason to refuse a refresh).
-    fn binding(req: &HttpRequest, state: &AppState) -> String {
+    fn binding(req: &HttpRequest, ctx: &Ctx) -> String {
         if let Some(identity) = req.extensions().get::<Identity>() {
             return identity.session.id.clone();
         }
-        match cookies::read(req, state.cookies.refresh) {
-            CookieValue::One(token) => state
+        match cookies::read(req, ctx.cookies.refresh) {
+            CookieValue::One(token) => ctx
+                .sessions
                 .keys
                 .decode(token, TokenKind::Refresh, crate::db::now())
                 .map(|c| c.sid)

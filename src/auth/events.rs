@@ -3,8 +3,7 @@
 use super::client::ClientInfo;
 use super::tokens::random_id;
 use crate::db::models::SecurityEvent;
-use crate::db::{self, events};
-use crate::startup::AppState;
+use crate::db::{self, Pool, events};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
@@ -73,14 +72,14 @@ pub fn new_event(
 /// Stores an event. A failure is logged and swallowed: the action it describes has
 /// already happened and must not be reported as failed.
 pub async fn record(
-    state: &AppState,
+    pool: &Pool,
     user_id: &str,
     kind: EventKind,
     session_id: Option<&str>,
     client: &ClientInfo,
 ) {
     let event = new_event(user_id, kind, session_id, client);
-    if let Err(e) = db::query(&state.pool, move |conn| events::insert_event(conn, &event)).await {
+    if let Err(e) = db::query(pool, move |conn| events::insert_event(conn, &event)).await {
         log::error!("could not record a {} event: {e}", kind.as_str());
     }
 }

@@ -9,14 +9,14 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, web};
 
-use super::client::ClientInfo;
+use super::client::{ClientInfo, TrustedProxies};
 use super::cookies::{self, CookiePolicy, CookieValue};
 use super::extract::{Identity, RejectedCredential, Via};
 use super::refresh::{self, RefreshError};
+use super::sessions::Sessions;
 use super::tokens::{TokenError, TokenKind};
 use crate::db::{self, StoreError, sessions};
 use crate::errors::{self, ApiError, RouteKind};
-use crate::startup::AppState;
 
 enum Credential {
     None,
@@ -35,13 +35,15 @@ pub async fn identify(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let (Some(sessions), Some(cookies)) =
+        (req.app_data::<web::Data<Sessions>>().cloned(), req.app_data::<web::Data<CookiePolicy>>().cloned())
+    else {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
-    let outcome = match credential(req.request(), &state.cookies) {
+    let outcome = match credential(req.request(), &cookies) {
         Credential::None => Ok(None),
         Credential::Malformed => Ok(Some(Outcome::Rejected)),
-        Credential::Token(token, via) => authenticate(&state, &token, via).await.map(Some),
+        Credential::Token(token, via) => authenticate(&sessions, &token, via).await.map(Some),
     };
     let outcome = match outcome {
         Ok(outcome) => outcome,
@@ -50,7 +52,7 @@ pub async fn identify(
     let wants_refresh = matches!(outcome, None | Some(Outcome::Expired)) && is_page_view(req.request());
     let mut set_cookies: Vec<Cookie<'static>> = Vec::new();
     let outcome = if wants_refresh {
-        match refresh_in_place(&state, req.request(), &mut set_cookies).await {
+        match refresh_in_place(&sessions, &cookies, req.request(), &mut set_cookies).await {
             Ok(Some(identity)) => Some(Outcome::Identified(Box::new(identity))),
             Ok(None) => outcome,
             Err(e) => return Ok(store_failure(req, e)),
@@ -101,9 +103,9 @@ fn credential(req: &HttpRequest, cookies: &CookiePolicy) -> Credential {
 
 /// Decodes the access token, then loads session and user in one query: a revoked or
 /// expired session or a disabled user is refused on the very next request.
-async fn authenticate(state: &AppState, token: &str, via: Via) -> Result<Outcome, StoreError> {
+async fn authenticate(sessions: &Sessions, token: &str, via: Via) -> Result<Outcome, StoreError> {
     let now = db::now();
-    let claims = match state.keys.decode(token, TokenKind::Access, now) {
+    let claims = match sessions.keys.decode(token, TokenKind::Access, now) {
         Ok(claims) => claims,
         Err(TokenError::Expired) if via == Via::Cookie => return Ok(Outcome::Expired),
         Err(reason) => {
@@ -111,7 +113,7 @@ async fn authenticate(state: &AppState, token: &str, via: Via) -> Result<Outcome
             return Ok(Outcome::Rejected);
         }
     };
-    let found = db::query_read(&state.pool, move |conn| {
+    let found = db::query_read(&sessions.pool, move |conn| {
         sessions::find_session_with_user(conn, &claims.sid, &claims.sub)
     })
     .await?;
@@ -133,22 +135,23 @@ fn is_page_view(req: &HttpRequest) -> bool {
 /// Rotates the refresh cookie, if there is a good one, and queues the new cookies for
 /// the response. A bad or replayed refresh token clears both auth cookies.
 async fn refresh_in_place(
-    state: &AppState,
+    sessions: &Sessions,
+    policy: &CookiePolicy,
     req: &HttpRequest,
     set_cookies: &mut Vec<Cookie<'static>>,
 ) -> Result<Option<Identity>, StoreError> {
-    let CookieValue::One(token) = cookies::read(req, state.cookies.refresh) else {
+    let CookieValue::One(token) = cookies::read(req, policy.refresh) else {
         return Ok(None);
     };
-    let client = ClientInfo::from_request(req, &state.settings.trusted_proxies);
-    match refresh::refresh(state, token, &client).await {
+    let trusted = req.app_data::<web::Data<TrustedProxies>>().map(|t| t.0.as_slice()).unwrap_or_default();
+    let client = ClientInfo::from_request(req, trusted);
+    match refresh::refresh(sessions, token, &client).await {
         Ok(r) => {
-            set_cookies.push(state.cookies.access_cookie(&r.access.token, r.cookie_max_age));
-            set_cookies.push(state.cookies.refresh_cookie(&r.refresh.token, r.cookie_max_age));
+            set_cookies.extend(policy.pair(&r.access.token, &r.refresh.token, r.cookie_max_age));
             Ok(Some(Identity { user: r.user, session: r.session, via: Via::Cookie }))
         }
         Err(RefreshError::Invalid | RefreshError::Reused) => {
-            set_cookies.extend(state.cookies.cleared());
+            set_cookies.extend(policy.cleared());
             Ok(None)
         }
         Err(RefreshError::Store(e)) => Err(e),

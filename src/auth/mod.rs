@@ -8,6 +8,7 @@ pub mod events;
 pub mod extract;
 pub mod guard;
 pub mod keys;
+pub mod lifetimes;
 pub mod password;
 #[cfg(test)]
 mod proptests;

@@ -12,8 +12,7 @@ use super::cookies::{self, CookieValue};
 use super::csrf::CsrfKey;
 use super::keys::MasterKey;
 use super::tokens::{KeyRing, MAX_LEEWAY_SECS, TokenKind};
-use crate::domain::Email;
-use crate::routes::pages::safe_next;
+use crate::domain::{Email, safe_next};
 
 fn ring() -> KeyRing {
     KeyRing::new(

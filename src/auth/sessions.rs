@@ -2,21 +2,27 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
+use std::sync::Arc;
+
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
-use super::password::Verdict;
-use super::throttle;
-use super::tokens::{Issued, TokenKind, hash_jti, random_id};
+use super::lifetimes::Lifetimes;
+use super::password::{Hasher, Verdict};
+use super::throttle::{self, ThrottleLimits};
+use super::tokens::{Issued, KeyRing, TokenKind, hash_jti, random_id};
 use crate::db::models::{NewSession, Session, User};
-use crate::db::{self, StoreError, sessions, users};
+use crate::db::{self, Pool, StoreError, sessions, users};
 use crate::domain::{Email, MAX_PASSWORD_BYTES};
-use crate::startup::AppState;
+use crate::errors::ApiError;
 
-/// The one answer to every credential failure: unknown email, wrong password, disabled.
-pub const BAD_CREDENTIALS: &str = "That email and password do not match an account.";
-
-/// Without "remember me" a session lasts at most this long (SPEC §5).
-const BROWSER_SESSION_CAP_SECS: i64 = 12 * 3600;
+/// What every session operation needs: the database, the key ring that signs and checks
+/// tokens, and how long tokens and sessions live. Built once at startup.
+#[derive(Clone)]
+pub struct Sessions {
+    pub pool: Pool,
+    pub keys: Arc<KeyRing>,
+    pub lifetimes: Lifetimes,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -32,6 +38,18 @@ pub enum SignInError {
     Unexpected(#[from] anyhow::Error),
 }
 
+/// The one place a sign-in failure becomes an HTTP answer.
+impl From<SignInError> for ApiError {
+    fn from(e: SignInError) -> Self {
+        match e {
+            SignInError::InvalidCredentials => Self::InvalidCredentials,
+            SignInError::Throttled { retry_after_secs } => Self::TooManyRequests { retry_after_secs },
+            SignInError::Store(e) => e.into(),
+            SignInError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
 /// A new session with its first token pair.
 pub struct SignedIn {
     pub user: User,
@@ -42,26 +60,12 @@ pub struct SignedIn {
     pub cookie_max_age: Option<i64>,
 }
 
-/// How long a session may sit unused, in seconds; each refresh pushes this out again.
-pub fn idle_lifetime(state: &AppState, remember: bool) -> i64 {
-    let idle = secs(state.settings.refresh_ttl);
-    if remember { idle } else { idle.min(BROWSER_SESSION_CAP_SECS) }
-}
-
-/// How long a session may last at all, in seconds; refreshing never extends this.
-fn absolute_lifetime(state: &AppState, remember: bool) -> i64 {
-    let max = secs(state.settings.session_max);
-    if remember { max } else { max.min(BROWSER_SESSION_CAP_SECS) }
-}
-
-pub fn secs(d: std::time::Duration) -> i64 {
-    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
-}
-
 /// Checks the credentials (always one argon2 verification, whether or not the email is
 /// known) and opens a session.
 pub async fn sign_in(
-    state: &AppState,
+    sessions: &Sessions,
+    hasher: &Hasher,
+    limits: &ThrottleLimits,
     email: &str,
     password: SecretString,
     remember: bool,
@@ -69,13 +73,14 @@ pub async fn sign_in(
 ) -> Result<SignedIn, SignInError> {
     let email = Email::try_from(email).ok();
     let email = email.as_ref().map(AsRef::<str>::as_ref);
-    if let Err(t) = throttle::check(state, email, &client).await? {
+    let pool = &sessions.pool;
+    if let Err(t) = throttle::check(pool, email, &client).await? {
         return Err(SignInError::Throttled { retry_after_secs: t.retry_after_secs });
     }
     let user = match email {
         Some(email) => {
             let email = email.to_owned();
-            db::query(&state.pool, move |conn| users::find_user_by_email(conn, &email)).await?
+            db::query(pool, move |conn| users::find_user_by_email(conn, &email)).await?
         }
         None => None,
     };
@@ -84,35 +89,34 @@ pub async fn sign_in(
         Verdict::Mismatch
     } else {
         let stored = user.as_ref().map(|u| u.password_hash.clone());
-        state.hasher.verify(password.clone(), stored).await?
+        hasher.verify(password.clone(), stored).await?
     };
     let user = match (user, verdict) {
         (Some(user), Verdict::Match | Verdict::MatchNeedsRehash) if !user.disabled => user,
         (user, _) => {
             let user_id = user.as_ref().map(|u| u.id.as_str());
-            throttle::failed(state, email, user_id, &client).await?;
+            throttle::failed(pool, limits, email, user_id, &client).await?;
             if let Some(id) = user_id {
-                events::record(state, id, EventKind::LoginFailed, None, &client).await;
+                events::record(pool, id, EventKind::LoginFailed, None, &client).await;
             }
             return Err(SignInError::InvalidCredentials);
         }
     };
-    throttle::succeeded(state, &user.email).await?;
+    throttle::succeeded(pool, &user.email).await?;
     if verdict == Verdict::MatchNeedsRehash {
-        rehash(state, &user.id, password).await;
+        rehash(pool, hasher, &user.id, password).await;
     }
-    let signed = start_session(state, user, remember, &client).await?;
-    events::record(state, &signed.user.id, EventKind::LoginSucceeded, Some(&signed.session_id), &client)
-        .await;
+    let signed = start_session(sessions, user, remember, &client).await?;
+    events::record(pool, &signed.user.id, EventKind::LoginSucceeded, Some(&signed.session_id), &client).await;
     Ok(signed)
 }
 
 /// Stores a hash with today's parameters. A failure here must not fail the sign-in.
-async fn rehash(state: &AppState, user_id: &str, password: SecretString) {
+async fn rehash(pool: &Pool, hasher: &Hasher, user_id: &str, password: SecretString) {
     let result = async {
-        let hash = state.hasher.hash(password).await?;
+        let hash = hasher.hash(password).await?;
         let id = user_id.to_owned();
-        db::query(&state.pool, move |conn| users::update_password_hash(conn, &id, &hash, db::now())).await?;
+        db::query(pool, move |conn| users::update_password_hash(conn, &id, &hash, db::now())).await?;
         anyhow::Ok(())
     }
     .await;
@@ -124,21 +128,22 @@ async fn rehash(state: &AppState, user_id: &str, password: SecretString) {
 
 /// Creates the session row and signs its first access and refresh tokens.
 pub async fn start_session(
-    state: &AppState,
+    sessions: &Sessions,
     user: User,
     remember: bool,
     client: &ClientInfo,
 ) -> Result<SignedIn, SignInError> {
     let now = db::now();
-    let (idle, absolute) = (idle_lifetime(state, remember), absolute_lifetime(state, remember));
+    let lifetimes = &sessions.lifetimes;
+    let (idle, absolute) = (lifetimes.idle_secs(remember), lifetimes.absolute_secs(remember));
     let session_id = random_id();
     let refresh_ttl = idle.min(absolute);
-    let refresh = state.keys.issue(TokenKind::Refresh, &user.id, &session_id, now, refresh_ttl)?;
-    let access_ttl = secs(state.settings.access_ttl).min(refresh_ttl);
-    let access = state.keys.issue(TokenKind::Access, &user.id, &session_id, now, access_ttl)?;
+    let refresh = sessions.keys.issue(TokenKind::Refresh, &user.id, &session_id, now, refresh_ttl)?;
+    let access_ttl = lifetimes.access_secs().min(refresh_ttl);
+    let access = sessions.keys.issue(TokenKind::Access, &user.id, &session_id, now, access_ttl)?;
     let (sid, uid, jti_hash) = (session_id.clone(), user.id.clone(), hash_jti(&refresh.jti));
     let client = client.clone();
-    let created = db::query(&state.pool, move |conn| {
+    let created = db::query(&sessions.pool, move |conn| {
         let row = NewSession {
             id: &sid,
             user_id: &uid,
@@ -162,27 +167,26 @@ pub async fn start_session(
 }
 
 /// Revokes one session; its tokens fail at the next request on every instance.
-pub async fn sign_out(state: &AppState, session: &Session, client: &ClientInfo) -> Result<(), StoreError> {
+pub async fn sign_out(pool: &Pool, session: &Session, client: &ClientInfo) -> Result<(), StoreError> {
     let id = session.id.clone();
-    if db::query(&state.pool, move |conn| sessions::revoke_session(conn, &id, db::now())).await? {
-        events::record(state, &session.user_id, EventKind::LoggedOut, Some(&session.id), client).await;
+    if db::query(pool, move |conn| sessions::revoke_session(conn, &id, db::now())).await? {
+        events::record(pool, &session.user_id, EventKind::LoggedOut, Some(&session.id), client).await;
     }
     Ok(())
 }
 
 /// Revokes one of the user's own sessions (account page, API, RFC 7009).
 pub async fn revoke(
-    state: &AppState,
+    pool: &Pool,
     user_id: &str,
     session_id: &str,
     client: &ClientInfo,
 ) -> Result<bool, StoreError> {
     let (uid, sid) = (user_id.to_owned(), session_id.to_owned());
     let revoked =
-        db::query(&state.pool, move |conn| sessions::revoke_user_session(conn, &uid, &sid, db::now()))
-            .await?;
+        db::query(pool, move |conn| sessions::revoke_user_session(conn, &uid, &sid, db::now())).await?;
     if revoked {
-        events::record(state, user_id, EventKind::SessionRevoked, Some(session_id), client).await;
+        events::record(pool, user_id, EventKind::SessionRevoked, Some(session_id), client).await;
     }
     Ok(revoked)
 }

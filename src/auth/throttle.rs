@@ -4,8 +4,21 @@
 
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
-use crate::db::{self, StoreError, throttle};
-use crate::startup::AppState;
+use crate::config::Settings;
+use crate::db::{self, Pool, StoreError, throttle};
+
+/// Failed sign-ins allowed before a pause, per account and per client IP.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleLimits {
+    pub per_account: i64,
+    pub per_ip: i64,
+}
+
+impl ThrottleLimits {
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self { per_account: settings.throttle_account, per_ip: settings.throttle_ip }
+    }
+}
 
 /// The first lock lasts this long; each further failure doubles it…
 const FIRST_LOCK_SECS: i64 = 30;
@@ -40,13 +53,13 @@ pub fn lock_secs(failures: i64, free: i64) -> Option<i64> {
 
 /// Refuses early when the account or the client IP is locked.
 pub async fn check(
-    state: &AppState,
+    pool: &Pool,
     email: Option<&str>,
     client: &ClientInfo,
 ) -> Result<Result<(), Throttled>, StoreError> {
     let keys = keys(email, client);
     let now = db::now();
-    let until = db::query(&state.pool, move |conn| throttle::locked_until(conn, &keys, now)).await?;
+    let until = db::query(pool, move |conn| throttle::locked_until(conn, &keys, now)).await?;
     Ok(match until {
         Some(until) => Err(Throttled { retry_after_secs: u64::try_from(until - now).unwrap_or(1).max(1) }),
         None => Ok(()),
@@ -56,19 +69,17 @@ pub async fn check(
 /// Counts a failed sign-in against the account and the IP, locking either that has used
 /// up its free failures. `user_id` is set when the email belongs to an account.
 pub async fn failed(
-    state: &AppState,
+    pool: &Pool,
+    limits: &ThrottleLimits,
     email: Option<&str>,
     user_id: Option<&str>,
     client: &ClientInfo,
 ) -> Result<(), StoreError> {
-    let limits = [
-        (email.map(account_key), state.settings.throttle_account),
-        (ip_key(client), state.settings.throttle_ip),
-    ];
+    let limits = [(email.map(account_key), limits.per_account), (ip_key(client), limits.per_ip)];
     let now = db::now();
     for (key, free) in limits {
         let Some(key) = key else { continue };
-        let locked = db::query(&state.pool, move |conn| {
+        let locked = db::query(pool, move |conn| {
             let failures = throttle::record_failure(conn, &key, now, FORGET_AFTER_SECS)?;
             let lock = lock_secs(failures, free);
             if let Some(secs) = lock {
@@ -78,7 +89,7 @@ pub async fn failed(
         })
         .await?;
         if let (true, Some(user_id)) = (locked, user_id) {
-            events::record(state, user_id, EventKind::Lockout, None, client).await;
+            events::record(pool, user_id, EventKind::Lockout, None, client).await;
         }
     }
     Ok(())
@@ -86,9 +97,9 @@ pub async fn failed(
 
 /// A successful sign-in clears the account's counter (not the IP's: one good account
 /// must not let an attacker reset their budget for guessing others).
-pub async fn succeeded(state: &AppState, email: &str) -> Result<(), StoreError> {
+pub async fn succeeded(pool: &Pool, email: &str) -> Result<(), StoreError> {
     let key = account_key(email);
-    db::query(&state.pool, move |conn| throttle::clear(conn, &key)).await
+    db::query(pool, move |conn| throttle::clear(conn, &key)).await
 }
 
 #[cfg(test)]

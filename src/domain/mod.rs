@@ -1,9 +1,11 @@
 //! Parsed, trusted values: built once from raw input by `TryFrom`, never re-checked below.
 
 mod email;
+mod next;
 mod password;
 mod role;
 
 pub use email::Email;
+pub use next::safe_next;
 pub use password::{MAX_PASSWORD_BYTES, NewPassword, PasswordPolicy};
 pub use role::Role;

@@ -15,6 +15,9 @@ use crate::db::StoreError;
 
 pub use shaping::{form_error, json_error, shape_bare_errors};
 
+/// The one answer to every credential failure: unknown email, wrong password, disabled.
+pub const BAD_CREDENTIALS: &str = "That email and password do not match an account.";
+
 /// An error a handler returns; the client sees `{"error": code, "message": text}`.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -62,9 +65,7 @@ impl ApiError {
             Self::Unauthorized { invalid_token: false } => {
                 ("unauthorized", "Please sign in to continue.".into())
             }
-            Self::InvalidCredentials => {
-                ("invalid_credentials", crate::auth::sessions::BAD_CREDENTIALS.into())
-            }
+            Self::InvalidCredentials => ("invalid_credentials", BAD_CREDENTIALS.into()),
             Self::Forbidden(message) => ("forbidden", (*message).into()),
             Self::CsrfFailed(message) => ("csrf_failed", (*message).into()),
             Self::NotFound => ("not_found", "There is nothing here.".into()),
@@ -89,18 +90,6 @@ impl From<StoreError> for ApiError {
                 Self::Unavailable
             }
             StoreError::Query(e) => Self::Unexpected(anyhow::Error::new(e).context("database query")),
-        }
-    }
-}
-
-impl From<crate::auth::sessions::SignInError> for ApiError {
-    fn from(e: crate::auth::sessions::SignInError) -> Self {
-        use crate::auth::sessions::SignInError;
-        match e {
-            SignInError::InvalidCredentials => Self::InvalidCredentials,
-            SignInError::Throttled { retry_after_secs } => Self::TooManyRequests { retry_after_secs },
-            SignInError::Store(e) => e.into(),
-            SignInError::Unexpected(e) => Self::Unexpected(e),
         }
     }
 }

@@ -5,7 +5,7 @@ use diesel::RunQueryDsl;
 
 use crate::db;
 use crate::errors::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Always 200: the process is up. Touches no database.
 pub async fn healthz() -> HttpResponse {

@@ -5,7 +5,7 @@ use super::me::UserResponse;
 use crate::auth::RequireAdmin;
 use crate::db::{self, users};
 use crate::errors::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Serialize)]
 pub struct AdminUserResponse {

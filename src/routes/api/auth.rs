@@ -4,13 +4,13 @@ use serde::{Deserialize, Serialize};
 
 use super::me::UserResponse;
 use crate::auth::client::ClientInfo;
+use crate::auth::csrf::{csrf_binding, session_cookies};
 use crate::auth::refresh::{self, RefreshError};
 use crate::auth::sessions;
 use crate::auth::tokens::TokenKind;
 use crate::auth::{MaybeUser, cookies};
 use crate::errors::ApiError;
-use crate::routes::pages::{csrf_binding, session_cookies};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct LoginRequest {
@@ -41,9 +41,18 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let signed = sessions::sign_in(&state, &body.email, body.password, body.remember, client).await?;
+    let signed = sessions::sign_in(
+        &state.sessions,
+        &state.hasher,
+        &state.throttle,
+        &body.email,
+        body.password,
+        body.remember,
+        client,
+    )
+    .await?;
     let mut res = HttpResponse::Ok();
-    for cookie in session_cookies(&state, &signed) {
+    for cookie in session_cookies(&state.cookies, &state.csrf, &signed) {
         res.cookie(cookie);
     }
     Ok(res.json(UserResponse::from(&signed.user)))
@@ -56,7 +65,7 @@ pub async fn logout(
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
     if let Some(identity) = user.0 {
-        sessions::sign_out(&state, &identity.session, &client).await?;
+        sessions::sign_out(&state.pool, &identity.session, &client).await?;
     }
     let mut res = HttpResponse::NoContent();
     for cookie in state.cookies.cleared() {
@@ -82,11 +91,14 @@ pub async fn refresh(
             return Err(ApiError::Unauthorized { invalid_token: false });
         }
     };
-    match refresh::refresh(&state, token, &client).await {
-        Ok(r) => Ok(HttpResponse::Ok()
-            .cookie(state.cookies.access_cookie(&r.access.token, r.cookie_max_age))
-            .cookie(state.cookies.refresh_cookie(&r.refresh.token, r.cookie_max_age))
-            .json(RefreshResponse { expires_in: r.access.expires_at - crate::db::now() })),
+    match refresh::refresh(&state.sessions, token, &client).await {
+        Ok(r) => {
+            let mut res = HttpResponse::Ok();
+            for cookie in state.cookies.pair(&r.access.token, &r.refresh.token, r.cookie_max_age) {
+                res.cookie(cookie);
+            }
+            Ok(res.json(RefreshResponse { expires_in: r.access.expires_at - crate::db::now() }))
+        }
         Err(RefreshError::Invalid | RefreshError::Reused) => {
             let [access, refresh] = state.cookies.cleared();
             let mut res = ApiError::Unauthorized { invalid_token: true }.error_response();
@@ -114,9 +126,9 @@ pub async fn revoke(
     let now = crate::db::now();
     let claims = [TokenKind::Refresh, TokenKind::Access]
         .into_iter()
-        .find_map(|kind| state.keys.decode(&form.token, kind, now).ok());
+        .find_map(|kind| state.sessions.keys.decode(&form.token, kind, now).ok());
     if let Some(claims) = claims {
-        sessions::revoke(&state, &claims.sub, &claims.sid, &client).await?;
+        sessions::revoke(&state.pool, &claims.sub, &claims.sid, &client).await?;
     }
     Ok(HttpResponse::Ok().finish())
 }

@@ -6,7 +6,7 @@ use crate::auth::{CurrentUser, sessions as auth_sessions};
 use crate::db::{self, sessions};
 use crate::errors::ApiError;
 use crate::routes::device::describe_device;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Serialize)]
 pub struct SessionResponse {
@@ -49,7 +49,7 @@ pub async fn delete_session(
     client: ClientInfo,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if auth_sessions::revoke(&state, &user.0.user.id, &id, &client).await? {
+    if auth_sessions::revoke(&state.pool, &user.0.user.id, &id, &client).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NotFound)

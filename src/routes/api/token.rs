@@ -10,8 +10,8 @@ use crate::auth::client::ClientInfo;
 use crate::auth::refresh::{self, RefreshError};
 use crate::auth::sessions::{self, SignInError};
 use crate::auth::tokens::Issued;
-use crate::errors::ApiError;
-use crate::startup::AppState;
+use crate::errors::{ApiError, BAD_CREDENTIALS};
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 struct TokenRequest {
@@ -88,15 +88,17 @@ async fn password_grant(
     username: &str,
     password: SecretString,
 ) -> Result<HttpResponse, ApiError> {
-    match sessions::sign_in(state, username, password, true, client).await {
+    match sessions::sign_in(&state.sessions, &state.hasher, &state.throttle, username, password, true, client)
+        .await
+    {
         Ok(signed) => Ok(token_response(&signed.access, &signed.refresh)),
-        Err(SignInError::InvalidCredentials) => Ok(oauth_error("invalid_grant", sessions::BAD_CREDENTIALS)),
+        Err(SignInError::InvalidCredentials) => Ok(oauth_error("invalid_grant", BAD_CREDENTIALS)),
         Err(e) => Err(e.into()),
     }
 }
 
 async fn refresh_grant(state: &AppState, client: ClientInfo, token: &str) -> Result<HttpResponse, ApiError> {
-    match refresh::refresh(state, token, &client).await {
+    match refresh::refresh(&state.sessions, token, &client).await {
         Ok(r) => Ok(token_response(&r.access, &r.refresh)),
         Err(RefreshError::Invalid) => {
             Ok(oauth_error("invalid_grant", "The refresh token is invalid or has expired."))

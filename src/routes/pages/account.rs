@@ -10,7 +10,7 @@ use crate::auth::{CurrentUser, Identity};
 use crate::db::{self, StoreError, events, sessions};
 use crate::errors::PageError;
 use crate::routes::device::describe_device;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// How many security events the account page lists.
 const EVENTS_SHOWN: i64 = 20;
@@ -110,7 +110,7 @@ pub async fn show(
             .collect(),
         notice,
         error,
-        password_min: state.settings.password_min,
+        password_min: state.password_policy.min_chars,
     };
     render(status, &page, csrf_cookie.into_iter().chain(cookies))
 }

@@ -13,7 +13,7 @@ use crate::auth::events::{self, EventKind};
 use crate::auth::{CurrentUser, sessions as auth_sessions};
 use crate::db::{self, sessions};
 use crate::errors::PageError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
@@ -43,14 +43,19 @@ pub async fn change_password(
         let error = Some("The two new passwords do not match.".to_owned());
         return show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, error, []).await;
     }
-    match accounts::change_password(&state, &identity, form.current_password, form.new_password, &client)
-        .await
+    match accounts::change_password(
+        &state.sessions,
+        &state.hasher,
+        state.password_policy,
+        &identity,
+        form.current_password,
+        form.new_password,
+        &client,
+    )
+    .await
     {
         Ok(pair) => {
-            let cookies = [
-                state.cookies.access_cookie(&pair.access.token, pair.cookie_max_age),
-                state.cookies.refresh_cookie(&pair.refresh.token, pair.cookie_max_age),
-            ];
+            let cookies = state.cookies.pair(&pair.access.token, &pair.refresh.token, pair.cookie_max_age);
             Ok(see_other("/account?done=password", cookies))
         }
         Err(ChangePasswordError::WrongCurrentPassword) => {
@@ -81,7 +86,7 @@ pub async fn revoke_session(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     require_csrf(&req, &state, Some(&identity), &form.csrf_token)?;
-    if !auth_sessions::revoke(&state, &identity.user.id, &id, &client).await? {
+    if !auth_sessions::revoke(&state.pool, &identity.user.id, &id, &client).await? {
         return Err(PageError::not_found());
     }
     if *id == identity.session.id {
@@ -104,7 +109,7 @@ pub async fn revoke_other_sessions(
         db::query(&state.pool, move |conn| sessions::revoke_other_sessions(conn, &uid, &sid, db::now()))
             .await?;
     if ended > 0 {
-        events::record(&state, &identity.user.id, EventKind::SessionRevoked, None, &client).await;
+        events::record(&state.pool, &identity.user.id, EventKind::SessionRevoked, None, &client).await;
     }
     Ok(see_other("/account?done=others", []))
 }

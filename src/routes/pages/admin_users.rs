@@ -12,7 +12,7 @@ use crate::auth::events::{self, EventKind};
 use crate::auth::extract::RequireAdmin;
 use crate::db::{self, StoreError, sessions, users};
 use crate::errors::PageError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub struct UserRow {
     pub id: String,
@@ -107,7 +107,7 @@ async fn set_disabled(
         return Err(PageError::not_found());
     }
     let kind = if disabled { EventKind::UserDisabled } else { EventKind::UserEnabled };
-    events::record(state, user_id, kind, None, client).await;
+    events::record(&state.pool, user_id, kind, None, client).await;
     log::info!("admin {} {} user {user_id}", admin.0.user.id, if disabled { "disabled" } else { "enabled" });
     Ok(see_other("/admin/users", []))
 }

@@ -5,7 +5,7 @@ use askama::Template;
 use super::{Layout, layout, render};
 use crate::auth::MaybeUser;
 use crate::errors::PageError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "pages/home.html")]
@@ -20,6 +20,6 @@ pub async fn home_page(
     user: MaybeUser,
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(&req, &state, user.0.as_ref());
-    let page = HomePage { layout, registration_open: state.settings.registration_open };
+    let page = HomePage { layout, registration_open: state.registration_open };
     render(StatusCode::OK, &page, csrf_cookie)
 }

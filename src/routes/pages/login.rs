@@ -4,12 +4,15 @@ use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::{Layout, csrf_ok, layout, render, safe_next, see_other, session_cookies};
+use super::{Layout, csrf_ok, layout, render, see_other};
 use crate::auth::client::ClientInfo;
-use crate::auth::sessions::{self, BAD_CREDENTIALS, SignInError};
+use crate::auth::csrf::session_cookies;
+use crate::auth::sessions::{self, SignInError};
 use crate::auth::{Identity, MaybeUser};
+use crate::domain::safe_next;
+use crate::errors::BAD_CREDENTIALS;
 use crate::errors::{ApiError, PageError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const FORM_EXPIRED: &str = "This form has expired. Please try again.";
 
@@ -68,8 +71,21 @@ pub async fn login(
         );
     }
     let remember = form.remember.is_some();
-    match sessions::sign_in(&state, &form.email, form.password, remember, client).await {
-        Ok(signed) => Ok(see_other(safe_next(form.next.as_deref()), session_cookies(&state, &signed))),
+    match sessions::sign_in(
+        &state.sessions,
+        &state.hasher,
+        &state.throttle,
+        &form.email,
+        form.password,
+        remember,
+        client,
+    )
+    .await
+    {
+        Ok(signed) => Ok(see_other(
+            safe_next(form.next.as_deref()),
+            session_cookies(&state.cookies, &state.csrf, &signed),
+        )),
         Err(SignInError::InvalidCredentials) => show(
             &req,
             &state,

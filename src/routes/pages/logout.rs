@@ -4,7 +4,7 @@ use super::{CsrfForm, require_csrf, see_other};
 use crate::auth::client::ClientInfo;
 use crate::auth::{MaybeUser, sessions};
 use crate::errors::PageError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Revokes the session server-side (so a copied token dies too) and clears the cookies.
 pub async fn logout(
@@ -17,7 +17,7 @@ pub async fn logout(
     let identity = user.0.as_ref();
     require_csrf(&req, &state, identity, &form.csrf_token)?;
     if let Some(identity) = identity {
-        sessions::sign_out(&state, &identity.session, &client).await?;
+        sessions::sign_out(&state.pool, &identity.session, &client).await?;
     }
     let [access, refresh] = state.cookies.cleared();
     let csrf = state.cookies.csrf_cookie(&state.csrf.issue(""));

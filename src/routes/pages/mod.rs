@@ -16,9 +16,9 @@ use askama::Template;
 
 use crate::auth::Identity;
 use crate::auth::cookies;
-use crate::auth::sessions::SignedIn;
+use crate::auth::csrf::csrf_binding;
 use crate::errors::PageError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").get(home::home_page))
@@ -66,11 +66,6 @@ pub fn layout(
         csrf_token,
     };
     (layout, cookie)
-}
-
-/// CSRF tokens are bound to the session when there is one, else to the empty string.
-pub fn csrf_binding(identity: Option<&Identity>) -> &str {
-    identity.map_or("", |i| i.session.id.as_str())
 }
 
 /// A form whose only field is the CSRF token (sign-out and revoke buttons).
@@ -128,32 +123,6 @@ pub fn see_other(location: &str, cookies: impl IntoIterator<Item = Cookie<'stati
     res.finish()
 }
 
-/// The cookies a new session sets: access, refresh, and a CSRF token bound to it.
-pub fn session_cookies(state: &AppState, signed: &SignedIn) -> [Cookie<'static>; 3] {
-    [
-        state.cookies.access_cookie(&signed.access.token, signed.cookie_max_age),
-        state.cookies.refresh_cookie(&signed.refresh.token, signed.cookie_max_age),
-        state.cookies.csrf_cookie(&state.csrf.issue(&signed.session_id)),
-    ]
-}
-
-/// Where to go after sign-in: only a same-site relative path (one leading `/`, not `//`
-/// or `/\`, nothing a browser would strip or reinterpret), else `/account`.
-pub fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(path)
-            if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.contains('\\')
-                && !path.chars().any(|c| c.is_control() || c.is_whitespace())
-                && path.len() <= 2048 =>
-        {
-            path
-        }
-        _ => "/account",
-    }
-}
-
 /// Renders Unix seconds as a UTC date and time, e.g. "24 Nov 2026, 18:05 UTC".
 pub fn human_time(unix: i64) -> String {
     let format = time::macros::format_description!(
@@ -172,21 +141,4 @@ pub fn human_date(unix: i64) -> String {
         .ok()
         .and_then(|t| t.format(&format).ok())
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn only_same_site_relative_paths_are_followed() {
-        assert_eq!(safe_next(Some("/account?tab=1")), "/account?tab=1");
-        assert_eq!(safe_next(Some("/admin/users")), "/admin/users");
-        for bad in
-            ["//evil.example", "/\\evil.example", "https://evil.example", "evil", "/\t/evil.example", ""]
-        {
-            assert_eq!(safe_next(Some(bad)), "/account", "{bad:?} was followed");
-        }
-        assert_eq!(safe_next(None), "/account");
-    }
 }

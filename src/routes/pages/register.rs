@@ -4,15 +4,16 @@ use askama::Template;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{Layout, csrf_ok, layout, render, see_other, session_cookies};
+use super::{Layout, csrf_ok, layout, render, see_other};
 use crate::auth::accounts;
 use crate::auth::client::ClientInfo;
+use crate::auth::csrf::session_cookies;
 use crate::auth::sessions::{self, SignInError};
 use crate::auth::{Identity, MaybeUser};
 use crate::db::users::CreateUserError;
-use crate::domain::{Email, NewPassword, PasswordPolicy, Role};
+use crate::domain::{Email, NewPassword, Role};
 use crate::errors::PageError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "pages/register.html")]
@@ -62,7 +63,7 @@ pub async fn register(
             return show(&req, &state, identity, StatusCode::UNPROCESSABLE_ENTITY, form.email, Some(error));
         }
     };
-    let user = match accounts::register(&state, email, password, Role::User).await {
+    let user = match accounts::register(&state.pool, &state.hasher, email, password, Role::User).await {
         Ok(user) => user,
         Err(CreateUserError::EmailTaken) => {
             let error = "An account with this email already exists. Sign in instead.".to_owned();
@@ -71,15 +72,15 @@ pub async fn register(
         Err(CreateUserError::Store(e)) => return Err(e.into()),
         Err(CreateUserError::Unexpected(e)) => return Err(e.into()),
     };
-    match sessions::start_session(&state, user, false, &client).await {
-        Ok(signed) => Ok(see_other("/account", session_cookies(&state, &signed))),
+    match sessions::start_session(&state.sessions, user, false, &client).await {
+        Ok(signed) => Ok(see_other("/account", session_cookies(&state.cookies, &state.csrf, &signed))),
         Err(SignInError::Store(e)) => Err(e.into()),
         Err(e) => Err(anyhow::Error::new(e).into()),
     }
 }
 
 fn ensure_open(state: &AppState) -> Result<(), PageError> {
-    if state.settings.registration_open { Ok(()) } else { Err(PageError::not_found()) }
+    if state.registration_open { Ok(()) } else { Err(PageError::not_found()) }
 }
 
 fn parse(state: &AppState, form: &RegisterForm) -> Result<(Email, NewPassword), String> {
@@ -87,7 +88,7 @@ fn parse(state: &AppState, form: &RegisterForm) -> Result<(Email, NewPassword), 
     if form.password.expose_secret() != form.password_confirm.expose_secret() {
         return Err("The two passwords do not match.".into());
     }
-    let policy = PasswordPolicy { min_chars: state.settings.password_min };
+    let policy = state.password_policy;
     let password = NewPassword::parse(form.password.clone(), policy, &[email.as_ref()])?;
     Ok((email, password))
 }
@@ -101,6 +102,6 @@ fn show(
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(req, state, identity);
-    let page = RegisterPage { layout, email, password_min: state.settings.password_min, error };
+    let page = RegisterPage { layout, email, password_min: state.password_policy.min_chars, error };
     render(status, &page, csrf_cookie)
 }
