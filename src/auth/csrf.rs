@@ -7,12 +7,15 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretSlice};
 
+use actix_web::HttpRequest;
 use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
 
-use super::cookies::{CookiePolicy, CookieValue};
+use super::cookies::{self, CookiePolicy, CookieValue};
 use super::extract::Identity;
 use super::keys::hmac_sha256;
 use super::sessions::SignedIn;
+use crate::errors::PageError;
 
 pub struct CsrfKey(SecretSlice<u8>);
 
@@ -53,6 +56,61 @@ impl CsrfKey {
     fn mac(&self, nonce: &str, session_id: &str) -> String {
         let message = format!("{nonce}|{session_id}");
         URL_SAFE_NO_PAD.encode(hmac_sha256(self.0.expose_secret(), message.as_bytes()))
+    }
+}
+
+/// The one sentence a person sees when a form's token does not check out (typically a
+/// page left open across a sign-in or sign-out).
+pub const FORM_EXPIRED: &str = "This form has expired. Go back, reload the page and try again.";
+
+/// A form whose only field is the CSRF token (sign-out and revoke buttons).
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf_token: String,
+}
+
+/// The token a page embeds in its forms: the browser's own when it is valid for `session_id`,
+/// else a new one together with the cookie that carries it.
+pub fn token_for(
+    req: &HttpRequest,
+    key: &CsrfKey,
+    policy: &CookiePolicy,
+    session_id: &str,
+) -> (String, Option<Cookie<'static>>) {
+    match cookies::read(req, policy.csrf) {
+        CookieValue::One(token) if key.is_valid(token, session_id) => (token.to_owned(), None),
+        _ => {
+            let token = key.issue(session_id);
+            let cookie = policy.csrf_cookie(&token);
+            (token, Some(cookie))
+        }
+    }
+}
+
+/// Whether a submitted form token passes the double-submit check for this request.
+pub fn form_ok(
+    req: &HttpRequest,
+    key: &CsrfKey,
+    policy: &CookiePolicy,
+    identity: Option<&Identity>,
+    submitted: &str,
+) -> bool {
+    key.accepts(&cookies::read(req, policy.csrf), submitted, csrf_binding(identity))
+}
+
+/// [`form_ok`] for a state-changing form, as a 403 page when it fails.
+pub fn require_form(
+    req: &HttpRequest,
+    key: &CsrfKey,
+    policy: &CookiePolicy,
+    identity: Option<&Identity>,
+    submitted: &str,
+) -> Result<(), PageError> {
+    if form_ok(req, key, policy, identity, submitted) {
+        Ok(())
+    } else {
+        Err(PageError::new(StatusCode::FORBIDDEN, "Form expired", FORM_EXPIRED))
     }
 }
 

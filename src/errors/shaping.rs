@@ -9,7 +9,9 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, ResponseError};
 
-use super::{ApiError, PageError, for_request, wants_json};
+use super::api::ApiError;
+use super::page::PageError;
+use super::route::{for_request, wants_json};
 
 /// Body-parsing failures for JSON bodies: 413, 415, 400 or 422 with a plain sentence.
 pub fn json_error(err: JsonPayloadError, req: &HttpRequest) -> actix_web::Error {

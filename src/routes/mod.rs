@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod device;
+pub mod format;
 pub mod headers;
 pub mod health;
 pub mod pages;
@@ -10,12 +11,12 @@ use std::path::PathBuf;
 
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
-use actix_web::{HttpRequest, web};
+use actix_web::web;
 
 use crate::auth::csrf::guard as csrf;
 use crate::auth::guard;
 
-use crate::errors::{self, ApiError, PageError};
+use crate::errors;
 
 /// Bodies Portcullis accepts are small forms and JSON objects (SPEC hardening: 16 KiB).
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -47,7 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .wrap(from_fn(guard::identify))
                 .wrap(from_fn(errors::mark_pages))
                 .configure(pages::configure)
-                .default_service(web::to(not_found)),
+                .default_service(web::to(errors::not_found)),
         );
 }
 
@@ -55,13 +56,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 fn static_dir() -> PathBuf {
     let local = PathBuf::from("static");
     if local.is_dir() { local } else { PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static")) }
-}
-
-pub(crate) async fn not_found(req: HttpRequest) -> actix_web::HttpResponse {
-    use actix_web::ResponseError;
-    if errors::wants_json(&req) {
-        ApiError::NotFound.error_response()
-    } else {
-        PageError::not_found().error_response()
-    }
 }

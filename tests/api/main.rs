@@ -1,6 +1,7 @@
 //! One integration binary: every test drives the real server through HTTP.
 
 mod admin;
+mod architecture;
 mod cli;
 mod concurrency;
 mod crash;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::me::UserResponse;
 use crate::auth::client::ClientInfo;
-use crate::auth::csrf::{csrf_binding, session_cookies};
+use crate::auth::csrf::{csrf_binding, session_cookies, token_for};
 use crate::auth::refresh::{self, RefreshError};
 use crate::auth::sessions;
 use crate::auth::tokens::TokenKind;
@@ -27,11 +27,7 @@ pub struct CsrfResponse {
 
 /// Hands out a CSRF token (and its cookie) for the caller's current session.
 pub async fn csrf(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser) -> HttpResponse {
-    let sid = csrf_binding(user.0.as_ref());
-    let token = match cookies::read(&req, state.cookies.csrf) {
-        cookies::CookieValue::One(t) if state.csrf.is_valid(t, sid) => t.to_owned(),
-        _ => state.csrf.issue(sid),
-    };
+    let (token, _) = token_for(&req, &state.csrf, &state.cookies, csrf_binding(user.0.as_ref()));
     HttpResponse::Ok().cookie(state.cookies.csrf_cookie(&token)).json(CsrfResponse { csrf_token: token })
 }
 

@@ -28,6 +28,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/sessions/{id}").delete(sessions::delete_session))
                 .service(web::resource("/me").get(me::me))
                 .service(web::resource("/admin/users").get(admin::list_users))
-                .default_service(web::to(super::not_found)),
+                .default_service(web::to(crate::errors::not_found)),
         );
 }

@@ -4,12 +4,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{Layout, human_date, human_time, layout, render};
+use super::layout::{Layout, layout};
+use super::render::render;
 use crate::auth::events::EventKind;
 use crate::auth::{CurrentUser, Identity};
 use crate::db::{self, StoreError, events, sessions};
 use crate::errors::PageError;
 use crate::routes::device::describe_device;
+use crate::routes::format;
 use crate::state::AppState;
 
 /// How many security events the account page lists.
@@ -87,22 +89,22 @@ pub async fn show(
         layout,
         email: identity.user.email.clone(),
         role: identity.role().to_string(),
-        member_since: human_date(identity.user.created_at),
+        member_since: format::human_date(identity.user.created_at),
         sessions: live
             .into_iter()
             .map(|s| SessionRow {
                 current: s.id == identity.session.id,
                 device: describe_device(&s.user_agent),
                 ip: s.ip,
-                created: human_time(s.created_at),
-                last_used: human_time(s.last_used_at),
+                created: format::human_time(s.created_at),
+                last_used: format::human_time(s.last_used_at),
                 id: s.id,
             })
             .collect(),
         events: recent
             .into_iter()
             .map(|e| EventRow {
-                when: human_time(e.created_at),
+                when: format::human_time(e.created_at),
                 what: EventKind::describe(&e.kind),
                 ip: e.ip,
                 device: describe_device(&e.user_agent),

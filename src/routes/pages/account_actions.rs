@@ -6,9 +6,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::account::show;
-use super::{CsrfForm, require_csrf, see_other};
+use super::render::see_other;
 use crate::auth::accounts::{self, ChangePasswordError};
 use crate::auth::client::ClientInfo;
+use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::events::{self, EventKind};
 use crate::auth::{CurrentUser, sessions as auth_sessions};
 use crate::db::{self, sessions};
@@ -34,7 +35,7 @@ pub async fn change_password(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     let form = form.into_inner();
-    require_csrf(&req, &state, Some(&identity), &form.csrf_token)?;
+    csrf::require_form(&req, &state.csrf, &state.cookies, Some(&identity), &form.csrf_token)?;
     if form
         .new_password_confirm
         .as_ref()
@@ -85,7 +86,7 @@ pub async fn revoke_session(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
-    require_csrf(&req, &state, Some(&identity), &form.csrf_token)?;
+    csrf::require_form(&req, &state.csrf, &state.cookies, Some(&identity), &form.csrf_token)?;
     if !auth_sessions::revoke(&state.pool, &identity.user.id, &id, &client).await? {
         return Err(PageError::not_found());
     }
@@ -103,7 +104,7 @@ pub async fn revoke_other_sessions(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
-    require_csrf(&req, &state, Some(&identity), &form.csrf_token)?;
+    csrf::require_form(&req, &state.csrf, &state.cookies, Some(&identity), &form.csrf_token)?;
     let (uid, sid) = (identity.user.id.clone(), identity.session.id.clone());
     let ended =
         db::query(&state.pool, move |conn| sessions::revoke_other_sessions(conn, &uid, &sid, db::now()))

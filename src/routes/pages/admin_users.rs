@@ -6,12 +6,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{CsrfForm, Layout, human_date, layout, render, require_csrf, see_other};
+use super::layout::{Layout, layout};
+use super::render::{render, see_other};
 use crate::auth::client::ClientInfo;
+use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::events::{self, EventKind};
 use crate::auth::extract::RequireAdmin;
 use crate::db::{self, StoreError, sessions, users};
 use crate::errors::PageError;
+use crate::routes::format;
 use crate::state::AppState;
 
 pub struct UserRow {
@@ -49,7 +52,7 @@ pub async fn admin_users_page(
         .map(|u| UserRow {
             sessions: counts.get(&u.id).copied().unwrap_or(0),
             is_self: u.id == identity.user.id,
-            created: human_date(u.created_at),
+            created: format::human_date(u.created_at),
             id: u.id,
             email: u.email,
             role: u.role,
@@ -92,7 +95,7 @@ async fn set_disabled(
     csrf_token: &str,
     disabled: bool,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(req, state, Some(&admin.0), csrf_token)?;
+    csrf::require_form(req, &state.csrf, &state.cookies, Some(&admin.0), csrf_token)?;
     if disabled && user_id == admin.0.user.id {
         return Err(PageError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -2,7 +2,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{Layout, layout, render};
+use super::layout::{Layout, layout};
+use super::render::render;
 use crate::auth::MaybeUser;
 use crate::errors::PageError;
 use crate::state::AppState;

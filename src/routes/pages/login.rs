@@ -4,17 +4,17 @@ use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::{Layout, csrf_ok, layout, render, see_other};
+use super::layout::{Layout, layout};
+use super::render::{render, see_other};
 use crate::auth::client::ClientInfo;
 use crate::auth::csrf::session_cookies;
+use crate::auth::csrf::{self};
 use crate::auth::sessions::{self, SignInError};
 use crate::auth::{Identity, MaybeUser};
 use crate::domain::safe_next;
 use crate::errors::BAD_CREDENTIALS;
 use crate::errors::{ApiError, PageError};
 use crate::state::AppState;
-
-const FORM_EXPIRED: &str = "This form has expired. Please try again.";
 
 #[derive(Template)]
 #[template(path = "pages/login.html")]
@@ -59,7 +59,7 @@ pub async fn login(
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     let identity = user.0.as_ref();
-    if !csrf_ok(&req, &state, identity, &form.csrf_token) {
+    if !csrf::form_ok(&req, &state.csrf, &state.cookies, identity, &form.csrf_token) {
         return show(
             &req,
             &state,
@@ -67,7 +67,7 @@ pub async fn login(
             StatusCode::FORBIDDEN,
             form.next.as_deref(),
             form.email,
-            Some(FORM_EXPIRED.to_owned()),
+            Some(csrf::FORM_EXPIRED.to_owned()),
         );
     }
     let remember = form.remember.is_some();

@@ -1,7 +1,8 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{CsrfForm, require_csrf, see_other};
+use super::render::see_other;
 use crate::auth::client::ClientInfo;
+use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::{MaybeUser, sessions};
 use crate::errors::PageError;
 use crate::state::AppState;
@@ -15,7 +16,7 @@ pub async fn logout(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0.as_ref();
-    require_csrf(&req, &state, identity, &form.csrf_token)?;
+    csrf::require_form(&req, &state.csrf, &state.cookies, identity, &form.csrf_token)?;
     if let Some(identity) = identity {
         sessions::sign_out(&state.pool, &identity.session, &client).await?;
     }

@@ -4,10 +4,12 @@ use askama::Template;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{Layout, csrf_ok, layout, render, see_other};
+use super::layout::{Layout, layout};
+use super::render::{render, see_other};
 use crate::auth::accounts;
 use crate::auth::client::ClientInfo;
 use crate::auth::csrf::session_cookies;
+use crate::auth::csrf::{self};
 use crate::auth::sessions::{self, SignInError};
 use crate::auth::{Identity, MaybeUser};
 use crate::db::users::CreateUserError;
@@ -53,8 +55,8 @@ pub async fn register(
     ensure_open(&state)?;
     let form = form.into_inner();
     let identity = user.0.as_ref();
-    if !csrf_ok(&req, &state, identity, &form.csrf_token) {
-        let error = "This form has expired. Please try again.".to_owned();
+    if !csrf::form_ok(&req, &state.csrf, &state.cookies, identity, &form.csrf_token) {
+        let error = csrf::FORM_EXPIRED.to_owned();
         return show(&req, &state, identity, StatusCode::FORBIDDEN, form.email, Some(error));
     }
     let (email, password) = match parse(&state, &form) {

@@ -1,0 +1,134 @@
+//! `ApiError`: the JSON answer `{"error": code, "message": text}` and its status.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::db::StoreError;
+
+/// The one answer to every credential failure: unknown email, wrong password, disabled.
+pub const BAD_CREDENTIALS: &str = "That email and password do not match an account.";
+
+/// An error a handler returns; the client sees `{"error": code, "message": text}`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("authentication required")]
+    Unauthorized { invalid_token: bool },
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    CsrfFailed(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("{message}")]
+    BadRequest { status: StatusCode, code: &'static str, message: String },
+    #[error("too many attempts")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("the database is unavailable")]
+    Unavailable,
+    #[error("unexpected error")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+#[derive(Serialize)]
+pub struct ErrorBody<'a> {
+    pub error: &'a str,
+    pub message: &'a str,
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest { status: StatusCode::BAD_REQUEST, code, message: message.into() }
+    }
+
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest { status: StatusCode::UNPROCESSABLE_ENTITY, code, message: message.into() }
+    }
+
+    pub(super) fn code_and_message(&self) -> (&str, String) {
+        match self {
+            Self::Unauthorized { invalid_token: true } => (
+                "invalid_token",
+                "Your session has expired or is no longer valid. Please sign in again.".into(),
+            ),
+            Self::Unauthorized { invalid_token: false } => {
+                ("unauthorized", "Please sign in to continue.".into())
+            }
+            Self::InvalidCredentials => ("invalid_credentials", BAD_CREDENTIALS.into()),
+            Self::Forbidden(message) => ("forbidden", (*message).into()),
+            Self::CsrfFailed(message) => ("csrf_failed", (*message).into()),
+            Self::NotFound => ("not_found", "There is nothing here.".into()),
+            Self::BadRequest { code, message, .. } => (code, message.clone()),
+            Self::TooManyRequests { retry_after_secs } => (
+                "too_many_requests",
+                format!("Too many failed attempts. Try again in {retry_after_secs} seconds."),
+            ),
+            Self::Unavailable => {
+                ("service_unavailable", "The service is temporarily unavailable. Try again shortly.".into())
+            }
+            Self::Unexpected(_) => ("internal_error", "Something went wrong on our side.".into()),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(reason) => {
+                log::error!("database unavailable: {reason}");
+                Self::Unavailable
+            }
+            StoreError::Query(e) => Self::Unexpected(anyhow::Error::new(e).context("database query")),
+        }
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Unexpected(e)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized { .. } | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::CsrfFailed(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest { status, .. } => *status,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Unexpected(e) = self {
+            log::error!("request failed: {e:#}");
+        }
+        let (code, message) = self.code_and_message();
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            Self::InvalidCredentials => {
+                res.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="portcullis""#));
+            }
+            Self::Unauthorized { invalid_token } => {
+                let challenge = if *invalid_token {
+                    r#"Bearer realm="portcullis", error="invalid_token""#
+                } else {
+                    r#"Bearer realm="portcullis""#
+                };
+                res.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            Self::TooManyRequests { retry_after_secs } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            _ => {}
+        }
+        res.json(ErrorBody { error: code, message: &message })
+    }
+}

@@ -1,0 +1,32 @@
+//! What the base layout shows on every page: who is signed in, and the CSRF token its forms carry.
+
+use actix_web::HttpRequest;
+use actix_web::cookie::Cookie;
+
+use crate::auth::Identity;
+use crate::auth::csrf::{csrf_binding, token_for};
+use crate::domain::Role;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    pub user_email: Option<String>,
+    pub is_admin: bool,
+    pub csrf_token: String,
+}
+
+/// The layout for this request, plus a fresh CSRF cookie when the browser has none
+/// that is valid for its current session.
+pub fn layout(
+    req: &HttpRequest,
+    state: &AppState,
+    identity: Option<&Identity>,
+) -> (Layout, Option<Cookie<'static>>) {
+    let (csrf_token, cookie) = token_for(req, &state.csrf, &state.cookies, csrf_binding(identity));
+    let layout = Layout {
+        user_email: identity.map(|i| i.user.email.clone()),
+        is_admin: identity.is_some_and(|i| i.role() == Role::Admin),
+        csrf_token,
+    };
+    (layout, cookie)
+}
