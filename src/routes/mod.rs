@@ -13,7 +13,7 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::web;
 
-use crate::auth::csrf::guard as csrf;
+use crate::auth::csrf::middleware as csrf;
 use crate::auth::guard;
 
 use crate::errors;

@@ -9,7 +9,7 @@ mod token;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use crate::auth::csrf::guard as csrf;
+use crate::auth::csrf::middleware as csrf;
 
 /// Mounted under `/api`. Routes that take credentials or a token in the body and act on no
 /// cookie session need only the Origin check; the rest act on the caller's session and, for
