@@ -7,10 +7,9 @@ use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
 use crate::auth::client::ClientInfo;
-use crate::auth::events::{EventKind, new_event};
 use crate::auth::{accounts, password};
 use crate::config::Settings;
-use crate::db::{self, DbConn, events, users};
+use crate::db::{self, DbConn, Pool, users};
 use crate::domain::{Email, NewPassword, PasswordPolicy, Role};
 use crate::startup::Application;
 
@@ -71,12 +70,14 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 fn run_user(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {
-    let pool = db::connect(&settings.database_url, 1, settings.db_timeout)?;
+    // Two: a command holds one connection for its look-up while a shared auth function
+    // (disable, enable) takes its own.
+    let pool = db::connect(&settings.database_url, 2, settings.db_timeout)?;
     let mut conn = pool.get().context("cannot get a database connection")?;
     match cmd {
         UserCommand::Add { email, admin } => add_user(settings, &mut conn, &email, admin),
-        UserCommand::Disable { email } => set_disabled(&mut conn, &email, true),
-        UserCommand::Enable { email } => set_disabled(&mut conn, &email, false),
+        UserCommand::Disable { email } => set_disabled(&pool, &mut conn, &email, true),
+        UserCommand::Enable { email } => set_disabled(&pool, &mut conn, &email, false),
         UserCommand::List => {
             for user in users::list_users(&mut conn)? {
                 let status = if user.disabled { "disabled" } else { "active" };
@@ -126,14 +127,12 @@ fn read_password() -> anyhow::Result<SecretString> {
     Ok(SecretString::from(password.to_owned()))
 }
 
-fn set_disabled(conn: &mut DbConn, raw_email: &str, disabled: bool) -> anyhow::Result<()> {
+fn set_disabled(pool: &Pool, conn: &mut DbConn, raw_email: &str, disabled: bool) -> anyhow::Result<()> {
     let email = Email::try_from(raw_email).map_err(anyhow::Error::msg)?;
     let user = users::find_user_by_email(conn, email.as_ref())?
         .with_context(|| format!("no account with the email {email}"))?;
-    users::set_user_disabled(conn, &user.id, disabled, db::now())?;
-    let kind = if disabled { EventKind::UserDisabled } else { EventKind::UserEnabled };
     let client = ClientInfo { ip: String::new(), user_agent: "portcullis command line".into() };
-    events::insert_event(conn, &new_event(&user.id, kind, None, &client))?;
+    actix_web::rt::System::new().block_on(accounts::set_disabled(pool, &user.id, disabled, &client))?;
     println!("{} {email}", if disabled { "disabled (all sessions ended)" } else { "enabled" });
     Ok(())
 }

@@ -11,8 +11,8 @@ use secrecy::SecretString;
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
 use super::extract::Identity;
+use super::pair::{SignedIn, sign_pair};
 use super::password::{Hasher, Verdict};
-use super::refresh::{self, Refreshed};
 use super::sessions::Sessions;
 use super::tokens::{hash_jti, random_id};
 use crate::db::sessions;
@@ -86,7 +86,7 @@ pub async fn change_password(
     current: SecretString,
     new: SecretString,
     client: &ClientInfo,
-) -> Result<Refreshed, ChangePasswordError> {
+) -> Result<SignedIn, ChangePasswordError> {
     let pool = &sessions.pool;
     let verdict = hasher.verify(current, Some(identity.user.password_hash.clone())).await?;
     if verdict == Verdict::Mismatch {
@@ -117,5 +117,24 @@ pub async fn change_password(
     }
     events::record(pool, &identity.user.id, EventKind::PasswordChanged, Some(&identity.session.id), client)
         .await;
-    Ok(refresh::sign_pair(sessions, identity.user.clone(), identity.session.clone(), jti, db::now())?)
+    Ok(sign_pair(sessions, identity.user.clone(), identity.session.clone(), jti, db::now())?)
+}
+
+/// Disables (ending every session at once) or enables an account, and records it on the
+/// account. The one implementation behind the admin page and `portcullis user disable|enable`.
+/// Returns whether the account exists.
+pub async fn set_disabled(
+    pool: &Pool,
+    user_id: &str,
+    disabled: bool,
+    client: &ClientInfo,
+) -> Result<bool, crate::db::StoreError> {
+    let uid = user_id.to_owned();
+    let found =
+        db::query(pool, move |conn| users::set_user_disabled(conn, &uid, disabled, db::now())).await?;
+    if found {
+        let kind = if disabled { EventKind::UserDisabled } else { EventKind::UserEnabled };
+        events::record(pool, user_id, kind, None, client).await;
+    }
+    Ok(found)
 }

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod guard;
 pub mod keys;
 pub mod lifetimes;
+pub mod pair;
 pub mod password;
 #[cfg(test)]
 mod proptests;

@@ -7,11 +7,12 @@
 
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
-use super::sessions::Sessions;
-use super::tokens::{Issued, TokenKind, hash_jti};
+use super::pair::{Sessions, SignedIn, sign_pair};
+use super::tokens::{TokenKind, hash_jti};
 use crate::db::models::{Session, User};
 use crate::db::sessions::{self, Rotation};
 use crate::db::{self, Pool, StoreError};
+use crate::errors::ApiError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
@@ -27,17 +28,26 @@ pub enum RefreshError {
     Unexpected(#[from] anyhow::Error),
 }
 
-/// A session's next token pair.
-pub struct Refreshed {
-    pub user: User,
-    pub session: Session,
-    pub access: Issued,
-    pub refresh: Issued,
-    /// `Some(seconds)` when the session's cookies persist ("remember me").
-    pub cookie_max_age: Option<i64>,
+impl RefreshError {
+    /// The presented refresh token is dead: the answer clears both auth cookies.
+    pub fn ends_the_cookies(&self) -> bool {
+        matches!(self, Self::Invalid | Self::Reused)
+    }
 }
 
-pub async fn refresh(s: &Sessions, token: &str, client: &ClientInfo) -> Result<Refreshed, RefreshError> {
+/// The one place a refresh failure becomes an HTTP answer (the token endpoint speaks RFC 6749
+/// instead, for the two credential failures).
+impl From<RefreshError> for ApiError {
+    fn from(e: RefreshError) -> Self {
+        match e {
+            RefreshError::Invalid | RefreshError::Reused => Self::Unauthorized { invalid_token: true },
+            RefreshError::Store(e) => e.into(),
+            RefreshError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
+pub async fn refresh(s: &Sessions, token: &str, client: &ClientInfo) -> Result<SignedIn, RefreshError> {
     let now = db::now();
     let claims = s.keys.decode(token, TokenKind::Refresh, now).map_err(|_| RefreshError::Invalid)?;
     let presented = hash_jti(&claims.jti);
@@ -100,24 +110,6 @@ async fn rotate(
         sessions::rotate_refresh(conn, &rotation)
     })
     .await
-}
-
-/// Signs the refresh token with `jti` (deterministically, from the session row) and a
-/// fresh access token.
-pub fn sign_pair(
-    s: &Sessions,
-    user: User,
-    session: Session,
-    jti: String,
-    issued_at: i64,
-) -> anyhow::Result<Refreshed> {
-    let refresh_exp = session.idle_expires_at.min(session.absolute_expires_at);
-    let refresh = s.keys.sign(TokenKind::Refresh, &user.id, &session.id, jti, issued_at, refresh_exp)?;
-    let now = db::now();
-    let access_exp = (now + s.lifetimes.access_secs()).min(refresh_exp);
-    let access = s.keys.issue(TokenKind::Access, &user.id, &session.id, now, access_exp - now)?;
-    let cookie_max_age = session.remember.then_some(refresh_exp - now);
-    Ok(Refreshed { user, session, access, refresh, cookie_max_age })
 }
 
 async fn revoke_for_reuse(pool: &Pool, session: &Session, client: &ClientInfo) -> Result<(), StoreError> {

@@ -2,27 +2,16 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use std::sync::Arc;
-
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
-use super::lifetimes::Lifetimes;
+use super::pair::sign_pair;
 use super::password::{Hasher, Verdict};
 use super::throttle::{self, ThrottleLimits};
-use super::tokens::{Issued, KeyRing, TokenKind, hash_jti, random_id};
-use crate::db::models::{NewSession, Session, User};
+use super::tokens::{hash_jti, random_id};
+use crate::db::models::{Session, User};
 use crate::db::{self, Pool, StoreError, sessions, users};
 use crate::domain::{Email, MAX_PASSWORD_BYTES};
 use crate::errors::ApiError;
-
-/// What every session operation needs: the database, the key ring that signs and checks
-/// tokens, and how long tokens and sessions live. Built once at startup.
-#[derive(Clone)]
-pub struct Sessions {
-    pub pool: Pool,
-    pub keys: Arc<KeyRing>,
-    pub lifetimes: Lifetimes,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -50,15 +39,7 @@ impl From<SignInError> for ApiError {
     }
 }
 
-/// A new session with its first token pair.
-pub struct SignedIn {
-    pub user: User,
-    pub session_id: String,
-    pub access: Issued,
-    pub refresh: Issued,
-    /// `Some(seconds)` for persistent cookies ("remember me"), `None` for browser-session ones.
-    pub cookie_max_age: Option<i64>,
-}
+pub use super::pair::{Sessions, SignedIn};
 
 /// Checks the credentials (always one argon2 verification, whether or not the email is
 /// known) and opens a session.
@@ -107,7 +88,7 @@ pub async fn sign_in(
         rehash(pool, hasher, &user.id, password).await;
     }
     let signed = start_session(sessions, user, remember, &client).await?;
-    events::record(pool, &signed.user.id, EventKind::LoginSucceeded, Some(&signed.session_id), &client).await;
+    events::record(pool, &signed.user.id, EventKind::LoginSucceeded, Some(&signed.session.id), &client).await;
     Ok(signed)
 }
 
@@ -135,35 +116,31 @@ pub async fn start_session(
 ) -> Result<SignedIn, SignInError> {
     let now = db::now();
     let lifetimes = &sessions.lifetimes;
-    let (idle, absolute) = (lifetimes.idle_secs(remember), lifetimes.absolute_secs(remember));
-    let session_id = random_id();
-    let refresh_ttl = idle.min(absolute);
-    let refresh = sessions.keys.issue(TokenKind::Refresh, &user.id, &session_id, now, refresh_ttl)?;
-    let access_ttl = lifetimes.access_secs().min(refresh_ttl);
-    let access = sessions.keys.issue(TokenKind::Access, &user.id, &session_id, now, access_ttl)?;
-    let (sid, uid, jti_hash) = (session_id.clone(), user.id.clone(), hash_jti(&refresh.jti));
-    let client = client.clone();
+    let jti = random_id();
+    let session = Session {
+        id: random_id(),
+        user_id: user.id.clone(),
+        refresh_jti_hash: hash_jti(&jti),
+        previous_jti_hash: None,
+        rotated_at: None,
+        remember,
+        created_at: now,
+        last_used_at: now,
+        idle_expires_at: now + lifetimes.idle_secs(remember),
+        absolute_expires_at: now + lifetimes.absolute_secs(remember),
+        revoked_at: None,
+        user_agent: client.user_agent.clone(),
+        ip: client.ip.clone(),
+    };
+    let row = session.clone();
     let created = db::query(&sessions.pool, move |conn| {
-        let row = NewSession {
-            id: &sid,
-            user_id: &uid,
-            refresh_jti_hash: &jti_hash,
-            remember,
-            created_at: now,
-            last_used_at: now,
-            idle_expires_at: now + idle,
-            absolute_expires_at: now + absolute,
-            user_agent: &client.user_agent,
-            ip: &client.ip,
-        };
-        sessions::insert_session_for_enabled_user(conn, &row)
+        sessions::insert_session_for_enabled_user(conn, &(&row).into())
     })
     .await?;
     if !created {
         return Err(SignInError::InvalidCredentials);
     }
-    let cookie_max_age = remember.then_some(refresh_ttl);
-    Ok(SignedIn { user, session_id, access, refresh, cookie_max_age })
+    Ok(sign_pair(sessions, user, session, jti, now)?)
 }
 
 /// Revokes one session; its tokens fail at the next request on every instance.

@@ -68,6 +68,23 @@ pub struct NewSession<'a> {
     pub ip: &'a str,
 }
 
+impl<'a> From<&'a Session> for NewSession<'a> {
+    fn from(s: &'a Session) -> Self {
+        Self {
+            id: &s.id,
+            user_id: &s.user_id,
+            refresh_jti_hash: &s.refresh_jti_hash,
+            remember: s.remember,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            idle_expires_at: s.idle_expires_at,
+            absolute_expires_at: s.absolute_expires_at,
+            user_agent: &s.user_agent,
+            ip: &s.ip,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = security_events)]
 pub struct SecurityEvent {

@@ -23,8 +23,23 @@ pub enum ApiError {
     CsrfFailed(&'static str),
     #[error("not found")]
     NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The body is over the limit (a form, a JSON object or a token request).
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// The body's content type is not the one the route documents; the text says which.
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
+    /// Malformed input: the code names the kind of problem, the text how to fix it.
     #[error("{message}")]
-    BadRequest { status: StatusCode, code: &'static str, message: String },
+    BadRequest { code: &'static str, message: String },
+    /// Well-formed input with a missing field or a wrong value.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
+    /// Any other status actix itself answered with (a bare 4xx), in our shape.
+    #[error("{0}")]
+    Status(StatusCode),
     #[error("too many attempts")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("the database is unavailable")]
@@ -41,11 +56,27 @@ pub struct ErrorBody<'a> {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest { status: StatusCode::BAD_REQUEST, code, message: message.into() }
+        Self::BadRequest { code, message: message.into() }
     }
 
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest { status: StatusCode::UNPROCESSABLE_ENTITY, code, message: message.into() }
+        Self::Unprocessable { code, message: message.into() }
+    }
+
+    /// The error for a status actix answered with before or around a handler (a 405 from a
+    /// resource, a 413 from a payload limit), so that it gets the same code and text.
+    pub fn from_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                Self::UnsupportedMediaType("That content type is not accepted here.")
+            }
+            StatusCode::NOT_FOUND => Self::NotFound,
+            StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
+            s if s.is_server_error() => Self::Unexpected(anyhow::anyhow!("actix answered {s}")),
+            s => Self::Status(s),
+        }
     }
 
     pub(super) fn code_and_message(&self) -> (&str, String) {
@@ -61,7 +92,15 @@ impl ApiError {
             Self::Forbidden(message) => ("forbidden", (*message).into()),
             Self::CsrfFailed(message) => ("csrf_failed", (*message).into()),
             Self::NotFound => ("not_found", "There is nothing here.".into()),
-            Self::BadRequest { code, message, .. } => (code, message.clone()),
+            Self::MethodNotAllowed => {
+                ("method_not_allowed", "This address does not accept that method.".into())
+            }
+            Self::PayloadTooLarge => ("payload_too_large", "The request body is too large.".into()),
+            Self::UnsupportedMediaType(message) => ("unsupported_media_type", (*message).into()),
+            Self::BadRequest { code, message } | Self::Unprocessable { code, message } => {
+                (code, message.clone())
+            }
+            Self::Status(_) => ("bad_request", "The request could not be understood.".into()),
             Self::TooManyRequests { retry_after_secs } => (
                 "too_many_requests",
                 format!("Too many failed attempts. Try again in {retry_after_secs} seconds."),
@@ -98,7 +137,12 @@ impl ResponseError for ApiError {
             Self::Unauthorized { .. } | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) | Self::CsrfFailed(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::BadRequest { status, .. } => *status,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Status(status) => *status,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -4,7 +4,6 @@
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::{JsonPayloadError, UrlencodedError};
-use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, ResponseError};
@@ -17,17 +16,11 @@ use super::route::{for_request, wants_json};
 pub fn json_error(err: JsonPayloadError, req: &HttpRequest) -> actix_web::Error {
     let e = match &err {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::BadRequest {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                code: "payload_too_large",
-                message: "The request body is too large.".into(),
-            }
+            ApiError::PayloadTooLarge
         }
-        JsonPayloadError::ContentType => ApiError::BadRequest {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code: "unsupported_media_type",
-            message: "Send the body as JSON with Content-Type: application/json.".into(),
-        },
+        JsonPayloadError::ContentType => {
+            ApiError::UnsupportedMediaType("Send the body as JSON with Content-Type: application/json.")
+        }
         JsonPayloadError::Deserialize(de) if de.is_data() => ApiError::unprocessable(
             "invalid_body",
             format!("The JSON body is missing a field or has a wrong value: {de}"),
@@ -40,16 +33,10 @@ pub fn json_error(err: JsonPayloadError, req: &HttpRequest) -> actix_web::Error 
 /// Body-parsing failures for form bodies, shaped for the path (page or API).
 pub fn form_error(err: UrlencodedError, req: &HttpRequest) -> actix_web::Error {
     let e = match &err {
-        UrlencodedError::Overflow { .. } => ApiError::BadRequest {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            code: "payload_too_large",
-            message: "The form is too large.".into(),
-        },
-        UrlencodedError::ContentType => ApiError::BadRequest {
-            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            code: "unsupported_media_type",
-            message: "Send the form as application/x-www-form-urlencoded.".into(),
-        },
+        UrlencodedError::Overflow { .. } => ApiError::PayloadTooLarge,
+        UrlencodedError::ContentType => {
+            ApiError::UnsupportedMediaType("Send the form as application/x-www-form-urlencoded.")
+        }
         _ => ApiError::bad_request(
             "invalid_form",
             "The form was incomplete or malformed. Please fill it in again.",
@@ -76,14 +63,13 @@ pub async fn shape_bare_errors(
     if !(status.is_client_error() || status.is_server_error()) || shaped {
         return Ok(res.map_into_boxed_body());
     }
-    let (code, message) = bare_error_text(status);
+    let error = ApiError::from_status(status);
     let mut replacement = if json {
-        let e = ApiError::BadRequest { status, code, message: message.into() };
-        let mut r = e.error_response();
+        let mut r = error.error_response();
         copy_challenge(res.headers(), r.headers_mut());
         r
     } else {
-        PageError::new(status, "That request could not be handled", message).error_response()
+        PageError::from(error).error_response()
     };
     // The guard may have rotated the refresh token on this very request: dropping its new
     // cookies would leave the browser with the old token, whose next use reads as theft.
@@ -92,19 +78,6 @@ pub async fn shape_bare_errors(
     }
     let (req, _) = res.into_parts();
     Ok(ServiceResponse::new(req, replacement).map_into_boxed_body())
-}
-
-fn bare_error_text(status: StatusCode) -> (&'static str, &'static str) {
-    match status {
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This address does not accept that method."),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large."),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ("unsupported_media_type", "That content type is not accepted here.")
-        }
-        StatusCode::NOT_FOUND => ("not_found", "There is nothing here."),
-        s if s.is_server_error() => ("internal_error", "Something went wrong on our side."),
-        _ => ("bad_request", "The request could not be understood."),
-    }
 }
 
 fn copy_challenge(from: &header::HeaderMap, to: &mut header::HeaderMap) {

@@ -74,5 +74,5 @@ pub fn csrf_binding(identity: Option<&Identity>) -> &str {
 /// The cookies a new session sets: access, refresh, and a CSRF token bound to it.
 pub fn session_cookies(policy: &CookiePolicy, key: &CsrfKey, signed: &SignedIn) -> [Cookie<'static>; 3] {
     let [access, refresh] = policy.pair(&signed.access.token, &signed.refresh.token, signed.cookie_max_age);
-    [access, refresh, policy.csrf_cookie(&key.issue(&signed.session_id))]
+    [access, refresh, policy.csrf_cookie(&key.issue(&signed.session.id))]
 }

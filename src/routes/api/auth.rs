@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::me::UserResponse;
 use crate::auth::client::ClientInfo;
 use crate::auth::csrf::{csrf_binding, session_cookies, token_for};
-use crate::auth::refresh::{self, RefreshError};
+use crate::auth::refresh;
 use crate::auth::sessions;
 use crate::auth::tokens::TokenKind;
 use crate::auth::{MaybeUser, cookies};
@@ -95,14 +95,16 @@ pub async fn refresh(
             }
             Ok(res.json(RefreshResponse { expires_in: r.access.expires_at - crate::db::now() }))
         }
-        Err(RefreshError::Invalid | RefreshError::Reused) => {
-            let [access, refresh] = state.cookies.cleared();
-            let mut res = ApiError::Unauthorized { invalid_token: true }.error_response();
-            res.add_cookie(&access).and_then(|()| res.add_cookie(&refresh)).map_err(anyhow::Error::from)?;
+        Err(e) => {
+            let clear = e.ends_the_cookies();
+            let mut res = ApiError::from(e).error_response();
+            if clear {
+                for cookie in state.cookies.cleared() {
+                    res.add_cookie(&cookie).map_err(anyhow::Error::from)?;
+                }
+            }
             Ok(res)
         }
-        Err(RefreshError::Store(e)) => Err(e.into()),
-        Err(RefreshError::Unexpected(e)) => Err(e.into()),
     }
 }
 

@@ -107,8 +107,7 @@ async fn refresh_grant(state: &AppState, client: ClientInfo, token: &str) -> Res
             "invalid_grant",
             "The refresh token was already used; the session has been ended.",
         )),
-        Err(RefreshError::Store(e)) => Err(e.into()),
-        Err(RefreshError::Unexpected(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
     }
 }
 

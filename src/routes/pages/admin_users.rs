@@ -8,9 +8,9 @@ use askama::Template;
 
 use super::layout::{Layout, layout};
 use super::render::{render, see_other};
+use crate::auth::accounts;
 use crate::auth::client::ClientInfo;
 use crate::auth::csrf::{self, CsrfForm};
-use crate::auth::events::{self, EventKind};
 use crate::auth::extract::RequireAdmin;
 use crate::db::{self, StoreError, sessions, users};
 use crate::errors::PageError;
@@ -103,14 +103,9 @@ async fn set_disabled(
             "You cannot disable your own account.",
         ));
     }
-    let uid = user_id.to_owned();
-    let found =
-        db::query(&state.pool, move |conn| users::set_user_disabled(conn, &uid, disabled, db::now())).await?;
-    if !found {
+    if !accounts::set_disabled(&state.pool, user_id, disabled, client).await? {
         return Err(PageError::not_found());
     }
-    let kind = if disabled { EventKind::UserDisabled } else { EventKind::UserEnabled };
-    events::record(&state.pool, user_id, kind, None, client).await;
     log::info!("admin {} {} user {user_id}", admin.0.user.id, if disabled { "disabled" } else { "enabled" });
     Ok(see_other("/admin/users", []))
 }

@@ -1,0 +1,46 @@
+//! A session's token pair: what it takes to sign one (`Sessions`: the pool, the key ring, the
+//! lifetimes) and the one function that issues it, for a new session and for every rotation.
+
+use std::sync::Arc;
+
+use super::lifetimes::Lifetimes;
+use super::tokens::{Issued, KeyRing, TokenKind};
+use crate::db::models::{Session, User};
+use crate::db::{self, Pool};
+
+/// What every session operation needs: the database, the key ring that signs and checks
+/// tokens, and how long tokens and sessions live. Built once at startup.
+#[derive(Clone)]
+pub struct Sessions {
+    pub pool: Pool,
+    pub keys: Arc<KeyRing>,
+    pub lifetimes: Lifetimes,
+}
+
+/// A session with its current token pair: after sign-in, a rotation or a password change.
+pub struct SignedIn {
+    pub user: User,
+    pub session: Session,
+    pub access: Issued,
+    pub refresh: Issued,
+    /// `Some(seconds)` for persistent cookies ("remember me"), `None` for browser-session ones.
+    pub cookie_max_age: Option<i64>,
+}
+
+/// Signs the refresh token with `jti` (deterministically, from the session row) and a
+/// fresh access token.
+pub fn sign_pair(
+    s: &Sessions,
+    user: User,
+    session: Session,
+    jti: String,
+    issued_at: i64,
+) -> anyhow::Result<SignedIn> {
+    let refresh_exp = session.idle_expires_at.min(session.absolute_expires_at);
+    let refresh = s.keys.sign(TokenKind::Refresh, &user.id, &session.id, jti, issued_at, refresh_exp)?;
+    let now = db::now();
+    let access_exp = (now + s.lifetimes.access_secs()).min(refresh_exp);
+    let access = s.keys.issue(TokenKind::Access, &user.id, &session.id, now, access_exp - now)?;
+    let cookie_max_age = session.remember.then_some(refresh_exp - now);
+    Ok(SignedIn { user, session, access, refresh, cookie_max_age })
+}
