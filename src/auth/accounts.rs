@@ -52,8 +52,8 @@ pub fn create_user(
     Ok(User {
         id,
         email: email.to_string(),
-        password_hash: password_hash.to_owned(),
-        role: role.as_str().to_owned(),
+        password_hash: password_hash.to_owned().into(),
+        role,
         disabled: false,
         created_at: now,
         updated_at: now,
@@ -103,7 +103,7 @@ pub async fn change_password(
     let changed = db::query(pool, move |conn| {
         conn.transaction(|conn| {
             let now = db::now();
-            if !users::replace_password_hash(conn, &uid, &old_hash, &hash, now)? {
+            if !users::replace_password_hash(conn, &uid, old_hash.expose(), &hash, now)? {
                 return Ok(false);
             }
             sessions::revoke_other_sessions(conn, &uid, &sid, now)?;

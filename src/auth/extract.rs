@@ -28,7 +28,7 @@ pub struct Identity {
 
 impl Identity {
     pub fn role(&self) -> Role {
-        Role::try_from(self.user.role.as_str()).unwrap_or(Role::User)
+        self.user.role
     }
 }
 

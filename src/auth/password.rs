@@ -10,6 +10,8 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::oneshot;
 use unicode_normalization::UnicodeNormalization;
 
+use crate::domain::PasswordHash as StoredHash;
+
 /// The outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -137,10 +139,14 @@ impl Hasher {
 
     /// Verifies `password` against `stored`, or against a dummy hash when there is no
     /// stored hash (unknown email), so the two cases take the same time.
-    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> anyhow::Result<Verdict> {
+    pub async fn verify(
+        &self,
+        password: SecretString,
+        stored: Option<StoredHash>,
+    ) -> anyhow::Result<Verdict> {
         let dummy = Arc::clone(&self.dummy_hash);
         self.run(move || match stored {
-            Some(hash) => verify_blocking(&password, &hash),
+            Some(hash) => verify_blocking(&password, hash.expose()),
             None => {
                 verify_blocking(&password, &dummy);
                 Verdict::Mismatch

@@ -10,7 +10,8 @@ use super::schema::security_events;
 pub const EVENTS_KEPT_PER_USER: i64 = 100;
 
 pub fn insert_event(conn: &mut DbConn, event: &SecurityEvent) -> QueryResult<()> {
-    diesel::insert_into(security_events::table).values(event).execute(conn)?;
+    // An owned row: the kind is written through `serialize_as`, which takes its value.
+    diesel::insert_into(security_events::table).values(event.clone()).execute(conn)?;
     prune_events(conn, &event.user_id)
 }
 

@@ -3,14 +3,17 @@
 use diesel::prelude::*;
 
 use super::schema::{security_events, sessions, users};
+use crate::domain::{EventKind, PasswordHash, Role};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
     pub id: String,
     pub email: String,
-    pub password_hash: String,
-    pub role: String,
+    #[diesel(deserialize_as = String)]
+    pub password_hash: PasswordHash,
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     pub disabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -90,7 +93,8 @@ impl<'a> From<&'a Session> for NewSession<'a> {
 pub struct SecurityEvent {
     pub id: String,
     pub user_id: String,
-    pub kind: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub kind: EventKind,
     pub session_id: Option<String>,
     pub ip: String,
     pub user_agent: String,

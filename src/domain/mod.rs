@@ -1,11 +1,15 @@
 //! Parsed, trusted values: built once from raw input by `TryFrom`, never re-checked below.
 
 mod email;
+mod event;
 mod next;
 mod password;
 mod role;
+mod secret;
 
 pub use email::Email;
+pub use event::EventKind;
 pub use next::safe_next;
 pub use password::{MAX_PASSWORD_BYTES, NewPassword, PasswordPolicy};
-pub use role::Role;
+pub use role::{Role, UnknownRole};
+pub use secret::PasswordHash;

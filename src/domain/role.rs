@@ -29,8 +29,35 @@ impl TryFrom<&str> for Role {
     }
 }
 
+/// A role the database holds that this version does not know: never read as `user`.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown role {0:?} in the database")]
+pub struct UnknownRole(String);
+
+/// Parsed once where the row is read (Diesel's `deserialize_as`): an unknown value fails
+/// the query instead of quietly becoming `user`.
+impl TryFrom<String> for Role {
+    type Error = UnknownRole;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Role::try_from(raw.as_str()).map_err(|_| UnknownRole(raw))
+    }
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Role;
+
+    #[test]
+    fn an_unknown_stored_role_is_an_error_never_user() {
+        assert_eq!(Role::try_from("admin".to_owned()).ok(), Some(Role::Admin));
+        assert!(Role::try_from("superuser".to_owned()).is_err());
+        assert!(Role::try_from("User".to_owned()).is_err());
     }
 }

@@ -202,7 +202,7 @@ impl TestApp {
     pub fn event_kinds(&self, user: &TestUser) -> Vec<String> {
         let mut conn = self.pool.get().expect("conn");
         let events = portcullis::db::events::recent_events(&mut conn, &user.id, 100).expect("events");
-        events.into_iter().map(|e| e.kind).collect()
+        events.into_iter().map(|e| e.kind.as_str().to_owned()).collect()
     }
 
     pub async fn get(&self, path: &str) -> Response {

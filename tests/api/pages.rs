@@ -65,7 +65,28 @@ async fn unknown_pages_and_api_paths_are_404_in_their_own_format() {
     assert_eq!(crate::helpers::error_code(api).await, "not_found");
 }
 
+async fn an_event_kind_from_a_newer_version_is_shown_generically() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    app.login_as(&user).await;
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = app.pool.get().expect("conn");
+        diesel::sql_query(format!(
+            "INSERT INTO security_events (id, user_id, kind, session_id, ip, user_agent, created_at) \
+             VALUES ('99999999999999999999-x', '{}', 'passkey_added', NULL, '', '', 0)",
+            user.id
+        ))
+        .execute(&mut conn)
+        .expect("insert");
+    }
+    let page = app.get("/account").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("Security event"));
+}
+
 crate::helpers::backend_tests!(
+    an_event_kind_from_a_newer_version_is_shown_generically,
     an_anonymous_page_request_is_sent_to_login_with_next,
     the_login_page_carries_next_and_a_csrf_field_with_labelled_inputs,
     the_landing_page_links_to_sign_in_or_the_account,

@@ -3,12 +3,13 @@ use serde::Serialize;
 
 use crate::auth::CurrentUser;
 use crate::db::models::User;
+use crate::domain::Role;
 
 #[derive(Serialize)]
 pub struct UserResponse {
     id: String,
     email: String,
-    role: String,
+    role: Role,
     /// RFC 3339, UTC.
     created_at: String,
 }
@@ -19,7 +20,7 @@ impl From<&User> for UserResponse {
             .ok()
             .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
             .unwrap_or_default();
-        Self { id: user.id.clone(), email: user.email.clone(), role: user.role.clone(), created_at }
+        Self { id: user.id.clone(), email: user.email.clone(), role: user.role, created_at }
     }
 }
 

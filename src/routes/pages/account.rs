@@ -6,7 +6,6 @@ use serde::Deserialize;
 
 use super::layout::{Layout, layout};
 use super::render::render;
-use crate::auth::events::EventKind;
 use crate::auth::{CurrentUser, Identity};
 use crate::db::{self, StoreError, events, sessions};
 use crate::errors::PageError;
@@ -105,7 +104,7 @@ pub async fn show(
             .into_iter()
             .map(|e| EventRow {
                 when: format::human_time(e.created_at),
-                what: EventKind::describe(&e.kind),
+                what: e.kind.describe(),
                 ip: e.ip,
                 device: describe_device(&e.user_agent),
             })

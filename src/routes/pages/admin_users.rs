@@ -55,7 +55,7 @@ pub async fn admin_users_page(
             created: format::human_date(u.created_at),
             id: u.id,
             email: u.email,
-            role: u.role,
+            role: u.role.to_string(),
             disabled: u.disabled,
         })
         .collect();

@@ -1,0 +1,85 @@
+//! Kinds of security event, parsed once where a row is read.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    LoginSucceeded,
+    LoginFailed,
+    RefreshReuseDetected,
+    LoggedOut,
+    PasswordChanged,
+    SessionRevoked,
+    UserDisabled,
+    UserEnabled,
+    Lockout,
+    /// A kind written by a newer version (a rolling upgrade): stored as is, shown generically.
+    Other(String),
+}
+
+impl EventKind {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::LoginSucceeded => "login_succeeded",
+            Self::LoginFailed => "login_failed",
+            Self::RefreshReuseDetected => "refresh_reuse_detected",
+            Self::LoggedOut => "logged_out",
+            Self::PasswordChanged => "password_changed",
+            Self::SessionRevoked => "session_revoked",
+            Self::UserDisabled => "user_disabled",
+            Self::UserEnabled => "user_enabled",
+            Self::Lockout => "lockout",
+            Self::Other(kind) => kind,
+        }
+    }
+
+    /// How the account page words this kind.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Self::LoginSucceeded => "Signed in",
+            Self::LoginFailed => "Failed sign-in attempt",
+            Self::RefreshReuseDetected => "A stolen session token was replayed; that session was ended",
+            Self::LoggedOut => "Signed out",
+            Self::PasswordChanged => "Password changed; other sessions ended",
+            Self::SessionRevoked => "A session was ended",
+            Self::UserDisabled => "Account disabled by an administrator",
+            Self::UserEnabled => "Account enabled by an administrator",
+            Self::Lockout => "Sign-in paused after repeated failures",
+            Self::Other(_) => "Security event",
+        }
+    }
+}
+
+impl From<String> for EventKind {
+    fn from(raw: String) -> Self {
+        const KNOWN: [EventKind; 9] = [
+            EventKind::LoginSucceeded,
+            EventKind::LoginFailed,
+            EventKind::RefreshReuseDetected,
+            EventKind::LoggedOut,
+            EventKind::PasswordChanged,
+            EventKind::SessionRevoked,
+            EventKind::UserDisabled,
+            EventKind::UserEnabled,
+            EventKind::Lockout,
+        ];
+        KNOWN.into_iter().find(|k| k.as_str() == raw).unwrap_or(EventKind::Other(raw))
+    }
+}
+
+impl From<EventKind> for String {
+    fn from(kind: EventKind) -> Self {
+        kind.as_str().to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventKind;
+
+    #[test]
+    fn kinds_round_trip_and_unknown_ones_are_shown_generically() {
+        assert_eq!(EventKind::from("lockout".to_owned()), EventKind::Lockout);
+        let newer = EventKind::from("passkey_added".to_owned());
+        assert_eq!(newer.as_str(), "passkey_added");
+        assert_eq!(newer.describe(), "Security event");
+    }
+}
