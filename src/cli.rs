@@ -8,7 +8,7 @@ use secrecy::SecretString;
 
 use crate::auth::client::ClientInfo;
 use crate::auth::{accounts, password};
-use crate::config::Settings;
+use crate::config::{self, ConfigError, Settings};
 use crate::db::{self, DbConn, Pool, users};
 use crate::domain::{Email, NewPassword, PasswordPolicy, Role};
 use crate::startup::Application;
@@ -49,6 +49,17 @@ pub enum UserCommand {
 }
 
 impl Cli {
+    /// Parses the command line with every setting as a global argument (so `--help` of each
+    /// command lists them), then the settings themselves: a flag, else the environment
+    /// variable, else the documented default.
+    pub fn parse_with_settings() -> (Self, Result<Settings, ConfigError>) {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Self::command().args(config::cli_args()).get_matches();
+        let cli = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let settings = Settings::from_lookup(|name| matches.get_one::<String>(name).cloned());
+        (cli, settings)
+    }
+
     pub fn run(self, settings: Settings) -> anyhow::Result<()> {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings),

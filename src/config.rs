@@ -61,6 +61,97 @@ impl PublicUrl {
     }
 }
 
+/// One setting: its environment variable, its default as written in the environment, and what
+/// it means. This table is the single definition behind parsing (`from_lookup`), `--help` of
+/// every command (`cli_args`), and the README and `.env.example` (a test holds them to it).
+pub struct Var {
+    pub name: &'static str,
+    /// `None` when the default is computed at startup; `help` then says how.
+    pub default: Option<&'static str>,
+    pub help: &'static str,
+    /// Its value is never printed, not even by `--help` (which shows env values otherwise).
+    pub secret: bool,
+}
+
+const fn var(name: &'static str, default: Option<&'static str>, help: &'static str) -> Var {
+    Var { name, default, help, secret: false }
+}
+
+pub const VARS: &[Var] = &[
+    Var {
+        secret: true,
+        ..var(
+            "DATABASE_URL",
+            Some("portcullis.db"),
+            "SQLite path or sqlite://PATH; postgres://… selects PostgreSQL",
+        )
+    },
+    var("PORTCULLIS_ADDR", Some("127.0.0.1:8080"), "listen address; port 0 picks a free port"),
+    var(
+        "PORTCULLIS_PUBLIC_URL",
+        None,
+        "origin browsers see [default: http:// + the listen address]; https:// turns on Secure, __Host- cookies and HSTS",
+    ),
+    Var {
+        secret: true,
+        ..var(
+            "PORTCULLIS_JWT_SECRET",
+            None,
+            "HS256 with exactly these bytes (at least 32) [default: a generated key in PORTCULLIS_KEY_FILE]",
+        )
+    },
+    var("PORTCULLIS_KEY_FILE", Some("portcullis.key"), "where the generated signing key is kept (mode 0600)"),
+    var("PORTCULLIS_ACCESS_TTL", Some("15m"), "access token lifetime"),
+    var("PORTCULLIS_REFRESH_TTL", Some("14d"), "refresh token / idle session lifetime with \"remember me\""),
+    var("PORTCULLIS_SESSION_MAX", Some("30d"), "absolute session lifetime, however often it is refreshed"),
+    var("PORTCULLIS_REGISTRATION", Some("open"), "open or closed (no /register; add users with the CLI)"),
+    var("PORTCULLIS_PASSWORD_MIN", Some("15"), "minimum password length in characters (8–256)"),
+    var(
+        "PORTCULLIS_REFRESH_GRACE",
+        Some("10s"),
+        "how long the previous refresh token still works (parallel tabs)",
+    ),
+    var("PORTCULLIS_CLOCK_LEEWAY", Some("30s"), "clock skew tolerated on token times (0s–30s)"),
+    var(
+        "PORTCULLIS_TRUSTED_PROXIES",
+        None,
+        "comma-separated proxy IPs whose X-Forwarded-For is believed [default: none]",
+    ),
+    var("PORTCULLIS_DB_POOL", None, "database connection pool size [default: 4 × cores, 4–32]"),
+    var("PORTCULLIS_DB_TIMEOUT", Some("5s"), "how long a request waits for a database connection"),
+    var("PORTCULLIS_THROTTLE_ACCOUNT", Some("5"), "failed sign-ins per account before a pause"),
+    var("PORTCULLIS_THROTTLE_IP", Some("50"), "failed sign-ins per client IP before a pause"),
+    var("RUST_LOG", Some("info"), "log filter (env_logger syntax)"),
+];
+
+/// The definition of `name`; every name the parser reads is in [`VARS`].
+fn default_of(name: &str) -> Option<&'static str> {
+    VARS.iter().find(|v| v.name == name).and_then(|v| v.default)
+}
+
+/// The settings as global command-line arguments, each also read from its environment
+/// variable, for `--help` of every command (clap shows the variable and the default).
+pub fn cli_args() -> Vec<clap::Arg> {
+    VARS.iter()
+        .filter(|v| v.name != "RUST_LOG")
+        .map(|v| {
+            let long = v.name.trim_start_matches("PORTCULLIS_").to_ascii_lowercase().replace('_', "-");
+            let mut arg = clap::Arg::new(v.name)
+                .long(long)
+                .env(v.name)
+                .value_name("VALUE")
+                .help(v.help)
+                .global(true)
+                .help_heading("Settings (environment variables; an empty value means unset)")
+                .hide_env_values(v.secret);
+            if let Some(default) = v.default {
+                arg = arg.default_value(default);
+            }
+            arg
+        })
+        .collect()
+}
+
 /// A configuration problem, phrased as the one line an operator sees before exit.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid {name}: {reason}")]
@@ -70,38 +161,42 @@ pub struct ConfigError {
 }
 
 impl Settings {
-    /// The defaults of SPEC §3, with an explicit database URL. Used by tests.
+    /// The defaults of [`VARS`], with an explicit database URL. Used by tests.
     pub fn with_database(database_url: impl Into<String>) -> Self {
-        Self {
-            database_url: database_url.into(),
-            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            public_url: None,
-            jwt_secret: None,
-            key_file: PathBuf::from("portcullis.key"),
-            access_ttl: Duration::from_secs(15 * 60),
-            refresh_ttl: Duration::from_secs(14 * 86_400),
-            session_max: Duration::from_secs(30 * 86_400),
-            registration_open: true,
-            password_min: 15,
-            refresh_grace: Duration::from_secs(10),
-            clock_leeway: Duration::from_secs(30),
-            trusted_proxies: Vec::new(),
-            db_pool: default_pool_size(),
-            db_timeout: Duration::from_secs(5),
-            throttle_account: 5,
-            throttle_ip: 50,
-        }
+        let database_url = database_url.into();
+        Self::from_lookup(|name| (name == "DATABASE_URL").then(|| database_url.clone()))
+            .unwrap_or_else(|e| unreachable!("the documented defaults parse: {e}"))
     }
 
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads every variable through `lookup`, so parsing is testable without touching the
-    /// process environment.
+    /// Reads every variable through `lookup` (the environment, or clap's matches), an empty
+    /// value counting as unset, and falls back to the defaults of [`VARS`].
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let mut s = Self::with_database(get("DATABASE_URL").unwrap_or_else(|| "portcullis.db".into()));
+        let get = |name: &str| {
+            lookup(name).filter(|v| !v.trim().is_empty()).or_else(|| default_of(name).map(str::to_owned))
+        };
+        let mut s = Self {
+            database_url: get("DATABASE_URL").unwrap_or_default(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            jwt_secret: None,
+            key_file: PathBuf::new(),
+            access_ttl: Duration::ZERO,
+            refresh_ttl: Duration::ZERO,
+            session_max: Duration::ZERO,
+            registration_open: true,
+            password_min: 0,
+            refresh_grace: Duration::ZERO,
+            clock_leeway: Duration::ZERO,
+            trusted_proxies: Vec::new(),
+            db_pool: default_pool_size(),
+            db_timeout: Duration::ZERO,
+            throttle_account: 0,
+            throttle_ip: 0,
+        };
         if let Some(v) = get("PORTCULLIS_ADDR") {
             s.addr = v
                 .trim()
@@ -111,7 +206,7 @@ impl Settings {
         if let Some(v) = get("PORTCULLIS_PUBLIC_URL") {
             s.public_url = Some(PublicUrl::parse(&v).map_err(|r| invalid("PORTCULLIS_PUBLIC_URL", r))?);
         }
-        if let Some(v) = lookup("PORTCULLIS_JWT_SECRET") {
+        if let Some(v) = get("PORTCULLIS_JWT_SECRET") {
             if v.len() < 32 {
                 return Err(invalid("PORTCULLIS_JWT_SECRET", "must be at least 32 bytes"));
             }
@@ -268,6 +363,36 @@ mod tests {
     fn the_secret_never_shows_in_debug_output() {
         let s = from(&[("PORTCULLIS_JWT_SECRET", "a-very-long-secret-that-is-over-32-bytes")]).unwrap();
         assert!(!format!("{s:?}").contains("a-very-long-secret"));
+    }
+
+    #[test]
+    fn an_empty_value_means_unset_for_every_variable() {
+        let empty: Vec<(&str, &str)> = VARS.iter().map(|v| (v.name, "")).collect();
+        let s = from(&empty).unwrap();
+        assert_eq!(s.database_url, "portcullis.db");
+        assert!(s.jwt_secret.is_none());
+        assert_eq!(s.access_ttl, Duration::from_secs(900));
+    }
+
+    /// README and `.env.example` state what `VARS` says, so none of the three can drift.
+    #[test]
+    fn readme_and_env_example_state_every_variable_with_its_default() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+        let example = std::fs::read_to_string(format!("{root}/.env.example")).unwrap();
+        for v in VARS {
+            let row = readme.lines().find(|l| l.starts_with(&format!("| `{}` |", v.name)));
+            let row = row.unwrap_or_else(|| panic!("README has no row for {}", v.name));
+            let line = example.lines().find(|l| l.starts_with(&format!("# {}=", v.name)));
+            let line = line.unwrap_or_else(|| panic!(".env.example has no line for {}", v.name));
+            if let Some(default) = v.default {
+                assert!(row.contains(&format!("`{default}`")), "README: {} default {default}: {row}", v.name);
+                assert!(line.starts_with(&format!("# {}={default}", v.name)), ".env.example: {line}");
+            } else {
+                assert!(line.split_whitespace().next_back().is_some(), "{line}");
+                assert!(line.starts_with(&format!("# {}= ", v.name)), ".env.example sets no value: {line}");
+            }
+        }
     }
 
     #[test]

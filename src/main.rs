@@ -1,8 +1,6 @@
 use std::process::ExitCode;
 
-use clap::Parser;
 use portcullis::cli::Cli;
-use portcullis::config::Settings;
 
 fn main() -> ExitCode {
     // .env first, so that RUST_LOG and every PORTCULLIS_* variable may come from it.
@@ -13,8 +11,8 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let cli = Cli::parse();
-    let settings = match Settings::from_env() {
+    let (cli, settings) = Cli::parse_with_settings();
+    let settings = match settings {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("portcullis: {e}");

@@ -25,6 +25,51 @@ fn text(out: &Output) -> String {
 }
 
 #[test]
+fn help_lists_every_setting_and_never_a_secret_value() {
+    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(["serve", "--help"])
+        .env("PORTCULLIS_JWT_SECRET", "a-secret-that-must-never-be-printed-0123456789")
+        .env("DATABASE_URL", "postgres://user:hunter2@db.example/auth")
+        .output()
+        .unwrap();
+    let help = text(&out);
+    assert!(out.status.success(), "{help}");
+    for var in portcullis::config::VARS.iter().filter(|v| v.name != "RUST_LOG") {
+        assert!(help.contains(var.name), "{} is missing from --help", var.name);
+    }
+    assert!(help.contains("[default: 15m]"), "{help}");
+    assert!(!help.contains("a-secret-that-must-never") && !help.contains("hunter2"), "{help}");
+    let user_help = Command::new(env!("CARGO_BIN_EXE_portcullis")).args(["user", "add", "--help"]).output();
+    assert!(text(&user_help.unwrap()).contains("PORTCULLIS_PASSWORD_MIN"));
+}
+
+#[test]
+fn an_invalid_setting_stops_with_one_line_naming_it_and_an_empty_one_is_unset() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cfg.db").display().to_string();
+    let bad = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("migrate")
+        .env("DATABASE_URL", &db)
+        .env("PORTCULLIS_ACCESS_TTL", "soon")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("PORTCULLIS_ACCESS_TTL"), "{stderr}");
+    let empty = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("migrate")
+        .env("DATABASE_URL", &db)
+        .env("PORTCULLIS_KEY_FILE", format!("{db}.key"))
+        .env("PORTCULLIS_ACCESS_TTL", "")
+        .env("PORTCULLIS_JWT_SECRET", "")
+        .env("PORTCULLIS_DB_POOL", "")
+        .output()
+        .unwrap();
+    assert!(empty.status.success(), "{}", text(&empty));
+}
+
+#[test]
 fn migrate_creates_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cli.db").display().to_string();
