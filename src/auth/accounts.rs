@@ -88,26 +88,30 @@ pub async fn change_password(
     client: &ClientInfo,
 ) -> Result<SignedIn, ChangePasswordError> {
     let pool = &sessions.pool;
-    let verdict = hasher.verify(current, Some(identity.user.password_hash.clone())).await?;
+    // The identity carries no hash: read the current one (and the session) now.
+    let id = identity.session_id.clone();
+    let (session, user) = db::query(pool, move |conn| sessions::find_session(conn, id.as_str()))
+        .await?
+        .filter(|(_, user)| user.id == identity.user_id.as_str())
+        .ok_or(ChangePasswordError::ChangedElsewhere)?;
+    let verdict = hasher.verify(current, Some(user.password_hash.clone())).await?;
     if verdict == Verdict::Mismatch {
-        events::record(pool, &identity.user.id, EventKind::LoginFailed, Some(&identity.session.id), client)
-            .await;
+        events::record(pool, &user.id, EventKind::LoginFailed, Some(&session.id), client).await;
         return Err(ChangePasswordError::WrongCurrentPassword);
     }
-    let new =
-        NewPassword::parse(new, policy, &[&identity.user.email]).map_err(ChangePasswordError::Policy)?;
+    let new = NewPassword::parse(new, policy, &[&user.email]).map_err(ChangePasswordError::Policy)?;
     let hash = hasher.hash(new.secret().clone()).await?;
     let jti = random_id();
-    let (uid, sid, jti_hash) = (identity.user.id.clone(), identity.session.id.clone(), hash_jti(&jti));
-    let old_hash = identity.user.password_hash.clone();
+    let (uid, sid, jti_hash) = (identity.user_id.clone(), identity.session_id.clone(), hash_jti(&jti));
+    let old_hash = user.password_hash.clone();
     let changed = db::query(pool, move |conn| {
         conn.transaction(|conn| {
             let now = db::now();
-            if !users::replace_password_hash(conn, &uid, old_hash.expose(), &hash, now)? {
+            if !users::replace_password_hash(conn, uid.as_str(), old_hash.expose(), &hash, now)? {
                 return Ok(false);
             }
             sessions::revoke_other_sessions(conn, &uid, &sid, now)?;
-            sessions::reset_refresh(conn, &sid, &jti_hash, now)?;
+            sessions::reset_refresh(conn, sid.as_str(), &jti_hash, now)?;
             Ok(true)
         })
     })
@@ -115,9 +119,8 @@ pub async fn change_password(
     if !changed {
         return Err(ChangePasswordError::ChangedElsewhere);
     }
-    events::record(pool, &identity.user.id, EventKind::PasswordChanged, Some(&identity.session.id), client)
-        .await;
-    Ok(sign_pair(sessions, identity.user.clone(), identity.session.clone(), jti, db::now())?)
+    events::record(pool, &user.id, EventKind::PasswordChanged, Some(&session.id), client).await;
+    Ok(sign_pair(sessions, user, session, jti, db::now())?)
 }
 
 /// Disables (ending every session at once) or enables an account, and records it on the

@@ -8,7 +8,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
 use crate::db::models::{Session, User};
-use crate::domain::Role;
+use crate::domain::{Role, SessionId, UserId};
 use crate::errors::{ApiError, PageError, wants_json};
 
 /// How the credential arrived. Bearer-only requests are exempt from CSRF checks.
@@ -18,17 +18,30 @@ pub enum Via {
     Cookie,
 }
 
-/// A verified caller: the live session and the enabled user it belongs to.
+/// A verified caller: who they are and how the credential arrived. No database row and no
+/// password hash travel with a request; what a handler needs beyond this, it loads.
 #[derive(Debug, Clone)]
 pub struct Identity {
-    pub user: User,
-    pub session: Session,
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    pub email: String,
+    pub role: Role,
+    /// When the account was created (Unix seconds).
+    pub member_since: i64,
     pub via: Via,
 }
 
 impl Identity {
-    pub fn role(&self) -> Role {
-        self.user.role
+    /// The identity of a live session of an enabled user, as the guard verified them.
+    pub fn new(user: &User, session: &Session, via: Via) -> Self {
+        Self {
+            user_id: UserId::from(user.id.as_str()),
+            session_id: SessionId::from(session.id.as_str()),
+            email: user.email.clone(),
+            role: user.role,
+            member_since: user.created_at,
+            via,
+        }
     }
 }
 
@@ -74,7 +87,7 @@ impl FromRequest for RequireAdmin {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let identity = req.extensions().get::<Identity>().cloned();
         ready(match identity {
-            Some(identity) if identity.role() == Role::Admin => Ok(RequireAdmin(identity)),
+            Some(identity) if identity.role == Role::Admin => Ok(RequireAdmin(identity)),
             Some(_) if wants_json(req) => {
                 Err(ApiError::Forbidden("This needs an administrator account.").into())
             }

@@ -16,6 +16,7 @@ use super::refresh::{self, RefreshError};
 use super::sessions::Sessions;
 use super::tokens::{TokenError, TokenKind};
 use crate::db::{self, StoreError, sessions};
+use crate::domain::{SessionId, UserId};
 use crate::errors::{self, ApiError, RouteKind};
 
 enum Credential {
@@ -114,12 +115,12 @@ async fn authenticate(sessions: &Sessions, token: &str, via: Via) -> Result<Outc
         }
     };
     let found = db::query_read(&sessions.pool, move |conn| {
-        sessions::find_session_with_user(conn, &claims.sid, &claims.sub)
+        sessions::find_session_with_user(conn, &SessionId::from(claims.sid), &UserId::from(claims.sub))
     })
     .await?;
     Ok(match found {
         Some((session, user)) if session.is_live(now) && !user.disabled => {
-            Outcome::Identified(Box::new(Identity { user, session, via }))
+            Outcome::Identified(Box::new(Identity::new(&user, &session, via)))
         }
         _ => Outcome::Rejected,
     })
@@ -148,7 +149,7 @@ async fn refresh_in_place(
     match refresh::refresh(sessions, token, &client).await {
         Ok(r) => {
             set_cookies.extend(policy.pair(&r.access.token, &r.refresh.token, r.cookie_max_age));
-            Ok(Some(Identity { user: r.user, session: r.session, via: Via::Cookie }))
+            Ok(Some(Identity::new(&r.user, &r.session, Via::Cookie)))
         }
         Err(RefreshError::Invalid | RefreshError::Reused) => {
             set_cookies.extend(policy.cleared());

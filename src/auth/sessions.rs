@@ -4,13 +4,14 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
+use super::extract::Identity;
 use super::pair::sign_pair;
 use super::password::{Hasher, Verdict};
 use super::throttle::{self, ThrottleLimits};
 use super::tokens::{hash_jti, random_id};
 use crate::db::models::{Session, User};
 use crate::db::{self, Pool, StoreError, sessions, users};
-use crate::domain::{Email, MAX_PASSWORD_BYTES};
+use crate::domain::{Email, MAX_PASSWORD_BYTES, SessionId, UserId};
 use crate::errors::ApiError;
 
 #[derive(Debug, thiserror::Error)]
@@ -144,10 +145,11 @@ pub async fn start_session(
 }
 
 /// Revokes one session; its tokens fail at the next request on every instance.
-pub async fn sign_out(pool: &Pool, session: &Session, client: &ClientInfo) -> Result<(), StoreError> {
-    let id = session.id.clone();
-    if db::query(pool, move |conn| sessions::revoke_session(conn, &id, db::now())).await? {
-        events::record(pool, &session.user_id, EventKind::LoggedOut, Some(&session.id), client).await;
+pub async fn sign_out(pool: &Pool, identity: &Identity, client: &ClientInfo) -> Result<(), StoreError> {
+    let id = identity.session_id.clone();
+    if db::query(pool, move |conn| sessions::revoke_session(conn, id.as_str(), db::now())).await? {
+        let (user, session) = (identity.user_id.as_str(), identity.session_id.as_str());
+        events::record(pool, user, EventKind::LoggedOut, Some(session), client).await;
     }
     Ok(())
 }
@@ -155,15 +157,16 @@ pub async fn sign_out(pool: &Pool, session: &Session, client: &ClientInfo) -> Re
 /// Revokes one of the user's own sessions (account page, API, RFC 7009).
 pub async fn revoke(
     pool: &Pool,
-    user_id: &str,
-    session_id: &str,
+    user_id: &UserId,
+    session_id: &SessionId,
     client: &ClientInfo,
 ) -> Result<bool, StoreError> {
-    let (uid, sid) = (user_id.to_owned(), session_id.to_owned());
+    let (uid, sid) = (user_id.clone(), session_id.clone());
     let revoked =
         db::query(pool, move |conn| sessions::revoke_user_session(conn, &uid, &sid, db::now())).await?;
     if revoked {
-        events::record(pool, user_id, EventKind::SessionRevoked, Some(session_id), client).await;
+        let session = Some(session_id.as_str());
+        events::record(pool, user_id.as_str(), EventKind::SessionRevoked, session, client).await;
     }
     Ok(revoked)
 }

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use super::DbConn;
 use super::models::SecurityEvent;
 use super::schema::security_events;
+use crate::domain::UserId;
 
 /// Each account keeps its newest events up to this many; older ones are pruned on insert.
 pub const EVENTS_KEPT_PER_USER: i64 = 100;
@@ -36,9 +37,9 @@ fn prune_events(conn: &mut DbConn, user_id: &str) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn recent_events(conn: &mut DbConn, user_id: &str, limit: i64) -> QueryResult<Vec<SecurityEvent>> {
+pub fn recent_events(conn: &mut DbConn, user_id: &UserId, limit: i64) -> QueryResult<Vec<SecurityEvent>> {
     security_events::table
-        .filter(security_events::user_id.eq(user_id))
+        .filter(security_events::user_id.eq(user_id.as_str()))
         .order(security_events::id.desc())
         .limit(limit)
         .select(SecurityEvent::as_select())

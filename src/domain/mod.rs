@@ -2,6 +2,7 @@
 
 mod email;
 mod event;
+mod ids;
 mod next;
 mod password;
 mod role;
@@ -9,6 +10,7 @@ mod secret;
 
 pub use email::Email;
 pub use event::EventKind;
+pub use ids::{SessionId, UserId};
 pub use next::safe_next;
 pub use password::{MAX_PASSWORD_BYTES, NewPassword, PasswordPolicy};
 pub use role::{Role, UnknownRole};

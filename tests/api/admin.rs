@@ -44,7 +44,9 @@ async fn disabling_a_user_ends_their_sessions_at_once_and_enabling_lets_them_bac
     assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::BAD_REQUEST);
     let mut conn = app.pool.get().unwrap();
-    let live = portcullis::db::sessions::live_sessions(&mut conn, &user.id, portcullis::db::now()).unwrap();
+    let live =
+        portcullis::db::sessions::live_sessions(&mut conn, &user.id.as_str().into(), portcullis::db::now())
+            .unwrap();
     assert!(live.is_empty(), "disabling revokes every session, so enabling does not revive them");
     let enable = format!("/admin/users/{}/enable", user.id);
     assert_eq!(app.post_form(&enable, &[("csrf_token", &csrf)]).await.status(), StatusCode::SEE_OTHER);

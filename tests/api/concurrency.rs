@@ -9,7 +9,9 @@ use crate::helpers::{PASSWORD, TestApp, TestUser, client_with, spawn_app};
 
 fn live_sessions(app: &TestApp, user: &TestUser) -> usize {
     let mut conn = app.pool.get().unwrap();
-    portcullis::db::sessions::live_sessions(&mut conn, &user.id, portcullis::db::now()).unwrap().len()
+    portcullis::db::sessions::live_sessions(&mut conn, &user.id.as_str().into(), portcullis::db::now())
+        .unwrap()
+        .len()
 }
 
 async fn parallel_sign_ins_each_get_their_own_session() {

@@ -201,7 +201,8 @@ impl TestApp {
     /// The kinds of the user's stored security events, newest first.
     pub fn event_kinds(&self, user: &TestUser) -> Vec<String> {
         let mut conn = self.pool.get().expect("conn");
-        let events = portcullis::db::events::recent_events(&mut conn, &user.id, 100).expect("events");
+        let events =
+            portcullis::db::events::recent_events(&mut conn, &user.id.as_str().into(), 100).expect("events");
         events.into_iter().map(|e| e.kind.as_str().to_owned()).collect()
     }
 

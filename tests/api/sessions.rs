@@ -198,7 +198,7 @@ async fn security_events_are_pruned_to_the_newest_hundred_per_user() {
         insert_event(&mut conn, &event).unwrap();
     }
     let kept: Vec<String> =
-        recent_events(&mut conn, &user.id, 1000).unwrap().into_iter().map(|e| e.id).collect();
+        recent_events(&mut conn, &user.id.as_str().into(), 1000).unwrap().into_iter().map(|e| e.id).collect();
     assert_eq!(kept.len() as i64, EVENTS_KEPT_PER_USER);
     ids.reverse();
     assert_eq!(kept, ids[..EVENTS_KEPT_PER_USER as usize], "the newest are kept, newest first");

@@ -68,7 +68,7 @@ pub fn require_form(
 
 /// CSRF tokens are bound to the session when there is one, else to the empty string.
 pub fn csrf_binding(identity: Option<&Identity>) -> &str {
-    identity.map_or("", |i| i.session.id.as_str())
+    identity.map_or("", |i| i.session_id.as_str())
 }
 
 /// The cookies a new session sets: access, refresh, and a CSRF token bound to it.

@@ -132,7 +132,7 @@ fn is_own_origin(origin: &str, req: &HttpRequest, public_url: &PublicUrl) -> boo
 /// refresh cookie names (an expired access token is no reason to refuse a refresh).
 fn binding(req: &HttpRequest, ctx: &Ctx) -> String {
     if let Some(identity) = req.extensions().get::<Identity>() {
-        return identity.session.id.clone();
+        return identity.session_id.to_string();
     }
     match cookies::read(req, ctx.cookies.refresh) {
         CookieValue::One(token) => ctx

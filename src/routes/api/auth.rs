@@ -61,7 +61,7 @@ pub async fn logout(
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
     if let Some(identity) = user.0 {
-        sessions::sign_out(&state.pool, &identity.session, &client).await?;
+        sessions::sign_out(&state.pool, &identity, &client).await?;
     }
     let mut res = HttpResponse::NoContent();
     for cookie in state.cookies.cleared() {
@@ -126,7 +126,7 @@ pub async fn revoke(
         .into_iter()
         .find_map(|kind| state.sessions.keys.decode(&form.token, kind, now).ok());
     if let Some(claims) = claims {
-        sessions::revoke(&state.pool, &claims.sub, &claims.sid, &client).await?;
+        sessions::revoke(&state.pool, &claims.sub.into(), &claims.sid.into(), &client).await?;
     }
     Ok(HttpResponse::Ok().finish())
 }

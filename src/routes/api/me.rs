@@ -16,14 +16,28 @@ pub struct UserResponse {
 
 impl From<&User> for UserResponse {
     fn from(user: &User) -> Self {
-        let created_at = time::OffsetDateTime::from_unix_timestamp(user.created_at)
-            .ok()
-            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-            .unwrap_or_default();
-        Self { id: user.id.clone(), email: user.email.clone(), role: user.role, created_at }
+        Self {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            role: user.role,
+            created_at: rfc3339(user.created_at),
+        }
     }
 }
 
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
 pub async fn me(user: CurrentUser) -> Json<UserResponse> {
-    Json(UserResponse::from(&user.0.user))
+    let identity = user.0;
+    Json(UserResponse {
+        id: identity.user_id.to_string(),
+        email: identity.email,
+        role: identity.role,
+        created_at: rfc3339(identity.member_since),
+    })
 }

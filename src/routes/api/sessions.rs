@@ -25,12 +25,12 @@ pub async fn list_sessions(
     user: CurrentUser,
 ) -> Result<web::Json<Vec<SessionResponse>>, ApiError> {
     let identity = user.0;
-    let user_id = identity.user.id.clone();
+    let user_id = identity.user_id.clone();
     let rows = db::query(&state.pool, move |conn| sessions::live_sessions(conn, &user_id, db::now())).await?;
     Ok(web::Json(
         rows.into_iter()
             .map(|s| SessionResponse {
-                current: s.id == identity.session.id,
+                current: s.id == identity.session_id.as_str(),
                 device: describe_device(&s.user_agent),
                 expires_at: s.idle_expires_at.min(s.absolute_expires_at),
                 id: s.id,
@@ -49,7 +49,7 @@ pub async fn delete_session(
     client: ClientInfo,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if auth_sessions::revoke(&state.pool, &user.0.user.id, &id, &client).await? {
+    if auth_sessions::revoke(&state.pool, &user.0.user_id, &id.as_str().into(), &client).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NotFound)

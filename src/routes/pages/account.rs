@@ -76,7 +76,7 @@ pub async fn show(
     error: Option<String>,
     cookies: impl IntoIterator<Item = Cookie<'static>>,
 ) -> Result<HttpResponse, PageError> {
-    let user_id = identity.user.id.clone();
+    let user_id = identity.user_id.clone();
     let (live, recent) = db::run(&state.pool, move |conn| {
         let live = sessions::live_sessions(conn, &user_id, db::now())?;
         let recent = events::recent_events(conn, &user_id, EVENTS_SHOWN)?;
@@ -86,13 +86,13 @@ pub async fn show(
     let (layout, csrf_cookie) = layout(req, state, Some(identity));
     let page = AccountPage {
         layout,
-        email: identity.user.email.clone(),
-        role: identity.role().to_string(),
-        member_since: format::human_date(identity.user.created_at),
+        email: identity.email.clone(),
+        role: identity.role.to_string(),
+        member_since: format::human_date(identity.member_since),
         sessions: live
             .into_iter()
             .map(|s| SessionRow {
-                current: s.id == identity.session.id,
+                current: s.id == identity.session_id.as_str(),
                 device: describe_device(&s.user_agent),
                 ip: s.ip,
                 created: format::human_time(s.created_at),

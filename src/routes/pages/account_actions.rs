@@ -87,10 +87,10 @@ pub async fn revoke_session(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     csrf::require_form(&req, &state.csrf, &state.cookies, Some(&identity), &form.csrf_token)?;
-    if !auth_sessions::revoke(&state.pool, &identity.user.id, &id, &client).await? {
+    if !auth_sessions::revoke(&state.pool, &identity.user_id, &id.as_str().into(), &client).await? {
         return Err(PageError::not_found());
     }
-    if *id == identity.session.id {
+    if *id == identity.session_id.as_str() {
         return Ok(see_other("/login", state.cookies.cleared()));
     }
     Ok(see_other("/account?done=revoked", []))
@@ -105,12 +105,13 @@ pub async fn revoke_other_sessions(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     csrf::require_form(&req, &state.csrf, &state.cookies, Some(&identity), &form.csrf_token)?;
-    let (uid, sid) = (identity.user.id.clone(), identity.session.id.clone());
+    let (uid, sid) = (identity.user_id.clone(), identity.session_id.clone());
     let ended =
         db::query(&state.pool, move |conn| sessions::revoke_other_sessions(conn, &uid, &sid, db::now()))
             .await?;
     if ended > 0 {
-        events::record(&state.pool, &identity.user.id, EventKind::SessionRevoked, None, &client).await;
+        events::record(&state.pool, identity.user_id.as_str(), EventKind::SessionRevoked, None, &client)
+            .await;
     }
     Ok(see_other("/account?done=others", []))
 }

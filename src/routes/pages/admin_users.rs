@@ -51,7 +51,7 @@ pub async fn admin_users_page(
         .into_iter()
         .map(|u| UserRow {
             sessions: counts.get(&u.id).copied().unwrap_or(0),
-            is_self: u.id == identity.user.id,
+            is_self: u.id == identity.user_id.as_str(),
             created: format::human_date(u.created_at),
             id: u.id,
             email: u.email,
@@ -96,7 +96,7 @@ async fn set_disabled(
     disabled: bool,
 ) -> Result<HttpResponse, PageError> {
     csrf::require_form(req, &state.csrf, &state.cookies, Some(&admin.0), csrf_token)?;
-    if disabled && user_id == admin.0.user.id {
+    if disabled && user_id == admin.0.user_id.as_str() {
         return Err(PageError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Not possible",
@@ -106,6 +106,6 @@ async fn set_disabled(
     if !accounts::set_disabled(&state.pool, user_id, disabled, client).await? {
         return Err(PageError::not_found());
     }
-    log::info!("admin {} {} user {user_id}", admin.0.user.id, if disabled { "disabled" } else { "enabled" });
+    log::info!("admin {} {} user {user_id}", admin.0.user_id, if disabled { "disabled" } else { "enabled" });
     Ok(see_other("/admin/users", []))
 }

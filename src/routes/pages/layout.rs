@@ -24,8 +24,8 @@ pub fn layout(
 ) -> (Layout, Option<Cookie<'static>>) {
     let (csrf_token, cookie) = token_for(req, &state.csrf, &state.cookies, csrf_binding(identity));
     let layout = Layout {
-        user_email: identity.map(|i| i.user.email.clone()),
-        is_admin: identity.is_some_and(|i| i.role() == Role::Admin),
+        user_email: identity.map(|i| i.email.clone()),
+        is_admin: identity.is_some_and(|i| i.role == Role::Admin),
         csrf_token,
     };
     (layout, cookie)

@@ -18,7 +18,7 @@ pub async fn logout(
     let identity = user.0.as_ref();
     csrf::require_form(&req, &state.csrf, &state.cookies, identity, &form.csrf_token)?;
     if let Some(identity) = identity {
-        sessions::sign_out(&state.pool, &identity.session, &client).await?;
+        sessions::sign_out(&state.pool, identity, &client).await?;
     }
     let [access, refresh] = state.cookies.cleared();
     let csrf = state.cookies.csrf_cookie(&state.csrf.issue(""));
