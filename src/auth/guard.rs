@@ -2,11 +2,10 @@
 //! blocks a route by itself (a login page must stay reachable); handlers decide through
 //! the extractors in `extract.rs`.
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::BoxBody;
 use actix_web::cookie::Cookie;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
-use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, web};
 
 use super::client::{ClientInfo, TrustedProxies};
@@ -32,31 +31,25 @@ enum Outcome {
     Rejected,
 }
 
-pub async fn identify(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+/// Identifies the caller and records the outcome in the request extensions; returns the
+/// cookies an in-place refresh wants set on the response.
+pub async fn identify_request(req: &ServiceRequest) -> Result<Vec<Cookie<'static>>, StoreError> {
     let (Some(sessions), Some(cookies)) =
         (req.app_data::<web::Data<Sessions>>().cloned(), req.app_data::<web::Data<CookiePolicy>>().cloned())
     else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return Ok(Vec::new());
     };
     let outcome = match credential(req.request(), &cookies) {
-        Credential::None => Ok(None),
-        Credential::Malformed => Ok(Some(Outcome::Rejected)),
-        Credential::Token(token, via) => authenticate(&sessions, &token, via).await.map(Some),
-    };
-    let outcome = match outcome {
-        Ok(outcome) => outcome,
-        Err(e) => return Ok(store_failure(req, e)),
+        Credential::None => None,
+        Credential::Malformed => Some(Outcome::Rejected),
+        Credential::Token(token, via) => Some(authenticate(&sessions, &token, via).await?),
     };
     let wants_refresh = matches!(outcome, None | Some(Outcome::Expired)) && is_page_view(req.request());
     let mut set_cookies: Vec<Cookie<'static>> = Vec::new();
     let outcome = if wants_refresh {
-        match refresh_in_place(&sessions, &cookies, req.request(), &mut set_cookies).await {
-            Ok(Some(identity)) => Some(Outcome::Identified(Box::new(identity))),
-            Ok(None) => outcome,
-            Err(e) => return Ok(store_failure(req, e)),
+        match refresh_in_place(&sessions, &cookies, req.request(), &mut set_cookies).await? {
+            Some(identity) => Some(Outcome::Identified(Box::new(identity))),
+            None => outcome,
         }
     } else {
         outcome
@@ -70,14 +63,21 @@ pub async fn identify(
         }
         None => {}
     }
-    let mut res = next.call(req).await?.map_into_boxed_body();
-    for cookie in &set_cookies {
+    Ok(set_cookies)
+}
+
+/// Adds the guard's cookies to whatever answer the request got, error answers included.
+pub fn with_cookies(
+    mut res: ServiceResponse<BoxBody>,
+    cookies: &[Cookie<'static>],
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    for cookie in cookies {
         res.response_mut().add_cookie(cookie)?;
     }
     Ok(res)
 }
 
-fn store_failure(req: ServiceRequest, e: StoreError) -> ServiceResponse<BoxBody> {
+pub fn store_failure(req: ServiceRequest, e: StoreError) -> ServiceResponse<BoxBody> {
     let error = errors::for_request(req.request(), ApiError::from(e));
     req.error_response(error)
 }

@@ -14,6 +14,7 @@ pub mod password;
 #[cfg(test)]
 mod proptests;
 pub mod refresh;
+pub mod scope;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

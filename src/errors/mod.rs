@@ -7,5 +7,5 @@ mod shaping;
 
 pub use api::{ApiError, BAD_CREDENTIALS, ErrorBody};
 pub use page::PageError;
-pub use route::{RouteKind, for_request, mark_api, mark_pages, not_found, wants_json};
+pub use route::{RouteKind, for_request, not_found, wants_json};
 pub use shaping::{form_error, json_error, shape_bare_errors};

@@ -1,8 +1,5 @@
 //! Which shape an answer takes, decided by the scope the router matched.
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
 use super::api::ApiError;
@@ -23,24 +20,6 @@ impl RouteKind {
     pub fn of(req: &HttpRequest) -> Self {
         req.extensions().get::<RouteKind>().copied().unwrap_or(RouteKind::Page)
     }
-}
-
-/// Scope middleware: everything under this scope is the JSON API.
-pub async fn mark_api(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    req.extensions_mut().insert(RouteKind::Api);
-    next.call(req).await
-}
-
-/// Scope middleware: everything under this scope is a server-rendered page.
-pub async fn mark_pages(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    req.extensions_mut().insert(RouteKind::Page);
-    next.call(req).await
 }
 
 /// Whether a request is answered in JSON (the API) rather than HTML (the pages).

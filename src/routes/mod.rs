@@ -13,17 +13,15 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::web;
 
-use crate::auth::csrf::middleware as csrf;
-use crate::auth::guard;
+use crate::auth::scope;
 
 use crate::errors;
 
 /// Bodies Portcullis accepts are small forms and JSON objects (SPEC hardening: 16 KiB).
 pub const BODY_LIMIT: usize = 16 * 1024;
 
-/// Each scope wraps its own policy, outermost first: the route kind (which decides the
-/// shape of errors and the CSRF rules), the guard that identifies the caller, the CSRF
-/// checks. Probes and static files sit outside: no identity, no cookies, no CSRF.
+/// Each scope wraps its own policy (`auth::scope`): the route kind (which decides the shape of
+/// errors and the CSRF rules), the guard that identifies the caller, the Origin check. Probes and static files sit outside: no identity, no cookies, no CSRF.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(errors::json_error))
         .app_data(web::FormConfig::default().limit(BODY_LIMIT).error_handler(errors::form_error))
@@ -35,18 +33,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "public, max-age=3600")))
                 .service(actix_files::Files::new("", static_dir())),
         )
-        .service(
-            web::scope("/api")
-                .wrap(from_fn(csrf::check_origin))
-                .wrap(from_fn(guard::identify))
-                .wrap(from_fn(errors::mark_api))
-                .configure(api::configure),
-        )
+        .service(web::scope("/api").wrap(from_fn(scope::api)).configure(api::configure))
         .service(
             web::scope("")
-                .wrap(from_fn(csrf::check_origin))
-                .wrap(from_fn(guard::identify))
-                .wrap(from_fn(errors::mark_pages))
+                .wrap(from_fn(scope::pages))
                 .configure(pages::configure)
                 .default_service(web::to(errors::not_found)),
         );

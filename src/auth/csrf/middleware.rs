@@ -38,23 +38,15 @@ pub const HEADER: &str = "x-csrf-token";
 
 const FOREIGN: &str = "This request came from another site and was refused.";
 
-/// Scope middleware for every scope with unsafe routes: refuses an unsafe request whose
-/// `Origin` is foreign (or `null`) or whose `Sec-Fetch-Site` says cross-site. Page forms
+/// The Origin check every scope applies (see `auth::scope`): an unsafe request whose `Origin`
+/// is foreign (or `null`) or whose `Sec-Fetch-Site` says cross-site is refused. Page forms
 /// check their `csrf_token` field in the handler (the body is theirs to read); the API's
 /// cookie-session routes add [`require_header`].
-pub async fn check_origin(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if is_unsafe(&req)
+pub fn origin_refusal(req: &ServiceRequest) -> Option<actix_web::Error> {
+    let refused = is_unsafe(req)
         && !is_bearer_only(req.request())
-        && let Some(ctx) = Ctx::of(req.request())
-        && !same_site(req.request(), &ctx)
-    {
-        let error = errors::for_request(req.request(), ApiError::CsrfFailed(FOREIGN));
-        return Ok(req.error_response(error));
-    }
-    next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+        && Ctx::of(req.request()).is_some_and(|ctx| !same_site(req.request(), &ctx));
+    refused.then(|| errors::for_request(req.request(), ApiError::CsrfFailed(FOREIGN)))
 }
 
 /// Scope middleware for the API routes that act on a cookie session: an unsafe request
