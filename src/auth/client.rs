@@ -34,15 +34,19 @@ impl ClientInfo {
 }
 
 /// The right-most `X-Forwarded-For` entry that is not itself a trusted proxy: entries to
-/// its left were written by the client and prove nothing.
+/// its left were written by the client and prove nothing. Walked from the right, so junk the
+/// client wrote further left cannot spoil the answer; junk among the trusted hops (a proxy
+/// passing on what it could not parse) leaves the proxy itself as the client.
 fn forwarded_client(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let mut hops: Vec<IpAddr> = Vec::new();
-    for value in req.headers().get_all("x-forwarded-for") {
-        for part in value.to_str().ok()?.split(',') {
-            hops.push(part.trim().parse().ok()?);
+    let values: Vec<&str> =
+        req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok()).collect();
+    for hop in values.iter().rev().flat_map(|v| v.rsplit(',')) {
+        let ip: IpAddr = hop.trim().parse().ok()?;
+        if !trusted.contains(&ip) {
+            return Some(ip);
         }
     }
-    hops.into_iter().rev().find(|ip| !trusted.contains(ip))
+    None
 }
 
 fn user_agent(req: &HttpRequest) -> String {

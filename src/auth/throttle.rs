@@ -37,8 +37,21 @@ fn account_key(email: &str) -> String {
     format!("account:{email}")
 }
 
+/// IPv4 clients are counted per address, IPv6 clients per /64: one host is usually handed a
+/// whole /64, and counting each of its 2^64 addresses apart would make the limit moot.
 fn ip_key(client: &ClientInfo) -> Option<String> {
-    (!client.ip.is_empty()).then(|| format!("ip:{}", client.ip))
+    match client.ip.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(v4) => Some(format!("ip:{v4}")),
+        // An IPv4 client seen through an IPv6 socket (::ffff:a.b.c.d) is that IPv4 client.
+        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => {
+            v6.to_ipv4_mapped().map(|v4| format!("ip:{v4}"))
+        }
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let prefix = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            Some(format!("ip:{prefix}/64"))
+        }
+    }
 }
 
 fn keys(email: Option<&str>, client: &ClientInfo) -> Vec<String> {
@@ -104,7 +117,16 @@ pub async fn succeeded(pool: &Pool, email: &str) -> Result<(), StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use super::lock_secs;
+    use super::{ClientInfo, ip_key, lock_secs};
+
+    #[test]
+    fn ip_keys_are_per_ipv4_address_and_per_ipv6_64() {
+        let key = |ip: &str| ip_key(&ClientInfo { ip: ip.into(), user_agent: String::new() });
+        assert_eq!(key("203.0.113.9").as_deref(), Some("ip:203.0.113.9"));
+        assert_eq!(key("2001:db8:1:2:3:4:5:6").as_deref(), Some("ip:2001:db8:1:2::/64"));
+        assert_eq!(key("::ffff:203.0.113.9").as_deref(), Some("ip:203.0.113.9"), "IPv4-mapped is IPv4");
+        assert_eq!(key(""), None);
+    }
 
     #[test]
     fn the_back_off_starts_after_the_free_failures_and_doubles_up_to_a_cap() {

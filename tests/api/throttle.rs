@@ -138,7 +138,48 @@ async fn x_forwarded_for_counts_only_behind_a_trusted_proxy() {
     assert_eq!(sessions[0]["ip"], "203.0.113.10");
 }
 
+async fn a_junk_forwarded_hop_left_of_the_client_does_not_hide_it() {
+    let app = spawn_app_with(|s| s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let user = app.add_user(Role::User);
+    let res = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .header("x-forwarded-for", "junk, 198.51.100.7")
+        .json(&json!({"email": user.email, "password": WRONG}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(failures(&app, "ip:198.51.100.7"), Some(1), "the client, not the proxy, is counted");
+    assert_eq!(failures(&app, "ip:127.0.0.1"), None);
+}
+
+async fn ipv6_clients_are_throttled_per_64() {
+    let app = spawn_app_with(|s| {
+        s.throttle_ip = 2;
+        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let attempt = |ip: &'static str| {
+        let user = app.add_user(Role::User);
+        app.client
+            .post(app.url("/api/auth/login"))
+            .header("x-forwarded-for", ip)
+            .json(&json!({"email": user.email, "password": WRONG}))
+            .send()
+    };
+    assert_eq!(attempt("2001:db8:1:2::1").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt("2001:db8:1:2:ffff::9").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(failures(&app, "ip:2001:db8:1:2::/64"), Some(2));
+    let same_64 = attempt("2001:db8:1:2:abcd::1").await.unwrap();
+    assert_eq!(same_64.status(), StatusCode::TOO_MANY_REQUESTS, "another address of the same /64");
+    let other_64 = attempt("2001:db8:1:3::1").await.unwrap();
+    assert_eq!(other_64.status(), StatusCode::UNAUTHORIZED, "the next /64 is someone else");
+}
+
 crate::helpers::backend_tests!(
+    a_junk_forwarded_hop_left_of_the_client_does_not_hide_it,
+    ipv6_clients_are_throttled_per_64,
     an_account_is_paused_after_five_failures_even_for_the_right_password,
     throttled_attempts_are_refused_before_the_password_is_checked,
     the_back_off_grows_with_each_further_failure,
