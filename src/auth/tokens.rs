@@ -167,6 +167,9 @@ impl KeyRing {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::Malformed);
         }
+        if !segments_are_utf8(token) {
+            return Err(TokenError::Malformed);
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         // Keys or key locations named by the token itself are an attacker's choice.
         if header.jwk.is_some()
@@ -202,6 +205,16 @@ impl KeyRing {
         }
         Ok(data.claims)
     }
+}
+
+/// RFC 8725 §3.7: header and claims must be UTF-8. serde skips unknown fields without
+/// checking their bytes, so a signed token could smuggle invalid UTF-8 past the JSON parser.
+fn segments_are_utf8(token: &str) -> bool {
+    let mut parts = token.split('.');
+    let (Some(header), Some(claims)) = (parts.next(), parts.next()) else { return false };
+    [header, claims]
+        .iter()
+        .all(|part| URL_SAFE_NO_PAD.decode(part).is_ok_and(|bytes| std::str::from_utf8(&bytes).is_ok()))
 }
 
 /// jsonwebtoken's defaults are lax (60 s leeway; `nbf`, `iss`, `aud` unchecked unless

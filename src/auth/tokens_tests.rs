@@ -147,3 +147,18 @@ fn garbage_and_oversized_tokens_are_malformed() {
     }
     let _ = NOW;
 }
+
+#[test]
+fn a_signed_token_with_invalid_utf8_in_its_claims_is_refused() {
+    let mut claims_json = claims(now()).to_string().into_bytes();
+    // An extra field whose string holds the bytes 0xff 0xfe: JSON-shaped, not UTF-8.
+    claims_json.pop();
+    claims_json.extend_from_slice(b",\"x\":\"\xff\xfe\"}");
+    let header = URL_SAFE_NO_PAD.encode(good_header().to_string());
+    let signing_input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(&claims_json));
+    let sig = crate::auth::keys::hmac_sha256(SECRET.as_bytes(), signing_input.as_bytes());
+    let token = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig));
+    assert_eq!(ring().decode(&token, TokenKind::Access, now()).err(), Some(TokenError::Malformed));
+    let clean = forge(good_header(), &claims(now()), SECRET.as_bytes());
+    assert!(ring().decode(&clean, TokenKind::Access, now()).is_ok(), "the same token, valid UTF-8, decodes");
+}

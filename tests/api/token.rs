@@ -29,6 +29,21 @@ fn parts(token: &str) -> (Value, Value) {
     (next(), next())
 }
 
+async fn a_signed_token_whose_claims_are_not_utf8_is_refused() {
+    let app = app_with_known_secret().await;
+    let user = app.add_user(Role::User);
+    let (header, claims) = parts(&app.bearer_for(&user).await);
+    let mut payload = claims.to_string().into_bytes();
+    payload.pop();
+    payload.extend_from_slice(b",\"x\":\"\xff\xfe\"}");
+    let input = format!("{}.{}", b64(&header), URL_SAFE_NO_PAD.encode(&payload));
+    let sig = portcullis::auth::keys::hmac_sha256(SECRET.as_bytes(), input.as_bytes());
+    let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig));
+    let res = app.me_with_bearer(&token).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(res).await, "invalid_token");
+}
+
 async fn the_password_grant_returns_an_rfc6749_token_response() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -165,6 +180,7 @@ async fn a_refresh_token_is_not_accepted_as_an_access_token() {
 }
 
 crate::helpers::backend_tests!(
+    a_signed_token_whose_claims_are_not_utf8_is_refused,
     the_password_grant_returns_an_rfc6749_token_response,
     a_bearer_token_reaches_api_me,
     token_endpoint_errors_follow_rfc6749,
