@@ -165,7 +165,8 @@ async fn a_page_view_with_an_expired_access_token_is_refreshed_in_place() {
     assert_eq!(app.get("/api/me").await.status(), StatusCode::OK);
 }
 
-async fn the_api_does_not_refresh_implicitly() {
+/// A browser signed in through the form, with access tokens that expire after one second.
+async fn signed_in_with_short_access() -> (TestApp, TestUser) {
     let app = spawn_app_with(|s| {
         s.access_ttl = Duration::from_secs(1);
         s.clock_leeway = Duration::ZERO;
@@ -173,6 +174,11 @@ async fn the_api_does_not_refresh_implicitly() {
     .await;
     let user = app.add_user(Role::User);
     app.login_as(&user).await;
+    (app, user)
+}
+
+async fn the_api_does_not_refresh_implicitly() {
+    let (app, _) = signed_in_with_short_access().await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let res = app.get("/api/me").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
@@ -180,13 +186,7 @@ async fn the_api_does_not_refresh_implicitly() {
 }
 
 async fn cookies_rotated_by_the_guard_survive_a_reshaped_error() {
-    let app = spawn_app_with(|s| {
-        s.access_ttl = Duration::from_secs(1);
-        s.clock_leeway = Duration::ZERO;
-    })
-    .await;
-    let user = app.add_user(Role::User);
-    app.login_as(&user).await;
+    let (app, user) = signed_in_with_short_access().await;
     let before = app.cookie("refresh_token").unwrap();
     tokio::time::sleep(Duration::from_millis(2100)).await;
     // A cross-site link to /logout: GET is a 405 page, reshaped from actix's bare answer.
