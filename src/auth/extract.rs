@@ -32,12 +32,13 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// The identity of a live session of an enabled user, as the guard verified them.
-    pub fn new(user: &User, session: &Session, via: Via) -> Self {
+    /// The identity of a live session of an enabled user, as the guard verified them. Takes
+    /// the rows by value: the guard is done with them, and this runs on every request.
+    pub fn new(user: User, session: Session, via: Via) -> Self {
         Self {
-            user_id: UserId::from(user.id.as_str()),
-            session_id: SessionId::from(session.id.as_str()),
-            email: user.email.clone(),
+            user_id: UserId::from(user.id),
+            session_id: SessionId::from(session.id),
+            email: user.email,
             role: user.role,
             member_since: user.created_at,
             via,

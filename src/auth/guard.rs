@@ -120,7 +120,7 @@ async fn authenticate(sessions: &Sessions, token: &str, via: Via) -> Result<Outc
     .await?;
     Ok(match found {
         Some((session, user)) if session.is_live(now) && !user.disabled => {
-            Outcome::Identified(Box::new(Identity::new(&user, &session, via)))
+            Outcome::Identified(Box::new(Identity::new(user, session, via)))
         }
         _ => Outcome::Rejected,
     })
@@ -149,7 +149,7 @@ async fn refresh_in_place(
     match refresh::refresh(sessions, token, &client).await {
         Ok(r) => {
             set_cookies.extend(policy.pair(&r.access.token, &r.refresh.token, r.cookie_max_age));
-            Ok(Some(Identity::new(&r.user, &r.session, Via::Cookie)))
+            Ok(Some(Identity::new(r.user, r.session, Via::Cookie)))
         }
         Err(RefreshError::Invalid | RefreshError::Reused) => {
             set_cookies.extend(policy.cleared());

@@ -4,6 +4,7 @@ use serde::Serialize;
 use crate::auth::CurrentUser;
 use crate::db::models::User;
 use crate::domain::Role;
+use crate::routes::format::rfc3339;
 
 #[derive(Serialize)]
 pub struct UserResponse {
@@ -23,13 +24,6 @@ impl From<&User> for UserResponse {
             created_at: rfc3339(user.created_at),
         }
     }
-}
-
-fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
 }
 
 pub async fn me(user: CurrentUser) -> Json<UserResponse> {
