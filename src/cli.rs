@@ -102,7 +102,7 @@ fn run_user(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {
 fn add_user(settings: &Settings, conn: &mut DbConn, raw_email: &str, admin: bool) -> anyhow::Result<()> {
     let email = Email::try_from(raw_email).map_err(anyhow::Error::msg)?;
     let raw = read_password()?;
-    let policy = PasswordPolicy { min_chars: settings.password_min };
+    let policy = PasswordPolicy::from_settings(settings);
     let password = NewPassword::parse(raw, policy, &[email.as_ref()]).map_err(anyhow::Error::msg)?;
     let hash = password::hash_blocking(password.secret())?;
     let role = if admin { Role::Admin } else { Role::User };

@@ -33,6 +33,12 @@ pub struct Settings {
     pub throttle_account: i64,
     /// Failed sign-ins allowed per client IP before back-off starts.
     pub throttle_ip: i64,
+    /// Not read from the environment (tuning for tests and benchmarks): how many password
+    /// hashes may wait or run at once before sign-ins are answered 503.
+    pub hash_queue: usize,
+    /// Not read from the environment: how often expired sessions and stale throttle
+    /// counters are purged.
+    pub purge_every: Duration,
 }
 
 /// The origin browsers see: scheme, host and optional port, no path.
@@ -196,6 +202,8 @@ impl Settings {
             db_timeout: Duration::ZERO,
             throttle_account: 0,
             throttle_ip: 0,
+            hash_queue: cores() * 32,
+            purge_every: Duration::from_secs(10 * 60),
         };
         if let Some(v) = get("PORTCULLIS_ADDR") {
             s.addr = v
@@ -304,9 +312,12 @@ fn duration(
     Ok(())
 }
 
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 fn default_pool_size() -> u32 {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    u32::try_from(cores * 4).unwrap_or(16).clamp(4, 32)
+    u32::try_from(cores() * 4).unwrap_or(16).clamp(4, 32)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::auth::client::TrustedProxies;
 use crate::auth::cookies::CookiePolicy;
 use crate::auth::csrf::CsrfKey;
+use crate::auth::device::DeviceKey;
 use crate::auth::keys::MasterKey;
 use crate::auth::lifetimes::{Lifetimes, secs};
 use crate::auth::password::Hasher;
@@ -47,16 +48,17 @@ impl Application {
             pool: pool.clone(),
             keys: Arc::new(keys),
             lifetimes: Lifetimes::from_settings(&settings),
+            devices: Arc::new(DeviceKey::new(master.derive("portcullis device cookie v1"))),
         };
         let state = web::Data::new(AppState {
             pool,
             sessions: web::Data::new(sessions),
-            hasher: Hasher::new()?,
+            hasher: Hasher::new(settings.hash_queue)?,
             cookies: web::Data::new(CookiePolicy::new(public_url.is_https())),
             csrf: web::Data::new(CsrfKey::new(master.derive("portcullis csrf v1"))),
             trusted_proxies: web::Data::new(TrustedProxies(settings.trusted_proxies.clone())),
             throttle: ThrottleLimits::from_settings(&settings),
-            password_policy: PasswordPolicy { min_chars: settings.password_min },
+            password_policy: PasswordPolicy::from_settings(&settings),
             registration_open: settings.registration_open,
             public_url: web::Data::new(public_url),
         });

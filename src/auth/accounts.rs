@@ -1,9 +1,5 @@
-//! Creating accounts, shared by the registration page, the API and the CLI.
-
-use crate::db::models::{NewUser, User};
-use crate::db::users::{self, CreateUserError};
-use crate::db::{self, DbConn, Pool};
-use crate::domain::{Email, NewPassword, Role};
+//! Accounts: registering, changing a password, disabling — shared by the pages, the API and
+//! the CLI.
 
 use diesel::Connection;
 use secrecy::SecretString;
@@ -12,22 +8,59 @@ use super::client::ClientInfo;
 use super::events::{self, EventKind};
 use super::extract::Identity;
 use super::pair::{SignedIn, sign_pair};
-use super::password::{Hasher, Verdict};
+use super::password::{Busy, Hasher, Verdict};
 use super::sessions::Sessions;
+use super::throttle::{self, ThrottleLimits, Throttled};
 use super::tokens::{hash_jti, random_id};
-use crate::db::sessions;
-use crate::domain::PasswordPolicy;
+use crate::db::models::{NewUser, User};
+use crate::db::users::{self, CreateUserError};
+use crate::db::{self, DbConn, Pool, StoreError, sessions};
+use crate::domain::{Email, NewPassword, PasswordPolicy, Role, UserId};
 
-/// Hashes the password off the workers and inserts the user.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    /// The password breaks the policy; the message says how.
+    #[error("{0}")]
+    Policy(String),
+    /// Too many registrations from this client IP.
+    #[error("too many registrations")]
+    Throttled(Throttled),
+    #[error(transparent)]
+    Busy(#[from] Busy),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<CreateUserError> for RegisterError {
+    fn from(e: CreateUserError) -> Self {
+        match e {
+            CreateUserError::EmailTaken => Self::EmailTaken,
+            CreateUserError::Store(e) => Self::Store(e),
+            CreateUserError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
+/// Self-service registration: throttled per client IP, the policy (zxcvbn) and the hash both
+/// on the hashing threads — never on an actix worker.
 pub async fn register(
     pool: &Pool,
     hasher: &Hasher,
+    policy: PasswordPolicy,
     email: Email,
-    password: NewPassword,
-    role: Role,
-) -> Result<User, CreateUserError> {
+    password: SecretString,
+    client: &ClientInfo,
+) -> Result<User, RegisterError> {
+    throttle::registration(pool, client).await?.map_err(RegisterError::Throttled)?;
+    let context = email.to_string();
+    let checked = hasher.run(move || NewPassword::parse(password, policy, &[&context])).await?;
+    let password = checked.map_err(RegisterError::Policy)?;
     let hash = hasher.hash(password.secret().clone()).await?;
-    db::run(pool, move |conn| create_user(conn, &email, &hash, role)).await
+    Ok(db::run(pool, move |conn| create_user(conn, &email, &hash, Role::User)).await?)
 }
 
 /// Inserts a user whose password is already hashed.
@@ -38,9 +71,9 @@ pub fn create_user(
     role: Role,
 ) -> Result<User, CreateUserError> {
     let now = db::now();
-    let id = random_id();
+    let id = UserId::from(random_id());
     let row = NewUser {
-        id: &id,
+        id: id.as_str(),
         email: email.as_ref(),
         password_hash,
         role: role.as_str(),
@@ -64,6 +97,9 @@ pub fn create_user(
 pub enum ChangePasswordError {
     #[error("the current password is not correct")]
     WrongCurrentPassword,
+    /// Too many wrong current passwords from this session holder.
+    #[error("too many wrong current passwords")]
+    Throttled(Throttled),
     /// Another request changed the password after this one checked the current one.
     #[error("the password was changed concurrently")]
     ChangedElsewhere,
@@ -71,35 +107,48 @@ pub enum ChangePasswordError {
     #[error("{0}")]
     Policy(String),
     #[error(transparent)]
-    Store(#[from] crate::db::StoreError),
+    Busy(#[from] Busy),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
+/// What a password change needs besides the session.
+pub struct PasswordChange {
+    pub current: SecretString,
+    pub new: SecretString,
+}
+
 /// Checks the current password, stores the new one, ends every other session, and gives
-/// the current session a fresh token pair (older refresh tokens of it die too).
+/// the current session a fresh token pair (older refresh tokens of it die too). Guesses at
+/// the current password are counted before the hash, like sign-ins.
 pub async fn change_password(
     sessions: &Sessions,
     hasher: &Hasher,
-    policy: PasswordPolicy,
+    (policy, limits): (PasswordPolicy, &ThrottleLimits),
     identity: &Identity,
-    current: SecretString,
-    new: SecretString,
+    change: PasswordChange,
     client: &ClientInfo,
 ) -> Result<SignedIn, ChangePasswordError> {
     let pool = &sessions.pool;
+    let slot = hasher.slot()?;
+    let key = throttle::Key::reauth(&identity.user_id);
+    throttle::attempt(pool, &key, limits.per_account).await?.map_err(ChangePasswordError::Throttled)?;
     // The identity carries no hash: read the current one (and the session) now.
     let id = identity.session_id.clone();
-    let (session, user) = db::query(pool, move |conn| sessions::find_session(conn, id.as_str()))
+    let (session, user) = db::query(pool, move |conn| sessions::find_session(conn, &id))
         .await?
-        .filter(|(_, user)| user.id == identity.user_id.as_str())
+        .filter(|(_, user)| user.id == identity.user_id)
         .ok_or(ChangePasswordError::ChangedElsewhere)?;
-    let verdict = hasher.verify(current, Some(user.password_hash.clone())).await?;
-    if verdict == Verdict::Mismatch {
-        events::record(pool, &user.id, EventKind::LoginFailed, Some(&session.id), client).await;
+    if slot.verify(change.current, Some(user.password_hash.clone())).await? == Verdict::Mismatch {
+        events::record(pool, &user.id, EventKind::PasswordCheckFailed, Some(&session.id), client).await;
         return Err(ChangePasswordError::WrongCurrentPassword);
     }
-    let new = NewPassword::parse(new, policy, &[&user.email]).map_err(ChangePasswordError::Policy)?;
+    throttle::succeeded(pool, Some(key), None).await?;
+    let context = user.email.clone();
+    let checked = hasher.run(move || NewPassword::parse(change.new, policy, &[&context])).await?;
+    let new = checked.map_err(ChangePasswordError::Policy)?;
     let hash = hasher.hash(new.secret().clone()).await?;
     let jti = random_id();
     let (uid, sid, jti_hash) = (identity.user_id.clone(), identity.session_id.clone(), hash_jti(&jti));
@@ -107,11 +156,11 @@ pub async fn change_password(
     let changed = db::query(pool, move |conn| {
         conn.transaction(|conn| {
             let now = db::now();
-            if !users::replace_password_hash(conn, uid.as_str(), old_hash.expose(), &hash, now)? {
+            if !users::replace_password_hash(conn, &uid, old_hash.expose(), &hash, now)? {
                 return Ok(false);
             }
             sessions::revoke_other_sessions(conn, &uid, &sid, now)?;
-            sessions::reset_refresh(conn, sid.as_str(), &jti_hash, now)?;
+            sessions::reset_refresh(conn, &sid, &jti_hash, now)?;
             Ok(true)
         })
     })
@@ -128,11 +177,11 @@ pub async fn change_password(
 /// Returns whether the account exists.
 pub async fn set_disabled(
     pool: &Pool,
-    user_id: &str,
+    user_id: &UserId,
     disabled: bool,
     client: &ClientInfo,
-) -> Result<bool, crate::db::StoreError> {
-    let uid = user_id.to_owned();
+) -> Result<bool, StoreError> {
+    let uid = user_id.clone();
     let found =
         db::query(pool, move |conn| users::set_user_disabled(conn, &uid, disabled, db::now())).await?;
     if found {

@@ -6,6 +6,8 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::device::DEVICE_COOKIE_DAYS;
+
 /// Cookie names and attributes for this deployment. Over https every cookie is `Secure`
 /// and `__Host-` prefixed, which browsers only accept from a secure origin, for path `/`,
 /// with no `Domain`: a sibling subdomain cannot plant or overwrite them.
@@ -15,6 +17,8 @@ pub struct CookiePolicy {
     pub access: &'static str,
     pub refresh: &'static str,
     pub csrf: &'static str,
+    /// The device cookie (`auth::device`): which account this browser signed in to before.
+    pub device: &'static str,
 }
 
 /// What a request's `Cookie` header holds under one exact name.
@@ -34,9 +38,16 @@ impl CookiePolicy {
                 access: "__Host-access_token",
                 refresh: "__Host-refresh_token",
                 csrf: "__Host-csrf_token",
+                device: "__Host-device",
             }
         } else {
-            Self { secure, access: "access_token", refresh: "refresh_token", csrf: "csrf_token" }
+            Self {
+                secure,
+                access: "access_token",
+                refresh: "refresh_token",
+                csrf: "csrf_token",
+                device: "device",
+            }
         }
     }
 
@@ -69,6 +80,14 @@ impl CookiePolicy {
             .finish()
     }
 
+    /// Kept across sign-outs on purpose: it says only that this browser signed in before.
+    /// `SameSite=Strict`: it is needed on sign-in posts from the site itself, nowhere else.
+    pub fn device_cookie(&self, value: &str) -> Cookie<'static> {
+        let mut cookie = self.http_only(self.device, value.to_owned(), Some(DEVICE_COOKIE_DAYS * 86_400));
+        cookie.set_same_site(SameSite::Strict);
+        cookie
+    }
+
     /// Removal cookies for both auth tokens.
     pub fn cleared(&self) -> [Cookie<'static>; 2] {
         [
@@ -88,6 +107,14 @@ impl CookiePolicy {
             cookie.set_max_age(CookieDuration::seconds(secs));
         }
         cookie
+    }
+}
+
+/// [`read`], for a value that must outlive the request: one cookie of that name, else none.
+pub fn read_owned(req: &HttpRequest, name: &str) -> Option<String> {
+    match read(req, name) {
+        CookieValue::One(value) => Some(value.to_owned()),
+        _ => None,
     }
 }
 

@@ -5,20 +5,21 @@ use super::tokens::random_id;
 use crate::db::models::SecurityEvent;
 use crate::db::{self, Pool, events};
 pub use crate::domain::EventKind;
+use crate::domain::{SessionId, UserId};
 
 pub fn new_event(
-    user_id: &str,
+    user_id: &UserId,
     kind: EventKind,
-    session_id: Option<&str>,
+    session_id: Option<&SessionId>,
     client: &ClientInfo,
 ) -> SecurityEvent {
     // Time first, so that ids sort in the order events happened, even within one second.
     let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
     SecurityEvent {
         id: format!("{nanos:020}-{}", random_id()),
-        user_id: user_id.to_owned(),
+        user_id: user_id.clone(),
         kind,
-        session_id: session_id.map(str::to_owned),
+        session_id: session_id.map(SessionId::to_string),
         ip: client.ip.clone(),
         user_agent: client.user_agent.clone(),
         created_at: db::now(),
@@ -29,9 +30,9 @@ pub fn new_event(
 /// already happened and must not be reported as failed.
 pub async fn record(
     pool: &Pool,
-    user_id: &str,
+    user_id: &UserId,
     kind: EventKind,
-    session_id: Option<&str>,
+    session_id: Option<&SessionId>,
     client: &ClientInfo,
 ) {
     let name = kind.as_str().to_owned();

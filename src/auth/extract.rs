@@ -4,12 +4,13 @@
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::{Method, StatusCode, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
 use crate::db::models::{Session, User};
+use crate::db::sessions::GuardRow;
 use crate::domain::{Role, SessionId, UserId};
-use crate::errors::{ApiError, PageError, wants_json};
+use crate::errors::{ApiError, FORM_EXPIRED, PageError, for_request, wants_json};
 
 /// How the credential arrived. Bearer-only requests are exempt from CSRF checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,17 +33,66 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// The identity of a live session of an enabled user, as the guard verified them. Takes
-    /// the rows by value: the guard is done with them, and this runs on every request.
+    /// The identity of a live session of an enabled user, after a refresh. Takes the rows by
+    /// value: the caller is done with them.
     pub fn new(user: User, session: Session, via: Via) -> Self {
         Self {
-            user_id: UserId::from(user.id),
-            session_id: SessionId::from(session.id),
+            user_id: user.id,
+            session_id: session.id,
             email: user.email,
             role: user.role,
             member_since: user.created_at,
             via,
         }
+    }
+
+    /// The identity the guard's look-up found (it runs on every request: no clones).
+    pub fn from_guard_row(user_id: UserId, session_id: SessionId, row: GuardRow, via: Via) -> Self {
+        Self { user_id, session_id, email: row.email, role: row.role, member_since: row.created_at, via }
+    }
+
+    pub fn session(&self) -> SessionRef {
+        SessionRef { user_id: self.user_id.clone(), session_id: self.session_id.clone() }
+    }
+}
+
+/// A session a request acts for, named by a signed token (not yet checked against the
+/// database).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRef {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+}
+
+/// The session a request's refresh cookie names, when its access token is missing or has
+/// expired (set by the guard; SPEC §5: logout, CSRF tokens and the refresh itself bind to it).
+#[derive(Debug, Clone)]
+pub struct RefreshCookieSession(pub SessionRef);
+
+/// Set once the request passed the CSRF check of its route (form field or header).
+#[derive(Debug, Clone, Copy)]
+pub struct CsrfChecked;
+
+/// The session this request acts for: the identified one, else the one its refresh cookie
+/// names. CSRF tokens are bound to it.
+pub fn acting_session(req: &HttpRequest) -> Option<SessionRef> {
+    let ext = req.extensions();
+    match ext.get::<Identity>() {
+        Some(identity) => Some(identity.session()),
+        None => ext.get::<RefreshCookieSession>().map(|s| s.0.clone()),
+    }
+}
+
+/// [`acting_session`] as an extractor (sign-out); never fails.
+#[derive(Debug, Clone)]
+pub struct ActingSession(pub Option<SessionRef>);
+
+impl FromRequest for ActingSession {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(ActingSession(acting_session(req))))
     }
 }
 
@@ -63,8 +113,7 @@ impl FromRequest for CurrentUser {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let identity = req.extensions().get::<Identity>().cloned();
-        ready(identity.map(CurrentUser).ok_or_else(|| sign_in_required(req)))
+        ready(signed_in(req).map(CurrentUser))
     }
 }
 
@@ -86,16 +135,29 @@ impl FromRequest for RequireAdmin {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let identity = req.extensions().get::<Identity>().cloned();
-        ready(match identity {
-            Some(identity) if identity.role == Role::Admin => Ok(RequireAdmin(identity)),
-            Some(_) if wants_json(req) => {
+        ready(match signed_in(req) {
+            Ok(identity) if identity.role == Role::Admin => Ok(RequireAdmin(identity)),
+            Ok(_) if wants_json(req) => {
                 Err(ApiError::Forbidden("This needs an administrator account.").into())
             }
-            Some(_) => Err(PageError::forbidden().into()),
-            None => Err(sign_in_required(req)),
+            Ok(_) => Err(PageError::forbidden().into()),
+            Err(e) => Err(e),
         })
     }
+}
+
+/// The identity, for a handler that acts on it. Fails closed: an unsafe request on a cookie
+/// session that no CSRF check has passed is refused, so a route mounted without its scope's
+/// CSRF policy cannot be forged.
+fn signed_in(req: &HttpRequest) -> Result<Identity, actix_web::Error> {
+    let ext = req.extensions();
+    let identity = ext.get::<Identity>().cloned().ok_or_else(|| sign_in_required(req))?;
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method && identity.via == Via::Cookie && ext.get::<CsrfChecked>().is_none() {
+        log::error!("{} {} acts on a cookie session without a CSRF check", req.method(), req.path());
+        return Err(for_request(req, ApiError::CsrfFailed(FORM_EXPIRED)));
+    }
+    Ok(identity)
 }
 
 fn sign_in_required(req: &HttpRequest) -> actix_web::Error {

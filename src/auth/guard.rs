@@ -1,22 +1,27 @@
-//! The guard: one middleware that identifies the caller on every request. It never
-//! blocks a route by itself (a login page must stay reachable); handlers decide through
-//! the extractors in `extract.rs`.
+//! The guard: identifies the caller on every request. It never blocks a route by itself
+//! (a login page must stay reachable); handlers decide through the extractors in
+//! `extract.rs`.
+//!
+//! Two steps, because the CSRF checks run between them (see `scope.rs`): [`identify`] reads
+//! the credential, and — when the access token is missing or expired but a refresh cookie is
+//! there — notes the session that cookie names; [`refresh_in_place`] then rotates that
+//! cookie, so the request proceeds signed in and the new cookies go out on its response.
 
 use actix_web::body::BoxBody;
 use actix_web::cookie::Cookie;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, header};
+use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, web};
 
 use super::client::{ClientInfo, TrustedProxies};
 use super::cookies::{self, CookiePolicy, CookieValue};
-use super::extract::{Identity, RejectedCredential, Via};
+use super::extract::{Identity, RefreshCookieSession, RejectedCredential, SessionRef, Via};
 use super::refresh::{self, RefreshError};
 use super::sessions::Sessions;
 use super::tokens::{TokenError, TokenKind};
 use crate::db::{self, StoreError, sessions};
 use crate::domain::{SessionId, UserId};
-use crate::errors::{self, ApiError, RouteKind};
+use crate::errors::{self, ApiError};
 
 enum Credential {
     None,
@@ -26,52 +31,93 @@ enum Credential {
 
 enum Outcome {
     Identified(Box<Identity>),
-    /// A well-formed access token past its `exp`: a refresh may still save the request.
+    /// A well-formed access token past its `exp`: the refresh cookie may still stand in.
     Expired,
     Rejected,
 }
 
-/// Identifies the caller and records the outcome in the request extensions; returns the
-/// cookies an in-place refresh wants set on the response.
-pub async fn identify_request(req: &ServiceRequest) -> Result<Vec<Cookie<'static>>, StoreError> {
+/// Identifies the caller from a Bearer token or the access cookie and records the outcome in
+/// the request extensions. A cookie request without a live access token also gets the
+/// session its refresh cookie names ([`RefreshCookieSession`]): CSRF tokens bind to it, and
+/// sign-out ends it.
+pub async fn identify(req: &ServiceRequest) -> Result<(), StoreError> {
     let (Some(sessions), Some(cookies)) =
         (req.app_data::<web::Data<Sessions>>().cloned(), req.app_data::<web::Data<CookiePolicy>>().cloned())
     else {
-        return Ok(Vec::new());
+        return Ok(());
     };
     let outcome = match credential(req.request(), &cookies) {
         Credential::None => None,
         Credential::Malformed => Some(Outcome::Rejected),
         Credential::Token(token, via) => Some(authenticate(&sessions, &token, via).await?),
     };
-    let wants_refresh = matches!(outcome, None | Some(Outcome::Expired)) && is_page_view(req.request());
-    let mut set_cookies: Vec<Cookie<'static>> = Vec::new();
-    let outcome = if wants_refresh {
-        match refresh_in_place(&sessions, &cookies, req.request(), &mut set_cookies).await? {
-            Some(identity) => Some(Outcome::Identified(Box::new(identity))),
-            None => outcome,
-        }
-    } else {
-        outcome
-    };
     match outcome {
         Some(Outcome::Identified(identity)) => {
             req.extensions_mut().insert(*identity);
+            return Ok(());
         }
         Some(Outcome::Expired | Outcome::Rejected) => {
             req.extensions_mut().insert(RejectedCredential);
         }
         None => {}
     }
-    Ok(set_cookies)
+    let by_cookie = matches!(outcome, None | Some(Outcome::Expired));
+    if by_cookie
+        && !req.headers().contains_key(header::AUTHORIZATION)
+        && let CookieValue::One(token) = cookies::read(req.request(), cookies.refresh)
+        && let Ok(claims) = sessions.keys.decode(token, TokenKind::Refresh, db::now())
+    {
+        let session =
+            SessionRef { user_id: UserId::from(claims.sub), session_id: SessionId::from(claims.sid) };
+        req.extensions_mut().insert(RefreshCookieSession(session));
+    }
+    Ok(())
 }
 
-/// Adds the guard's cookies to whatever answer the request got, error answers included.
+/// Rotates the refresh cookie of a request that [`identify`] found without a live access
+/// token, and identifies it by the new pair; returns the cookies for the response. A bad or
+/// replayed refresh token clears both auth cookies and leaves the request anonymous.
+pub async fn refresh_in_place(req: &ServiceRequest) -> Result<Vec<Cookie<'static>>, StoreError> {
+    if req.extensions().get::<RefreshCookieSession>().is_none() {
+        return Ok(Vec::new());
+    }
+    let (Some(sessions), Some(policy)) =
+        (req.app_data::<web::Data<Sessions>>().cloned(), req.app_data::<web::Data<CookiePolicy>>().cloned())
+    else {
+        return Ok(Vec::new());
+    };
+    let CookieValue::One(token) = cookies::read(req.request(), policy.refresh) else {
+        return Ok(Vec::new());
+    };
+    let client = client_of(req.request());
+    match refresh::refresh(&sessions, token, &client).await {
+        Ok(r) => {
+            let cookies = policy.pair(&r.access.token, &r.refresh.token, r.cookie_max_age).to_vec();
+            let mut ext = req.extensions_mut();
+            ext.remove::<RejectedCredential>();
+            ext.insert(Identity::new(r.user, r.session, Via::Cookie));
+            Ok(cookies)
+        }
+        Err(RefreshError::Invalid | RefreshError::Reused) => {
+            req.extensions_mut().remove::<RefreshCookieSession>();
+            Ok(policy.cleared().to_vec())
+        }
+        Err(RefreshError::Store(e)) => Err(e),
+        Err(RefreshError::Unexpected(e)) => {
+            log::error!("refresh in the guard failed: {e:#}");
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// Adds the guard's cookies to whatever answer the request got, error answers included —
+/// unless the handler set a cookie of the same name itself (a sign-out clearing them).
 pub fn with_cookies(
     mut res: ServiceResponse<BoxBody>,
     cookies: &[Cookie<'static>],
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    for cookie in cookies {
+    let own: Vec<String> = res.response().cookies().map(|c| c.name().to_owned()).collect();
+    for cookie in cookies.iter().filter(|c| !own.iter().any(|name| name == c.name())) {
         res.response_mut().add_cookie(cookie)?;
     }
     Ok(res)
@@ -80,6 +126,11 @@ pub fn with_cookies(
 pub fn store_failure(req: ServiceRequest, e: StoreError) -> ServiceResponse<BoxBody> {
     let error = errors::for_request(req.request(), ApiError::from(e));
     req.error_response(error)
+}
+
+fn client_of(req: &HttpRequest) -> ClientInfo {
+    let trusted = req.app_data::<web::Data<TrustedProxies>>().map(|t| t.0.as_slice()).unwrap_or_default();
+    ClientInfo::from_request(req, trusted)
 }
 
 /// `Authorization: Bearer` first (RFC 6750 §2.1), else the access cookie by exact name.
@@ -114,51 +165,15 @@ async fn authenticate(sessions: &Sessions, token: &str, via: Via) -> Result<Outc
             return Ok(Outcome::Rejected);
         }
     };
-    let found = db::query_read(&sessions.pool, move |conn| {
-        sessions::find_session_with_user(conn, &SessionId::from(claims.sid), &UserId::from(claims.sub))
-    })
-    .await?;
+    let (session_id, user_id) = (SessionId::from(claims.sid), UserId::from(claims.sub));
+    let found = {
+        let (sid, uid) = (session_id.clone(), user_id.clone());
+        db::query_read(&sessions.pool, move |conn| sessions::find_guard_row(conn, &sid, &uid)).await?
+    };
     Ok(match found {
-        Some((session, user)) if session.is_live(now) && !user.disabled => {
-            Outcome::Identified(Box::new(Identity::new(user, session, via)))
+        Some(row) if row.is_live(now) => {
+            Outcome::Identified(Box::new(Identity::from_guard_row(user_id, session_id, row, via)))
         }
         _ => Outcome::Rejected,
     })
-}
-
-/// A browser navigating to a page: the one case where the guard refreshes by itself, so
-/// nobody bounces through a refresh URL when their access token has run out. Static files
-/// and probes sit outside the page scope and never reach the guard.
-fn is_page_view(req: &HttpRequest) -> bool {
-    matches!(*req.method(), Method::GET | Method::HEAD) && RouteKind::of(req) == RouteKind::Page
-}
-
-/// Rotates the refresh cookie, if there is a good one, and queues the new cookies for
-/// the response. A bad or replayed refresh token clears both auth cookies.
-async fn refresh_in_place(
-    sessions: &Sessions,
-    policy: &CookiePolicy,
-    req: &HttpRequest,
-    set_cookies: &mut Vec<Cookie<'static>>,
-) -> Result<Option<Identity>, StoreError> {
-    let CookieValue::One(token) = cookies::read(req, policy.refresh) else {
-        return Ok(None);
-    };
-    let trusted = req.app_data::<web::Data<TrustedProxies>>().map(|t| t.0.as_slice()).unwrap_or_default();
-    let client = ClientInfo::from_request(req, trusted);
-    match refresh::refresh(sessions, token, &client).await {
-        Ok(r) => {
-            set_cookies.extend(policy.pair(&r.access.token, &r.refresh.token, r.cookie_max_age));
-            Ok(Some(Identity::new(r.user, r.session, Via::Cookie)))
-        }
-        Err(RefreshError::Invalid | RefreshError::Reused) => {
-            set_cookies.extend(policy.cleared());
-            Ok(None)
-        }
-        Err(RefreshError::Store(e)) => Err(e),
-        Err(RefreshError::Unexpected(e)) => {
-            log::error!("refresh in the guard failed: {e:#}");
-            Ok(None)
-        }
-    }
 }

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod client;
 pub mod cookies;
 pub mod csrf;
+pub mod device;
 pub mod events;
 pub mod extract;
 pub mod guard;

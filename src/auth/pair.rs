@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::device::DeviceKey;
 use super::lifetimes::Lifetimes;
 use super::tokens::{Issued, KeyRing, TokenKind};
 use crate::db::models::{Session, User};
@@ -15,6 +16,8 @@ pub struct Sessions {
     pub pool: Pool,
     pub keys: Arc<KeyRing>,
     pub lifetimes: Lifetimes,
+    /// Signs the device cookies a sign-in hands out (see `device.rs`).
+    pub devices: Arc<DeviceKey>,
 }
 
 /// A session with its current token pair: after sign-in, a rotation or a password change.
@@ -25,6 +28,8 @@ pub struct SignedIn {
     pub refresh: Issued,
     /// `Some(seconds)` for persistent cookies ("remember me"), `None` for browser-session ones.
     pub cookie_max_age: Option<i64>,
+    /// A new device cookie value, after a sign-in with a password.
+    pub device: Option<String>,
 }
 
 /// Signs the refresh token with `jti` (deterministically, from the session row) and a
@@ -42,5 +47,5 @@ pub fn sign_pair(
     let access_exp = (now + s.lifetimes.access_secs()).min(refresh_exp);
     let access = s.keys.issue(TokenKind::Access, &user.id, &session.id, now, access_exp - now)?;
     let cookie_max_age = session.remember.then_some(refresh_exp - now);
-    Ok(SignedIn { user, session, access, refresh, cookie_max_age })
+    Ok(SignedIn { user, session, access, refresh, cookie_max_age, device: None })
 }

@@ -1,6 +1,7 @@
 //! argon2id hashing on dedicated threads, off the actix workers, one hash per core at a time.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 use anyhow::{Context, anyhow};
@@ -33,6 +34,25 @@ pub struct Hasher {
     jobs: mpsc::Sender<Job>,
     /// Verified against when the email is unknown, so both paths cost one argon2 run.
     dummy_hash: Arc<str>,
+    /// Jobs queued or running, and how many may be: a flood beyond that is told to come
+    /// back later (503) rather than wait without bound.
+    pending: Arc<AtomicUsize>,
+    capacity: usize,
+}
+
+/// The hashing queue is full: the caller answers 503 with `Retry-After`.
+pub use crate::errors::Busy;
+
+/// A place in the hashing queue, taken before the work it is for (a sign-in counts its
+/// attempt only once it knows its hash will run). Given back when the hash is done.
+pub struct Slot {
+    hasher: Hasher,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.hasher.pending.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -108,7 +128,9 @@ fn is_current(hash: &PasswordHash) -> bool {
 }
 
 impl Hasher {
-    pub fn new() -> anyhow::Result<Self> {
+    /// One hashing thread per core, and a queue of at most `capacity` jobs (running ones
+    /// included) behind them.
+    pub fn new(capacity: usize) -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
@@ -120,31 +142,64 @@ impl Hasher {
                 .context("cannot start a hashing thread")?;
         }
         let dummy = hash_blocking(&SecretString::from("portcullis-dummy-password"))?;
-        Ok(Self { jobs, dummy_hash: dummy.into() })
+        let pending = Arc::new(AtomicUsize::new(0));
+        Ok(Self { jobs, dummy_hash: dummy.into(), pending, capacity: capacity.max(1) })
     }
 
-    /// Runs `work` on a hashing thread; requests beyond `cores` wait in the queue.
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
-        let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = reply.send(work());
-        });
-        self.jobs.send(job).map_err(|_| anyhow!("the hashing threads have stopped"))?;
-        answer.await.context("a hashing thread dropped its job")
+    /// Jobs queued or running right now.
+    pub fn queue_depth(&self) -> usize {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    /// Takes a place in the queue, or says it is full.
+    pub fn slot(&self) -> Result<Slot, Busy> {
+        let taken = self
+            .pending
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < self.capacity).then_some(n + 1));
+        match taken {
+            Ok(_) => Ok(Slot { hasher: self.clone() }),
+            Err(_) => Err(Busy),
+        }
     }
 
     pub async fn hash(&self, password: SecretString) -> anyhow::Result<String> {
+        self.slot()?.hash(password).await
+    }
+
+    /// Runs `work` (a CPU-bound check such as the password policy) on a hashing thread.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        self.slot()?.run(work).await
+    }
+}
+
+impl Slot {
+    /// Runs `work` on a hashing thread; the place in the queue is given back when it ends,
+    /// even if the request that asked for it has gone away.
+    pub async fn run<T: Send + 'static>(
+        self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (reply, answer) = oneshot::channel();
+        let jobs = self.hasher.jobs.clone();
+        let job: Job = Box::new(move || {
+            let _slot = self;
+            let _ = reply.send(work());
+        });
+        jobs.send(job).map_err(|_| anyhow!("the hashing threads have stopped"))?;
+        answer.await.context("a hashing thread dropped its job")
+    }
+
+    pub async fn hash(self, password: SecretString) -> anyhow::Result<String> {
         self.run(move || hash_blocking(&password)).await?
     }
 
     /// Verifies `password` against `stored`, or against a dummy hash when there is no
     /// stored hash (unknown email), so the two cases take the same time.
-    pub async fn verify(
-        &self,
-        password: SecretString,
-        stored: Option<StoredHash>,
-    ) -> anyhow::Result<Verdict> {
-        let dummy = Arc::clone(&self.dummy_hash);
+    pub async fn verify(self, password: SecretString, stored: Option<StoredHash>) -> anyhow::Result<Verdict> {
+        let dummy = Arc::clone(&self.hasher.dummy_hash);
         self.run(move || match stored {
             Some(hash) => verify_blocking(&password, hash.expose()),
             None => {

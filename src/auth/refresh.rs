@@ -12,6 +12,7 @@ use super::tokens::{TokenKind, hash_jti};
 use crate::db::models::{Session, User};
 use crate::db::sessions::{self, Rotation};
 use crate::db::{self, Pool, StoreError};
+use crate::domain::SessionId;
 use crate::errors::ApiError;
 
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +54,7 @@ pub async fn refresh(s: &Sessions, token: &str, client: &ClientInfo) -> Result<S
     let presented = hash_jti(&claims.jti);
     let successor = s.keys.successor_jti(&claims.jti);
     let (mut session, user) = load(&s.pool, &claims.sid).await?;
-    if session.user_id != claims.sub || user.disabled || !session.is_live(now) {
+    if session.user_id.as_str() != claims.sub || user.disabled || !session.is_live(now) {
         return Err(RefreshError::Invalid);
     }
     if session.refresh_jti_hash == presented {
@@ -86,19 +87,19 @@ pub async fn refresh(s: &Sessions, token: &str, client: &ClientInfo) -> Result<S
 }
 
 async fn load(pool: &Pool, session_id: &str) -> Result<(Session, User), RefreshError> {
-    let id = session_id.to_owned();
+    let id = SessionId::from(session_id);
     db::query(pool, move |conn| sessions::find_session(conn, &id)).await?.ok_or(RefreshError::Invalid)
 }
 
 async fn rotate(
     pool: &Pool,
-    sid: &str,
+    sid: &SessionId,
     presented: &str,
     successor: &str,
     now: i64,
     idle: i64,
 ) -> Result<bool, StoreError> {
-    let (sid, presented, successor) = (sid.to_owned(), presented.to_owned(), successor.to_owned());
+    let (sid, presented, successor) = (sid.clone(), presented.to_owned(), successor.to_owned());
     db::query(pool, move |conn| {
         let rotation = Rotation {
             session_id: &sid,

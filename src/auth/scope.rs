@@ -1,48 +1,95 @@
-//! The policy each scope wraps, as one middleware: record the route kind (which decides the
-//! shape of answers), identify the caller (the guard), refuse a cross-site unsafe request
-//! (the Origin check). One layer rather than three, because every request passes through it
-//! (measured: BENCHMARKS.md).
+//! The policy each scope wraps, as one middleware per scope: record the route kind (which
+//! decides the shape of answers), identify the caller (the guard), refuse a forged unsafe
+//! request (the CSRF checks), and refresh in place where the access token ran out. One
+//! layer rather than several, because every request passes through it (measured:
+//! BENCHMARKS.md). The order matters: the CSRF checks run before a refresh, so a forged
+//! request never rotates anybody's refresh token.
 
 use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 
-use super::csrf::middleware::origin_refusal;
+use super::csrf::middleware::{check_form, check_header, origin_refusal};
 use super::guard;
 use crate::errors::RouteKind;
 
-/// Wraps the `/api` scope.
+/// Wraps the `/api` scope: identifies the caller and applies the Origin check. The routes
+/// that act on a cookie session add [`api_session`] or [`api_refresh_cookie`].
 pub async fn api(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    apply(RouteKind::Api, req, next).await
+    req.extensions_mut().insert(RouteKind::Api);
+    if let Err(e) = guard::identify(&req).await {
+        return Ok(guard::store_failure(req, e));
+    }
+    if let Some(error) = origin_refusal(&req) {
+        return Ok(req.error_response(error));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
-/// Wraps the page scope.
+/// Wraps the page scope. Every unsafe page request is a form post whose `csrf_token` is
+/// checked here; any page request whose access token ran out is refreshed in place.
 pub async fn pages(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    apply(RouteKind::Page, req, next).await
+    req.extensions_mut().insert(RouteKind::Page);
+    if let Err(e) = guard::identify(&req).await {
+        return Ok(guard::store_failure(req, e));
+    }
+    if let Some(error) = origin_refusal(&req) {
+        return Ok(req.error_response(error));
+    }
+    if let Err(error) = check_form(&mut req).await {
+        return Ok(req.error_response(error));
+    }
+    finish(req, next).await
 }
 
-async fn apply(
-    kind: RouteKind,
+/// Wraps the API routes that act on the caller's session: a cookie session needs the
+/// `X-CSRF-Token` header on unsafe requests, and such a request whose access token ran out
+/// is refreshed in place (SPEC §5: state changes work on the refresh cookie alone).
+pub async fn api_session(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    req.extensions_mut().insert(kind);
-    let cookies = match guard::identify_request(&req).await {
+    if let Err(error) = check_header(&req) {
+        return Ok(req.error_response(error));
+    }
+    if *req.method() == Method::GET || *req.method() == Method::HEAD {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    finish(req, next).await
+}
+
+/// Wraps the API routes about the refresh cookie itself (refresh, logout, the CSRF token):
+/// the header check only; they act on the session the refresh cookie names.
+pub async fn api_refresh_cookie(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if let Err(error) = check_header(&req) {
+        return Ok(req.error_response(error));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// Refreshes in place if the request needs it, runs the handler, and puts the new cookies
+/// on whatever answer it gives.
+async fn finish(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let cookies = match guard::refresh_in_place(&req).await {
         Ok(cookies) => cookies,
         Err(e) => return Ok(guard::store_failure(req, e)),
     };
-    let res = match origin_refusal(&req) {
-        Some(error) => req.error_response(error),
-        // Handlers and extractors answer their errors as responses, so `?` drops nothing here
-        // (cloning the request to keep it would break routing, which needs it uniquely owned).
-        None => next.call(req).await?.map_into_boxed_body(),
-    };
+    // Handlers and extractors answer their errors as responses, so `?` drops nothing here
+    // (cloning the request to keep it would break routing, which needs it uniquely owned).
+    let res = next.call(req).await?.map_into_boxed_body();
     guard::with_cookies(res, &cookies)
 }

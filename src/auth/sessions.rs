@@ -4,10 +4,10 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
-use super::extract::Identity;
+use super::extract::SessionRef;
 use super::pair::sign_pair;
-use super::password::{Hasher, Verdict};
-use super::throttle::{self, ThrottleLimits};
+use super::password::{Busy, Hasher, Verdict};
+use super::throttle::{self, ThrottleLimits, Throttled};
 use super::tokens::{hash_jti, random_id};
 use crate::db::models::{Session, User};
 use crate::db::{self, Pool, StoreError, sessions, users};
@@ -19,9 +19,12 @@ pub enum SignInError {
     /// Unknown email, wrong password and disabled account look the same from outside.
     #[error("invalid credentials")]
     InvalidCredentials,
-    /// Too many failures for this account or client IP: refused before any hashing.
+    /// Too many attempts for this account or client IP: refused before any hashing.
     #[error("too many failed sign-ins")]
     Throttled { retry_after_secs: u64 },
+    /// The hashing queue is full: come back in a moment.
+    #[error(transparent)]
+    Busy(#[from] Busy),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -34,70 +37,102 @@ impl From<SignInError> for ApiError {
         match e {
             SignInError::InvalidCredentials => Self::InvalidCredentials,
             SignInError::Throttled { retry_after_secs } => Self::TooManyRequests { retry_after_secs },
+            SignInError::Busy(busy) => busy.into(),
             SignInError::Store(e) => e.into(),
-            SignInError::Unexpected(e) => Self::Unexpected(e),
+            SignInError::Unexpected(e) => e.into(),
         }
+    }
+}
+
+impl From<Throttled> for SignInError {
+    fn from(t: Throttled) -> Self {
+        Self::Throttled { retry_after_secs: t.retry_after_secs }
     }
 }
 
 pub use super::pair::{Sessions, SignedIn};
 
+/// What a person typed into a sign-in form (or sent as JSON), and the browser's device
+/// cookie, if it has one.
+pub struct Credentials {
+    pub email: String,
+    pub password: SecretString,
+    pub remember: bool,
+    pub device_cookie: Option<String>,
+}
+
 /// Checks the credentials (always one argon2 verification, whether or not the email is
-/// known) and opens a session.
+/// known) and opens a session. The attempt is counted against the client IP and the account
+/// (or, for a browser with the account's device cookie, against that device) before the hash.
 pub async fn sign_in(
     sessions: &Sessions,
     hasher: &Hasher,
     limits: &ThrottleLimits,
-    email: &str,
-    password: SecretString,
-    remember: bool,
+    credentials: Credentials,
     client: ClientInfo,
 ) -> Result<SignedIn, SignInError> {
-    let email = Email::try_from(email).ok();
-    let email = email.as_ref().map(AsRef::<str>::as_ref);
+    let Credentials { email, password, remember, device_cookie } = credentials;
+    let slot = hasher.slot()?;
     let pool = &sessions.pool;
-    if let Err(t) = throttle::check(pool, email, &client).await? {
-        return Err(SignInError::Throttled { retry_after_secs: t.retry_after_secs });
+    let email = Email::try_from(email.as_str()).ok();
+    let ip_key = throttle::Key::ip(&client);
+    if let Some(key) = &ip_key {
+        throttle::attempt(pool, key, limits.per_ip).await??;
     }
-    let user = match email {
+    let user = match &email {
         Some(email) => {
-            let email = email.to_owned();
+            let email = email.to_string();
             db::query(pool, move |conn| users::find_user_by_email(conn, &email)).await?
         }
         None => None,
     };
+    let device = device_cookie
+        .and_then(|c| sessions.devices.verify(&c))
+        .filter(|d| user.as_ref().is_some_and(|u| u.id == d.user_id));
+    let key = match (&device, &email) {
+        (Some(device), _) => Some(throttle::Key::device(&device.nonce)),
+        (None, Some(email)) => Some(throttle::Key::account(email.as_ref())),
+        (None, None) => None,
+    };
+    let counted = match &key {
+        Some(key) => Some(throttle::attempt(pool, key, limits.per_account).await??),
+        None => None,
+    };
     // Over-long passwords are refused without hashing; their length is the caller's own.
     let verdict = if password.expose_secret().len() > MAX_PASSWORD_BYTES {
+        drop(slot);
         Verdict::Mismatch
     } else {
         let stored = user.as_ref().map(|u| u.password_hash.clone());
-        hasher.verify(password.clone(), stored).await?
+        slot.verify(password.clone(), stored).await?
     };
     let user = match (user, verdict) {
         (Some(user), Verdict::Match | Verdict::MatchNeedsRehash) if !user.disabled => user,
         (user, _) => {
-            let user_id = user.as_ref().map(|u| u.id.as_str());
-            throttle::failed(pool, limits, email, user_id, &client).await?;
-            if let Some(id) = user_id {
-                events::record(pool, id, EventKind::LoginFailed, None, &client).await;
+            if let Some(user) = user {
+                events::record(pool, &user.id, EventKind::LoginFailed, None, &client).await;
+                if device.is_none() && counted.is_some_and(|c| c.started_pause) {
+                    events::record(pool, &user.id, EventKind::Lockout, None, &client).await;
+                }
             }
             return Err(SignInError::InvalidCredentials);
         }
     };
-    throttle::succeeded(pool, &user.email).await?;
+    throttle::succeeded(pool, key, ip_key).await?;
     if verdict == Verdict::MatchNeedsRehash {
         rehash(pool, hasher, &user.id, password).await;
     }
-    let signed = start_session(sessions, user, remember, &client).await?;
+    let mut signed = start_session(sessions, user, remember, &client).await?;
+    signed.device = Some(sessions.devices.issue(&signed.user.id));
     events::record(pool, &signed.user.id, EventKind::LoginSucceeded, Some(&signed.session.id), &client).await;
     Ok(signed)
 }
 
 /// Stores a hash with today's parameters. A failure here must not fail the sign-in.
-async fn rehash(pool: &Pool, hasher: &Hasher, user_id: &str, password: SecretString) {
+async fn rehash(pool: &Pool, hasher: &Hasher, user_id: &UserId, password: SecretString) {
     let result = async {
         let hash = hasher.hash(password).await?;
-        let id = user_id.to_owned();
+        let id = user_id.clone();
         db::query(pool, move |conn| users::update_password_hash(conn, &id, &hash, db::now())).await?;
         anyhow::Ok(())
     }
@@ -119,7 +154,7 @@ pub async fn start_session(
     let lifetimes = &sessions.lifetimes;
     let jti = random_id();
     let session = Session {
-        id: random_id(),
+        id: SessionId::from(random_id()),
         user_id: user.id.clone(),
         refresh_jti_hash: hash_jti(&jti),
         previous_jti_hash: None,
@@ -144,11 +179,12 @@ pub async fn start_session(
     Ok(sign_pair(sessions, user, session, jti, now)?)
 }
 
-/// Revokes one session; its tokens fail at the next request on every instance.
-pub async fn sign_out(pool: &Pool, identity: &Identity, client: &ClientInfo) -> Result<(), StoreError> {
-    let id = identity.session_id.clone();
-    if db::query(pool, move |conn| sessions::revoke_session(conn, id.as_str(), db::now())).await? {
-        let (user, session) = (identity.user_id.as_str(), identity.session_id.as_str());
+/// Ends a session (the one the caller's access token or refresh cookie names); its tokens
+/// fail at the next request on every instance.
+pub async fn sign_out(pool: &Pool, session: &SessionRef, client: &ClientInfo) -> Result<(), StoreError> {
+    let (uid, sid) = (session.user_id.clone(), session.session_id.clone());
+    if db::query(pool, move |conn| sessions::revoke_user_session(conn, &uid, &sid, db::now())).await? {
+        let (user, session) = (&session.user_id, &session.session_id);
         events::record(pool, user, EventKind::LoggedOut, Some(session), client).await;
     }
     Ok(())
@@ -165,8 +201,7 @@ pub async fn revoke(
     let revoked =
         db::query(pool, move |conn| sessions::revoke_user_session(conn, &uid, &sid, db::now())).await?;
     if revoked {
-        let session = Some(session_id.as_str());
-        events::record(pool, user_id.as_str(), EventKind::SessionRevoked, session, client).await;
+        events::record(pool, user_id, EventKind::SessionRevoked, Some(session_id), client).await;
     }
     Ok(revoked)
 }

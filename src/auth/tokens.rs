@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::keys::MasterKey;
+use crate::domain::{SessionId, UserId};
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat` at most (SPEC §6).
 pub const MAX_LEEWAY_SECS: i64 = 30;
@@ -118,8 +119,8 @@ impl KeyRing {
     pub fn issue(
         &self,
         kind: TokenKind,
-        user_id: &str,
-        session_id: &str,
+        user_id: &UserId,
+        session_id: &SessionId,
         now: i64,
         ttl_secs: i64,
     ) -> anyhow::Result<Issued> {
@@ -132,8 +133,8 @@ impl KeyRing {
     pub fn sign(
         &self,
         kind: TokenKind,
-        user_id: &str,
-        session_id: &str,
+        user_id: &UserId,
+        session_id: &SessionId,
         jti: String,
         iat: i64,
         exp: i64,
@@ -145,12 +146,12 @@ impl KeyRing {
         let claims = Claims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
-            sub: user_id.to_owned(),
+            sub: user_id.to_string(),
             exp,
             nbf: iat,
             iat,
             jti,
-            sid: session_id.to_owned(),
+            sid: session_id.to_string(),
         };
         let token = jsonwebtoken::encode(&header, &claims, &key.encoding)?;
         Ok(Issued { token: SecretString::from(token), jti: claims.jti, expires_at: claims.exp })

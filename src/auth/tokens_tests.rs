@@ -14,7 +14,7 @@ fn ring() -> KeyRing {
 }
 
 fn kid() -> String {
-    let token = ring().issue(TokenKind::Access, "u1", "s1", NOW, 60).unwrap();
+    let token = ring().issue(TokenKind::Access, &"u1".into(), &"s1".into(), NOW, 60).unwrap();
     jsonwebtoken::decode_header(token.token.expose_secret()).unwrap().kid.unwrap()
 }
 
@@ -43,7 +43,7 @@ fn now() -> i64 {
 
 #[test]
 fn an_issued_access_token_decodes_with_every_claim() {
-    let issued = ring().issue(TokenKind::Access, "u1", "s1", now(), 60).unwrap();
+    let issued = ring().issue(TokenKind::Access, &"u1".into(), &"s1".into(), now(), 60).unwrap();
     let header = jsonwebtoken::decode_header(issued.token.expose_secret()).unwrap();
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
     let c = ring().decode(issued.token.expose_secret(), TokenKind::Access, now()).unwrap();
@@ -61,8 +61,8 @@ fn a_hand_forged_token_with_the_right_secret_is_accepted() {
 #[test]
 fn access_and_refresh_tokens_are_not_interchangeable() {
     let r = ring();
-    let access = r.issue(TokenKind::Access, "u1", "s1", now(), 60).unwrap();
-    let refresh = r.issue(TokenKind::Refresh, "u1", "s1", now(), 60).unwrap();
+    let access = r.issue(TokenKind::Access, &"u1".into(), &"s1".into(), now(), 60).unwrap();
+    let refresh = r.issue(TokenKind::Refresh, &"u1".into(), &"s1".into(), now(), 60).unwrap();
     assert_eq!(
         r.decode(access.token.expose_secret(), TokenKind::Refresh, now()).unwrap_err(),
         TokenError::WrongType

@@ -17,10 +17,10 @@ pub fn insert_event(conn: &mut DbConn, event: &SecurityEvent) -> QueryResult<()>
 }
 
 /// Deletes all but the newest [`EVENTS_KEPT_PER_USER`] events of one user.
-fn prune_events(conn: &mut DbConn, user_id: &str) -> QueryResult<()> {
+fn prune_events(conn: &mut DbConn, user_id: &UserId) -> QueryResult<()> {
     // Ids begin with the time in nanoseconds, so they order events exactly.
     let cutoff: Option<String> = security_events::table
-        .filter(security_events::user_id.eq(user_id))
+        .filter(security_events::user_id.eq(user_id.as_str()))
         .order(security_events::id.desc())
         .select(security_events::id)
         .offset(EVENTS_KEPT_PER_USER)
@@ -29,7 +29,7 @@ fn prune_events(conn: &mut DbConn, user_id: &str) -> QueryResult<()> {
     if let Some(cutoff) = cutoff {
         diesel::delete(
             security_events::table
-                .filter(security_events::user_id.eq(user_id))
+                .filter(security_events::user_id.eq(user_id.as_str()))
                 .filter(security_events::id.le(cutoff)),
         )
         .execute(conn)?;

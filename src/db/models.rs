@@ -3,12 +3,13 @@
 use diesel::prelude::*;
 
 use super::schema::{security_events, sessions, users};
-use crate::domain::{EventKind, PasswordHash, Role};
+use crate::domain::{EventKind, PasswordHash, Role, SessionId, UserId};
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: String,
+    #[diesel(deserialize_as = String)]
+    pub id: UserId,
     pub email: String,
     #[diesel(deserialize_as = String)]
     pub password_hash: PasswordHash,
@@ -31,11 +32,13 @@ pub struct NewUser<'a> {
     pub updated_at: i64,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Associations)]
-#[diesel(table_name = sessions, belongs_to(User))]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
 pub struct Session {
-    pub id: String,
-    pub user_id: String,
+    #[diesel(deserialize_as = String)]
+    pub id: SessionId,
+    #[diesel(deserialize_as = String)]
+    pub user_id: UserId,
     pub refresh_jti_hash: String,
     pub previous_jti_hash: Option<String>,
     pub rotated_at: Option<i64>,
@@ -74,8 +77,8 @@ pub struct NewSession<'a> {
 impl<'a> From<&'a Session> for NewSession<'a> {
     fn from(s: &'a Session) -> Self {
         Self {
-            id: &s.id,
-            user_id: &s.user_id,
+            id: s.id.as_str(),
+            user_id: s.user_id.as_str(),
             refresh_jti_hash: &s.refresh_jti_hash,
             remember: s.remember,
             created_at: s.created_at,
@@ -92,7 +95,8 @@ impl<'a> From<&'a Session> for NewSession<'a> {
 #[diesel(table_name = security_events)]
 pub struct SecurityEvent {
     pub id: String,
-    pub user_id: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub user_id: UserId,
     #[diesel(deserialize_as = String, serialize_as = String)]
     pub kind: EventKind,
     pub session_id: Option<String>,

@@ -1,56 +1,113 @@
-//! Queries on `login_throttle`: failure counters per key, shared by every instance.
+//! Queries on `login_throttle`: attempt counters per key, shared by every instance.
 
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::{BigInt, Text};
 
 use super::DbConn;
 use super::schema::login_throttle as t;
 
-/// The latest `locked_until` among `keys` that is still in the future.
-pub fn locked_until(conn: &mut DbConn, keys: &[String], now: i64) -> QueryResult<Option<i64>> {
-    t::table
-        .filter(t::key.eq_any(keys))
-        .filter(t::locked_until.gt(now))
-        .select(diesel::dsl::max(t::locked_until))
-        .get_result::<Option<i64>>(conn)
+/// How a counter grows: `free` attempts, then a pause of `first_lock` seconds that doubles
+/// with each further attempt up to `max_lock`; a counter idle since `forget_before` (and not
+/// paused) starts over.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub free: i64,
+    pub first_lock: i64,
+    pub max_lock: i64,
+    pub forget_before: i64,
 }
 
-/// Counts one more failure for `key` and returns the new count. A counter whose last
-/// failure is older than `forget_after` seconds (and that is not locked) starts over.
-pub fn record_failure(conn: &mut DbConn, key: &str, now: i64, forget_after: i64) -> QueryResult<i64> {
-    diesel::delete(
-        t::table
-            .filter(t::key.eq(key))
-            .filter(t::last_failure_at.lt(now - forget_after))
-            .filter(t::locked_until.le(now)),
-    )
-    .execute(conn)?;
-    if !increment(conn, key, now)? {
-        let row = (t::key.eq(key), t::failures.eq(1), t::last_failure_at.eq(now), t::locked_until.eq(0));
-        match diesel::insert_into(t::table).values(row).execute(conn) {
-            Ok(_) => {}
-            // Another instance inserted it first: count on top of theirs.
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                increment(conn, key, now)?;
-            }
-            Err(e) => return Err(e),
-        }
+impl Budget {
+    /// The pause the `attempts`-th attempt starts, if any (the same rule the SQL applies).
+    pub fn lock_secs(&self, attempts: i64) -> Option<i64> {
+        let over = attempts.checked_sub(self.free)?;
+        (over >= 0).then(|| self.first_lock.saturating_mul(1 << over.min(20)).min(self.max_lock))
     }
-    t::table.find(key).select(t::failures).get_result(conn)
 }
 
-/// An atomic `failures = failures + 1`: concurrent failures on several instances all count.
-fn increment(conn: &mut DbConn, key: &str, now: i64) -> QueryResult<bool> {
-    let changed = diesel::update(t::table.find(key))
-        .set((t::failures.eq(t::failures + 1), t::last_failure_at.eq(now)))
-        .execute(conn)?;
-    Ok(changed == 1)
+/// The counter after one counted attempt.
+#[derive(Debug, Clone, Copy, QueryableByName)]
+pub struct Counted {
+    #[diesel(sql_type = BigInt)]
+    pub failures: i64,
+    #[diesel(sql_type = BigInt)]
+    pub locked_until: i64,
 }
 
-pub fn lock(conn: &mut DbConn, key: &str, until: i64) -> QueryResult<()> {
-    diesel::update(t::table.find(key)).set(t::locked_until.eq(until)).execute(conn).map(drop)
+/// One statement, atomic on both backends: counts an attempt unless `key` is paused, and
+/// starts (or lengthens: the longer lock wins) a pause when the count reaches the budget.
+/// `None` means the key is paused and nothing was counted. Of N concurrent attempts exactly
+/// `free` get through before the pause, because each one sees the count of those before it.
+const COUNT_ATTEMPT: &str = "\
+INSERT INTO login_throttle (key, failures, last_failure_at, locked_until) VALUES ($1, 1, $2, $3) \
+ON CONFLICT (key) DO UPDATE SET \
+  failures = CASE WHEN login_throttle.last_failure_at < $4 THEN 1 ELSE login_throttle.failures + 1 END, \
+  last_failure_at = $2, \
+  locked_until = GREATEST(login_throttle.locked_until, CASE \
+    WHEN (CASE WHEN login_throttle.last_failure_at < $4 THEN 1 ELSE login_throttle.failures + 1 END) >= $5 \
+    THEN $2 + LEAST($6, $7 << CAST(LEAST((CASE WHEN login_throttle.last_failure_at < $4 THEN 1 \
+      ELSE login_throttle.failures + 1 END) - $5, 20) AS INTEGER)) \
+    ELSE 0 END) \
+WHERE login_throttle.locked_until <= $2 \
+RETURNING failures, locked_until";
+
+pub fn count_attempt(
+    conn: &mut DbConn,
+    key: &str,
+    now: i64,
+    budget: &Budget,
+) -> QueryResult<Option<Counted>> {
+    let first_lock_until = budget.lock_secs(1).map_or(0, |secs| now + secs);
+    macro_rules! run {
+        ($conn:expr, $sql:expr) => {
+            diesel::sql_query($sql)
+                .bind::<Text, _>(key)
+                .bind::<BigInt, _>(now)
+                .bind::<BigInt, _>(first_lock_until)
+                .bind::<BigInt, _>(budget.forget_before)
+                .bind::<BigInt, _>(budget.free)
+                .bind::<BigInt, _>(budget.max_lock)
+                .bind::<BigInt, _>(budget.first_lock)
+                .get_results::<Counted>($conn)
+        };
+    }
+    let rows = match conn {
+        DbConn::Postgres(c) => run!(c, COUNT_ATTEMPT)?,
+        // SQLite spells the placeholders ?N and the two-argument MAX/MIN differently.
+        DbConn::Sqlite(c) => {
+            run!(c, COUNT_ATTEMPT.replace('$', "?").replace("GREATEST(", "MAX(").replace("LEAST(", "MIN("))?
+        }
+    };
+    Ok(rows.into_iter().next())
+}
+
+/// When the pause on `key` ends (0 when there is none).
+pub fn locked_until(conn: &mut DbConn, key: &str) -> QueryResult<i64> {
+    Ok(t::table.find(key).select(t::locked_until).first(conn).optional()?.unwrap_or(0))
+}
+
+/// Takes back one counted attempt (a sign-in that turned out right), leaving any pause.
+pub fn refund(conn: &mut DbConn, key: &str) -> QueryResult<()> {
+    diesel::update(t::table.find(key).filter(t::failures.gt(0)))
+        .set(t::failures.eq(t::failures - 1))
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn clear(conn: &mut DbConn, key: &str) -> QueryResult<()> {
     diesel::delete(t::table.find(key)).execute(conn).map(drop)
+}
+
+/// Deletes up to `batch` counters that are neither paused nor recent; returns how many.
+pub fn purge_stale(conn: &mut DbConn, forget_before: i64, now: i64, batch: i64) -> QueryResult<usize> {
+    let stale: Vec<String> = t::table
+        .filter(t::last_failure_at.lt(forget_before))
+        .filter(t::locked_until.le(now))
+        .select(t::key)
+        .limit(batch)
+        .load(conn)?;
+    if stale.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(t::table.filter(t::key.eq_any(&stale))).execute(conn)
 }

@@ -6,6 +6,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use super::DbConn;
 use super::models::{NewUser, User};
 use super::schema::users;
+use crate::domain::UserId;
 
 /// Why a user could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -34,8 +35,8 @@ pub fn find_user_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<
     users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional()
 }
 
-pub fn find_user_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<User>> {
-    users::table.find(id).select(User::as_select()).first(conn).optional()
+pub fn find_user_by_id(conn: &mut DbConn, id: &UserId) -> QueryResult<Option<User>> {
+    users::table.find(id.as_str()).select(User::as_select()).first(conn).optional()
 }
 
 pub fn list_users(conn: &mut DbConn) -> QueryResult<Vec<User>> {
@@ -46,19 +47,19 @@ pub fn list_users(conn: &mut DbConn) -> QueryResult<Vec<User>> {
 /// verified, so of two concurrent password changes exactly one wins.
 pub fn replace_password_hash(
     conn: &mut DbConn,
-    id: &str,
+    id: &UserId,
     old: &str,
     new: &str,
     now: i64,
 ) -> QueryResult<bool> {
-    let changed = diesel::update(users::table.find(id).filter(users::password_hash.eq(old)))
+    let changed = diesel::update(users::table.find(id.as_str()).filter(users::password_hash.eq(old)))
         .set((users::password_hash.eq(new), users::updated_at.eq(now)))
         .execute(conn)?;
     Ok(changed == 1)
 }
 
-pub fn update_password_hash(conn: &mut DbConn, id: &str, hash: &str, now: i64) -> QueryResult<()> {
-    diesel::update(users::table.find(id))
+pub fn update_password_hash(conn: &mut DbConn, id: &UserId, hash: &str, now: i64) -> QueryResult<()> {
+    diesel::update(users::table.find(id.as_str()))
         .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
         .execute(conn)
         .map(drop)
@@ -66,10 +67,10 @@ pub fn update_password_hash(conn: &mut DbConn, id: &str, hash: &str, now: i64) -
 
 /// Sets the flag by id; disabling also revokes every session, in one transaction.
 /// Returns whether the user exists.
-pub fn set_user_disabled(conn: &mut DbConn, id: &str, disabled: bool, now: i64) -> QueryResult<bool> {
+pub fn set_user_disabled(conn: &mut DbConn, id: &UserId, disabled: bool, now: i64) -> QueryResult<bool> {
     use diesel::Connection;
     conn.transaction(|conn| {
-        let changed = diesel::update(users::table.find(id))
+        let changed = diesel::update(users::table.find(id.as_str()))
             .set((users::disabled.eq(disabled), users::updated_at.eq(now)))
             .execute(conn)?;
         if changed > 0 && disabled {

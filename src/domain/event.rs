@@ -11,6 +11,7 @@ pub enum EventKind {
     UserDisabled,
     UserEnabled,
     Lockout,
+    PasswordCheckFailed,
     /// A kind written by a newer version (a rolling upgrade): stored as is, shown generically.
     Other(String),
 }
@@ -27,6 +28,7 @@ impl EventKind {
             Self::UserDisabled => "user_disabled",
             Self::UserEnabled => "user_enabled",
             Self::Lockout => "lockout",
+            Self::PasswordCheckFailed => "password_check_failed",
             Self::Other(kind) => kind,
         }
     }
@@ -43,6 +45,7 @@ impl EventKind {
             Self::UserDisabled => "Account disabled by an administrator",
             Self::UserEnabled => "Account enabled by an administrator",
             Self::Lockout => "Sign-in paused after repeated failures",
+            Self::PasswordCheckFailed => "Wrong current password entered while signed in",
             Self::Other(_) => "Security event",
         }
     }
@@ -50,7 +53,7 @@ impl EventKind {
 
 impl From<String> for EventKind {
     fn from(raw: String) -> Self {
-        const KNOWN: [EventKind; 9] = [
+        const KNOWN: [EventKind; 10] = [
             EventKind::LoginSucceeded,
             EventKind::LoginFailed,
             EventKind::RefreshReuseDetected,
@@ -60,6 +63,7 @@ impl From<String> for EventKind {
             EventKind::UserDisabled,
             EventKind::UserEnabled,
             EventKind::Lockout,
+            EventKind::PasswordCheckFailed,
         ];
         KNOWN.into_iter().find(|k| k.as_str() == raw).unwrap_or(EventKind::Other(raw))
     }

@@ -15,6 +15,12 @@ pub struct PasswordPolicy {
     pub min_chars: usize,
 }
 
+impl PasswordPolicy {
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        Self { min_chars: settings.password_min }
+    }
+}
+
 /// A password that passed the policy, ready to be hashed.
 #[derive(Debug)]
 pub struct NewPassword(SecretString);

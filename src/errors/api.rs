@@ -10,6 +10,18 @@ use crate::db::StoreError;
 /// The one answer to every credential failure: unknown email, wrong password, disabled.
 pub const BAD_CREDENTIALS: &str = "That email and password do not match an account.";
 
+/// A bounded queue of costly work is full (password hashing): the caller answers 503 with
+/// `Retry-After` rather than wait without bound. It may travel inside an `anyhow::Error`.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the server is busy")]
+pub struct Busy;
+
+impl From<Busy> for ApiError {
+    fn from(_: Busy) -> Self {
+        Self::Busy
+    }
+}
+
 /// An error a handler returns; the client sees `{"error": code, "message": text}`.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -44,6 +56,9 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("the database is unavailable")]
     Unavailable,
+    /// A bounded queue (password hashing) is full: come back in a moment.
+    #[error("busy")]
+    Busy,
     #[error("unexpected error")]
     Unexpected(#[source] anyhow::Error),
 }
@@ -108,6 +123,7 @@ impl ApiError {
             Self::Unavailable => {
                 ("service_unavailable", "The service is temporarily unavailable. Try again shortly.".into())
             }
+            Self::Busy => ("busy", "The server is busy. Try again in a moment.".into()),
             Self::Unexpected(_) => ("internal_error", "Something went wrong on our side.".into()),
         }
     }
@@ -127,7 +143,7 @@ impl From<StoreError> for ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
-        Self::Unexpected(e)
+        if e.downcast_ref::<Busy>().is_some() { Self::Busy } else { Self::Unexpected(e) }
     }
 }
 
@@ -144,7 +160,7 @@ impl ResponseError for ApiError {
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Status(status) => *status,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -170,6 +186,9 @@ impl ResponseError for ApiError {
             }
             Self::TooManyRequests { retry_after_secs } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Self::Busy => {
+                res.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}
         }

@@ -8,6 +8,10 @@ use askama::Template;
 use super::api::ApiError;
 use crate::db::StoreError;
 
+/// The one sentence a person sees when a form's CSRF token does not check out (typically a
+/// page left open across a sign-in or sign-out).
+pub const FORM_EXPIRED: &str = "This form has expired. Go back, reload the page and try again.";
+
 /// An error shown as a page: status, a title and a sentence for a person.
 #[derive(Debug, thiserror::Error)]
 #[error("{title}")]
@@ -15,6 +19,8 @@ pub struct PageError {
     pub status: StatusCode,
     pub title: &'static str,
     pub message: String,
+    /// Sent as `Retry-After` (429, 503).
+    pub retry_after_secs: Option<u64>,
 }
 
 #[derive(Template)]
@@ -27,7 +33,7 @@ struct ErrorPage<'a> {
 
 impl PageError {
     pub fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
-        Self { status, title, message: message.into() }
+        Self { status, title, message: message.into(), retry_after_secs: None }
     }
 
     pub fn not_found() -> Self {
@@ -65,7 +71,12 @@ impl From<ApiError> for PageError {
             StatusCode::NOT_FOUND => "Page not found",
             _ => "That request could not be handled",
         };
-        Self::new(e.status_code(), title, message)
+        let retry_after_secs = match e {
+            ApiError::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
+            ApiError::Busy => Some(1),
+            _ => None,
+        };
+        Self { retry_after_secs, ..Self::new(e.status_code(), title, message) }
     }
 }
 
@@ -77,9 +88,12 @@ impl ResponseError for PageError {
     fn error_response(&self) -> HttpResponse {
         let page = ErrorPage { title: self.title, message: &self.message, status: self.status.as_u16() };
         let body = page.render().unwrap_or_else(|_| self.message.clone());
-        HttpResponse::build(self.status)
-            .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(body)
+        let mut res = HttpResponse::build(self.status);
+        res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")))
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        if let Some(secs) = self.retry_after_secs {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        res.body(body)
     }
 }

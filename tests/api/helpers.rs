@@ -184,7 +184,7 @@ impl TestApp {
         let user =
             accounts::create_user(&mut conn, &Email::try_from(email.as_str()).expect("email"), &hash, role)
                 .expect("user");
-        TestUser { email, password: PASSWORD.into(), id: user.id }
+        TestUser { email, password: PASSWORD.into(), id: user.id.to_string() }
     }
 
     /// Flips `users.disabled` and nothing else, to prove the guard checks the flag itself.

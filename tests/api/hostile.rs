@@ -55,7 +55,8 @@ async fn oversized_bodies_are_a_413() {
 
 async fn an_incomplete_form_is_a_400_page() {
     let app = spawn_app().await;
-    let res = app.post_form("/login", &[("email", "a@example.com")]).await;
+    let csrf = app.csrf_token().await;
+    let res = app.post_form("/login", &[("email", "a@example.com"), ("csrf_token", &csrf)]).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     assert!(res.text().await.unwrap().contains("incomplete"));

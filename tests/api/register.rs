@@ -53,12 +53,14 @@ async fn weak_mismatched_or_malformed_input_re_renders_the_form_with_a_message()
 async fn registration_is_404_when_closed() {
     let app = spawn_app_with(|s| s.registration_open = false).await;
     assert_eq!(app.get("/register").await.status(), StatusCode::NOT_FOUND);
-    let res = app
-        .post_form(
-            "/register",
-            &[("email", "a@example.com"), ("password", PASSWORD), ("password_confirm", PASSWORD)],
-        )
-        .await;
+    let csrf = app.csrf_token().await;
+    let form = [
+        ("email", "a@example.com"),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+        ("csrf_token", &csrf),
+    ];
+    let res = app.post_form("/register", &form).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 

@@ -193,7 +193,7 @@ async fn security_events_are_pruned_to_the_newest_hundred_per_user() {
     let mut conn = app.pool.get().unwrap();
     let mut ids = Vec::new();
     for _ in 0..(EVENTS_KEPT_PER_USER + 20) {
-        let event = new_event(&user.id, EventKind::LoginFailed, None, &ClientInfo::default());
+        let event = new_event(&user.id.as_str().into(), EventKind::LoginFailed, None, &ClientInfo::default());
         ids.push(event.id.clone());
         insert_event(&mut conn, &event).unwrap();
     }

@@ -1,25 +1,22 @@
-//! The CSRF checks every unsafe request must pass before any handler runs (SPEC §5). Each
-//! scope wraps the ones its routes need (see `routes::configure`).
+//! The CSRF checks every unsafe request must pass before any handler runs (SPEC §5): the
+//! Origin check of every scope, the `csrf_token` field of every page form, and the
+//! `X-CSRF-Token` header of the API's cookie-session routes. `auth::scope` runs them.
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, header};
-use actix_web::middleware::Next;
+use actix_web::dev::{Payload, ServiceRequest};
+use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpMessage, HttpRequest, web};
 
+use super::forms::{FORM_EXPIRED, binding};
 use super::token::CsrfKey;
 use crate::auth::cookies::{self, CookiePolicy, CookieValue};
-use crate::auth::extract::{Identity, Via};
-use crate::auth::sessions::Sessions;
-use crate::auth::tokens::TokenKind;
+use crate::auth::extract::{CsrfChecked, Identity, Via};
 use crate::config::PublicUrl;
-use crate::errors::{self, ApiError};
+use crate::errors::{self, ApiError, PageError};
 
 /// What the checks read, each registered as its own `web::Data` at startup.
 struct Ctx {
     key: web::Data<CsrfKey>,
     cookies: web::Data<CookiePolicy>,
-    sessions: web::Data<Sessions>,
     public_url: web::Data<PublicUrl>,
 }
 
@@ -28,7 +25,6 @@ impl Ctx {
         Some(Self {
             key: req.app_data::<web::Data<CsrfKey>>()?.clone(),
             cookies: req.app_data::<web::Data<CookiePolicy>>()?.clone(),
-            sessions: req.app_data::<web::Data<Sessions>>()?.clone(),
             public_url: req.app_data::<web::Data<PublicUrl>>()?.clone(),
         })
     }
@@ -37,11 +33,10 @@ impl Ctx {
 pub const HEADER: &str = "x-csrf-token";
 
 const FOREIGN: &str = "This request came from another site and was refused.";
+const NO_HEADER: &str = "Send the csrf_token cookie's value in the X-CSRF-Token header.";
 
-/// The Origin check every scope applies (see `auth::scope`): an unsafe request whose `Origin`
-/// is foreign (or `null`) or whose `Sec-Fetch-Site` says cross-site is refused. Page forms
-/// check their `csrf_token` field in the handler (the body is theirs to read); the API's
-/// cookie-session routes add [`require_header`].
+/// The Origin check every scope applies: an unsafe request whose `Origin` is foreign (or
+/// `null`) or whose `Sec-Fetch-Site` says cross-site is refused.
 pub fn origin_refusal(req: &ServiceRequest) -> Option<actix_web::Error> {
     let refused = is_unsafe(req)
         && !is_bearer_only(req.request())
@@ -49,22 +44,65 @@ pub fn origin_refusal(req: &ServiceRequest) -> Option<actix_web::Error> {
     refused.then(|| errors::for_request(req.request(), ApiError::CsrfFailed(FOREIGN)))
 }
 
-/// Scope middleware for the API routes that act on a cookie session: an unsafe request
-/// that carries an auth cookie needs `X-CSRF-Token` equal to the CSRF cookie and bound
-/// to the session (signed double-submit).
-pub async fn require_header(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if is_unsafe(&req)
-        && !is_bearer_only(req.request())
-        && let Some(ctx) = Ctx::of(req.request())
-        && let Err(message) = check_header(req.request(), &ctx)
-    {
-        let error = errors::for_request(req.request(), ApiError::CsrfFailed(message));
-        return Ok(req.error_response(error));
+/// The form check of the page scope: every unsafe page request is a form post and carries a
+/// `csrf_token` field equal to the CSRF cookie and bound to the request's session. Checked
+/// here, before any handler, so that no form can forget it; the body is read and put back
+/// for the handler.
+pub async fn check_form(req: &mut ServiceRequest) -> Result<(), actix_web::Error> {
+    // HTML forms send GET or POST only, so no page route takes another method: leave those
+    // to the router's 405 (and `CurrentUser` refuses any that slipped through unchecked).
+    if *req.method() != Method::POST || is_bearer_only(req.request()) {
+        return Ok(());
     }
-    next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+    let Some(ctx) = Ctx::of(req.request()) else { return Ok(()) };
+    let is_form = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        ct.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded")
+    });
+    if !is_form {
+        return Err(PageError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Not a form",
+            "Pages accept only forms sent as application/x-www-form-urlencoded.",
+        )
+        .into());
+    }
+    let body = req.extract::<web::Bytes>().await?;
+    let submitted =
+        serde_urlencoded::from_bytes::<TokenField>(&body).map(|f| f.csrf_token).unwrap_or_default();
+    req.set_payload(Payload::from(body));
+    let cookie = cookies::read(req.request(), ctx.cookies.csrf);
+    if ctx.key.accepts(&cookie, &submitted, &binding(req.request())) {
+        req.extensions_mut().insert(CsrfChecked);
+        Ok(())
+    } else {
+        Err(PageError::new(StatusCode::FORBIDDEN, "Form expired", FORM_EXPIRED).into())
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TokenField {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// The header check of the API's cookie-session routes: an unsafe request that carries an
+/// auth cookie needs `X-CSRF-Token` equal to the CSRF cookie and bound to the session
+/// (signed double-submit).
+pub fn check_header(req: &ServiceRequest) -> Result<(), actix_web::Error> {
+    if !is_unsafe(req) || is_bearer_only(req.request()) {
+        return Ok(());
+    }
+    let Some(ctx) = Ctx::of(req.request()) else { return Ok(()) };
+    let request = req.request();
+    if has_session_cookie(request, &ctx.cookies) {
+        let submitted = request.headers().get(HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let cookie = cookies::read(request, ctx.cookies.csrf);
+        if !ctx.key.accepts(&cookie, submitted, &binding(request)) {
+            return Err(errors::for_request(request, ApiError::CsrfFailed(NO_HEADER)));
+        }
+    }
+    req.extensions_mut().insert(CsrfChecked);
+    Ok(())
 }
 
 fn is_unsafe(req: &ServiceRequest) -> bool {
@@ -93,19 +131,6 @@ fn same_site(req: &HttpRequest, ctx: &Ctx) -> bool {
     !req.headers().get("sec-fetch-site").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
 }
 
-fn check_header(req: &HttpRequest, ctx: &Ctx) -> Result<(), &'static str> {
-    if !has_session_cookie(req, &ctx.cookies) {
-        return Ok(());
-    }
-    let submitted = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let cookie = cookies::read(req, ctx.cookies.csrf);
-    if ctx.key.accepts(&cookie, submitted, &binding(req, ctx)) {
-        Ok(())
-    } else {
-        Err("Send the csrf_token cookie's value in the X-CSRF-Token header.")
-    }
-}
-
 /// The configured public origin, or the origin the browser addressed (its `Host`):
 /// a cross-site page cannot make a browser send a foreign `Origin` with our `Host`.
 fn is_own_origin(origin: &str, req: &HttpRequest, public_url: &PublicUrl) -> bool {
@@ -117,22 +142,5 @@ fn is_own_origin(origin: &str, req: &HttpRequest, public_url: &PublicUrl) -> boo
     match (origin.strip_prefix(scheme), host) {
         (Some(rest), Some(host)) => rest.eq_ignore_ascii_case(host),
         _ => false,
-    }
-}
-
-/// The session the token must be bound to: the identified one, else the one the
-/// refresh cookie names (an expired access token is no reason to refuse a refresh).
-fn binding(req: &HttpRequest, ctx: &Ctx) -> String {
-    if let Some(identity) = req.extensions().get::<Identity>() {
-        return identity.session_id.to_string();
-    }
-    match cookies::read(req, ctx.cookies.refresh) {
-        CookieValue::One(token) => ctx
-            .sessions
-            .keys
-            .decode(token, TokenKind::Refresh, crate::db::now())
-            .map(|c| c.sid)
-            .unwrap_or_default(),
-        _ => String::new(),
     }
 }

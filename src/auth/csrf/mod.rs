@@ -1,10 +1,10 @@
 //! CSRF, all of it: signed double-submit tokens (`token.rs`), the tokens pages embed and the
-//! check a form post must pass (`forms.rs`), and the Origin and header checks each scope wraps
-//! (`middleware.rs`).
+//! session they bind to (`forms.rs`), and the checks each scope runs before any handler — the
+//! Origin check, the form field of page posts, the header of API calls (`middleware.rs`).
 
 mod forms;
 pub mod middleware;
 mod token;
 
-pub use forms::{CsrfForm, FORM_EXPIRED, csrf_binding, form_ok, require_form, session_cookies, token_for};
+pub use forms::{FORM_EXPIRED, binding, session_cookies, token_for};
 pub use token::CsrfKey;

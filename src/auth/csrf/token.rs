@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretSlice};
 
 use crate::auth::cookies::CookieValue;
-use crate::auth::keys::hmac_sha256;
+use crate::auth::keys::{constant_time_eq, hmac_sha256};
 
 pub struct CsrfKey(SecretSlice<u8>);
 
@@ -50,10 +50,6 @@ impl CsrfKey {
         let message = format!("{nonce}|{session_id}");
         URL_SAFE_NO_PAD.encode(hmac_sha256(self.0.expose_secret(), message.as_bytes()))
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -4,11 +4,12 @@ use serde::{Deserialize, Serialize};
 
 use super::me::UserResponse;
 use crate::auth::client::ClientInfo;
-use crate::auth::csrf::{csrf_binding, session_cookies, token_for};
+use crate::auth::cookies;
+use crate::auth::csrf::{session_cookies, token_for};
+use crate::auth::extract::ActingSession;
 use crate::auth::refresh;
-use crate::auth::sessions;
+use crate::auth::sessions::{self, Credentials};
 use crate::auth::tokens::TokenKind;
-use crate::auth::{MaybeUser, cookies};
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -25,28 +26,28 @@ pub struct CsrfResponse {
     csrf_token: String,
 }
 
-/// Hands out a CSRF token (and its cookie) for the caller's current session.
-pub async fn csrf(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser) -> HttpResponse {
-    let (token, _) = token_for(&req, &state.csrf, &state.cookies, csrf_binding(user.0.as_ref()));
+/// Hands out a CSRF token (and its cookie) bound to the caller's session: the signed-in one,
+/// or the one the refresh cookie names once the access token has run out.
+pub async fn csrf(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let (token, _) = token_for(&req, &state.csrf, &state.cookies);
     HttpResponse::Ok().cookie(state.cookies.csrf_cookie(&token)).json(CsrfResponse { csrf_token: token })
 }
 
 pub async fn login(
+    req: HttpRequest,
     state: web::Data<AppState>,
     client: ClientInfo,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let signed = sessions::sign_in(
-        &state.sessions,
-        &state.hasher,
-        &state.throttle,
-        &body.email,
-        body.password,
-        body.remember,
-        client,
-    )
-    .await?;
+    let credentials = Credentials {
+        email: body.email,
+        password: body.password,
+        remember: body.remember,
+        device_cookie: cookies::read_owned(&req, state.cookies.device),
+    };
+    let signed =
+        sessions::sign_in(&state.sessions, &state.hasher, &state.throttle, credentials, client).await?;
     let mut res = HttpResponse::Ok();
     for cookie in session_cookies(&state.cookies, &state.csrf, &signed) {
         res.cookie(cookie);
@@ -54,14 +55,15 @@ pub async fn login(
     Ok(res.json(UserResponse::from(&signed.user)))
 }
 
-/// Ends the caller's session, if any, and clears the cookies. Idempotent: 204 either way.
+/// Ends the caller's session — the signed-in one, or the one the refresh cookie names once
+/// the access token has run out — and clears the cookies. Idempotent: 204 either way.
 pub async fn logout(
     state: web::Data<AppState>,
-    user: MaybeUser,
+    session: ActingSession,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(identity) = user.0 {
-        sessions::sign_out(&state.pool, &identity, &client).await?;
+    if let Some(session) = session.0 {
+        sessions::sign_out(&state.pool, &session, &client).await?;
     }
     let mut res = HttpResponse::NoContent();
     for cookie in state.cookies.cleared() {

@@ -18,7 +18,7 @@ pub struct UserResponse {
 impl From<&User> for UserResponse {
     fn from(user: &User) -> Self {
         Self {
-            id: user.id.clone(),
+            id: user.id.to_string(),
             email: user.email.clone(),
             role: user.role,
             created_at: rfc3339(user.created_at),

@@ -9,21 +9,23 @@ mod token;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use crate::auth::csrf::middleware as csrf;
+use crate::auth::scope;
 
-/// Mounted under `/api`. Routes that take credentials or a token in the body and act on no
-/// cookie session need only the Origin check; the rest act on the caller's session and, for
-/// a cookie session, need the `X-CSRF-Token` header as well.
+/// Mounted under `/api` (whose scope identifies the caller and applies the Origin check).
+/// Routes that take credentials or a token in the body and act on no cookie session need
+/// nothing more; the routes about the refresh cookie itself add the `X-CSRF-Token` check;
+/// the rest act on the caller's session: the header check, and a refresh in place when an
+/// unsafe request comes with only the refresh cookie.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/login").post(auth::login))
         .service(web::resource("/auth/token").post(token::token))
         .service(web::resource("/auth/revoke").post(auth::revoke))
+        .service(web::resource("/auth/csrf").wrap(from_fn(scope::api_refresh_cookie)).get(auth::csrf))
+        .service(web::resource("/auth/logout").wrap(from_fn(scope::api_refresh_cookie)).post(auth::logout))
+        .service(web::resource("/auth/refresh").wrap(from_fn(scope::api_refresh_cookie)).post(auth::refresh))
         .service(
             web::scope("")
-                .wrap(from_fn(csrf::require_header))
-                .service(web::resource("/auth/csrf").get(auth::csrf))
-                .service(web::resource("/auth/logout").post(auth::logout))
-                .service(web::resource("/auth/refresh").post(auth::refresh))
+                .wrap(from_fn(scope::api_session))
                 .service(web::resource("/sessions").get(sessions::list_sessions))
                 .service(web::resource("/sessions/{id}").delete(sessions::delete_session))
                 .service(web::resource("/me").get(me::me))

@@ -30,10 +30,10 @@ pub async fn list_sessions(
     Ok(web::Json(
         rows.into_iter()
             .map(|s| SessionResponse {
-                current: s.id == identity.session_id.as_str(),
+                current: s.id == identity.session_id,
                 device: describe_device(&s.user_agent),
                 expires_at: s.idle_expires_at.min(s.absolute_expires_at),
-                id: s.id,
+                id: s.id.to_string(),
                 ip: s.ip,
                 created_at: s.created_at,
                 last_used_at: s.last_used_at,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::client::ClientInfo;
 use crate::auth::refresh::{self, RefreshError};
-use crate::auth::sessions::{self, SignInError};
+use crate::auth::sessions::{self, Credentials, SignInError};
 use crate::auth::tokens::Issued;
 use crate::errors::{ApiError, BAD_CREDENTIALS};
 use crate::state::AppState;
@@ -88,9 +88,10 @@ async fn password_grant(
     username: &str,
     password: SecretString,
 ) -> Result<HttpResponse, ApiError> {
-    match sessions::sign_in(&state.sessions, &state.hasher, &state.throttle, username, password, true, client)
-        .await
-    {
+    // Scripts carry no device cookie: their guesses count against the account.
+    let credentials =
+        Credentials { email: username.to_owned(), password, remember: true, device_cookie: None };
+    match sessions::sign_in(&state.sessions, &state.hasher, &state.throttle, credentials, client).await {
         Ok(signed) => Ok(token_response(&signed.access, &signed.refresh)),
         Err(SignInError::InvalidCredentials) => Ok(oauth_error("invalid_grant", BAD_CREDENTIALS)),
         Err(e) => Err(e.into()),

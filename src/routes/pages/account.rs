@@ -92,12 +92,12 @@ pub async fn show(
         sessions: live
             .into_iter()
             .map(|s| SessionRow {
-                current: s.id == identity.session_id.as_str(),
+                current: s.id == identity.session_id,
                 device: describe_device(&s.user_agent),
                 ip: s.ip,
                 created: format::human_time(s.created_at),
                 last_used: format::human_time(s.last_used_at),
-                id: s.id,
+                id: s.id.to_string(),
             })
             .collect(),
         events: recent

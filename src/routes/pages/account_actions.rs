@@ -7,13 +7,12 @@ use serde::Deserialize;
 
 use super::account::show;
 use super::render::see_other;
-use crate::auth::accounts::{self, ChangePasswordError};
+use crate::auth::accounts::{self, ChangePasswordError, PasswordChange};
 use crate::auth::client::ClientInfo;
-use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::events::{self, EventKind};
 use crate::auth::{CurrentUser, sessions as auth_sessions};
 use crate::db::{self, sessions};
-use crate::errors::PageError;
+use crate::errors::{ApiError, PageError};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -22,8 +21,6 @@ pub struct PasswordForm {
     new_password: SecretString,
     /// Optional: checked when the form sends it.
     new_password_confirm: Option<SecretString>,
-    #[serde(default)]
-    csrf_token: String,
 }
 
 pub async fn change_password(
@@ -35,7 +32,6 @@ pub async fn change_password(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     let form = form.into_inner();
-    csrf::require_form(&req, &state.csrf, &state.cookies, Some(&identity), &form.csrf_token)?;
     if form
         .new_password_confirm
         .as_ref()
@@ -44,16 +40,9 @@ pub async fn change_password(
         let error = Some("The two new passwords do not match.".to_owned());
         return show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, error, []).await;
     }
-    match accounts::change_password(
-        &state.sessions,
-        &state.hasher,
-        state.password_policy,
-        &identity,
-        form.current_password,
-        form.new_password,
-        &client,
-    )
-    .await
+    let change = PasswordChange { current: form.current_password, new: form.new_password };
+    let policy = (state.password_policy, &state.throttle);
+    match accounts::change_password(&state.sessions, &state.hasher, policy, &identity, change, &client).await
     {
         Ok(pair) => {
             let cookies = state.cookies.pair(&pair.access.token, &pair.refresh.token, pair.cookie_max_age);
@@ -71,6 +60,10 @@ pub async fn change_password(
         Err(ChangePasswordError::Policy(message)) => {
             show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message), []).await
         }
+        Err(ChangePasswordError::Throttled(t)) => {
+            Err(ApiError::TooManyRequests { retry_after_secs: t.retry_after_secs }.into())
+        }
+        Err(ChangePasswordError::Busy(busy)) => Err(ApiError::from(busy).into()),
         Err(ChangePasswordError::Store(e)) => Err(e.into()),
         Err(ChangePasswordError::Unexpected(e)) => Err(e.into()),
     }
@@ -78,15 +71,12 @@ pub async fn change_password(
 
 /// Signs out one of the caller's sessions; ending the current one is a sign-out.
 pub async fn revoke_session(
-    req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     client: ClientInfo,
     id: web::Path<String>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
-    csrf::require_form(&req, &state.csrf, &state.cookies, Some(&identity), &form.csrf_token)?;
     if !auth_sessions::revoke(&state.pool, &identity.user_id, &id.as_str().into(), &client).await? {
         return Err(PageError::not_found());
     }
@@ -97,21 +87,17 @@ pub async fn revoke_session(
 }
 
 pub async fn revoke_other_sessions(
-    req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     client: ClientInfo,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
-    csrf::require_form(&req, &state.csrf, &state.cookies, Some(&identity), &form.csrf_token)?;
     let (uid, sid) = (identity.user_id.clone(), identity.session_id.clone());
     let ended =
         db::query(&state.pool, move |conn| sessions::revoke_other_sessions(conn, &uid, &sid, db::now()))
             .await?;
     if ended > 0 {
-        events::record(&state.pool, identity.user_id.as_str(), EventKind::SessionRevoked, None, &client)
-            .await;
+        events::record(&state.pool, &identity.user_id, EventKind::SessionRevoked, None, &client).await;
     }
     Ok(see_other("/account?done=others", []))
 }

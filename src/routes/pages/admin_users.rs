@@ -10,9 +10,9 @@ use super::layout::{Layout, layout};
 use super::render::{render, see_other};
 use crate::auth::accounts;
 use crate::auth::client::ClientInfo;
-use crate::auth::csrf::{self, CsrfForm};
 use crate::auth::extract::RequireAdmin;
 use crate::db::{self, StoreError, sessions, users};
+use crate::domain::UserId;
 use crate::errors::PageError;
 use crate::routes::format;
 use crate::state::AppState;
@@ -42,7 +42,7 @@ pub async fn admin_users_page(
     let identity = admin.0;
     let (all, counts) = db::run(&state.pool, |conn| {
         let all = users::list_users(conn)?;
-        let counts: HashMap<String, i64> =
+        let counts: HashMap<UserId, i64> =
             sessions::live_session_counts(conn, db::now())?.into_iter().collect();
         Ok::<_, StoreError>((all, counts))
     })
@@ -51,9 +51,9 @@ pub async fn admin_users_page(
         .into_iter()
         .map(|u| UserRow {
             sessions: counts.get(&u.id).copied().unwrap_or(0),
-            is_self: u.id == identity.user_id.as_str(),
+            is_self: u.id == identity.user_id,
             created: format::human_date(u.created_at),
-            id: u.id,
+            id: u.id.to_string(),
             email: u.email,
             role: u.role.to_string(),
             disabled: u.disabled,
@@ -64,39 +64,32 @@ pub async fn admin_users_page(
 }
 
 pub async fn disable_user(
-    req: HttpRequest,
     state: web::Data<AppState>,
     admin: RequireAdmin,
     client: ClientInfo,
     id: web::Path<String>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
-    set_disabled(&req, &state, &admin, &client, &id, &form.csrf_token, true).await
+    set_disabled(&state, &admin, &client, &UserId::from(id.into_inner()), true).await
 }
 
 pub async fn enable_user(
-    req: HttpRequest,
     state: web::Data<AppState>,
     admin: RequireAdmin,
     client: ClientInfo,
     id: web::Path<String>,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
-    set_disabled(&req, &state, &admin, &client, &id, &form.csrf_token, false).await
+    set_disabled(&state, &admin, &client, &UserId::from(id.into_inner()), false).await
 }
 
 /// Disabling also revokes every session of the user at once.
 async fn set_disabled(
-    req: &HttpRequest,
     state: &AppState,
     admin: &RequireAdmin,
     client: &ClientInfo,
-    user_id: &str,
-    csrf_token: &str,
+    user_id: &UserId,
     disabled: bool,
 ) -> Result<HttpResponse, PageError> {
-    csrf::require_form(req, &state.csrf, &state.cookies, Some(&admin.0), csrf_token)?;
-    if disabled && user_id == admin.0.user_id.as_str() {
+    if disabled && *user_id == admin.0.user_id {
         return Err(PageError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Not possible",

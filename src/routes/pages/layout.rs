@@ -4,7 +4,7 @@ use actix_web::HttpRequest;
 use actix_web::cookie::Cookie;
 
 use crate::auth::Identity;
-use crate::auth::csrf::{csrf_binding, token_for};
+use crate::auth::csrf::token_for;
 use crate::domain::Role;
 use crate::state::AppState;
 
@@ -22,7 +22,7 @@ pub fn layout(
     state: &AppState,
     identity: Option<&Identity>,
 ) -> (Layout, Option<Cookie<'static>>) {
-    let (csrf_token, cookie) = token_for(req, &state.csrf, &state.cookies, csrf_binding(identity));
+    let (csrf_token, cookie) = token_for(req, &state.csrf, &state.cookies);
     let layout = Layout {
         user_email: identity.map(|i| i.email.clone()),
         is_admin: identity.is_some_and(|i| i.role == Role::Admin),

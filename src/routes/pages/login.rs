@@ -7,9 +7,9 @@ use serde::Deserialize;
 use super::layout::{Layout, layout};
 use super::render::{render, see_other};
 use crate::auth::client::ClientInfo;
+use crate::auth::cookies;
 use crate::auth::csrf::session_cookies;
-use crate::auth::csrf::{self};
-use crate::auth::sessions::{self, SignInError};
+use crate::auth::sessions::{self, Credentials, SignInError};
 use crate::auth::{Identity, MaybeUser};
 use crate::domain::safe_next;
 use crate::errors::BAD_CREDENTIALS;
@@ -36,8 +36,6 @@ pub struct LoginForm {
     email: String,
     password: SecretString,
     remember: Option<String>,
-    #[serde(default)]
-    csrf_token: String,
     next: Option<String>,
 }
 
@@ -59,29 +57,13 @@ pub async fn login(
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     let identity = user.0.as_ref();
-    if !csrf::form_ok(&req, &state.csrf, &state.cookies, identity, &form.csrf_token) {
-        return show(
-            &req,
-            &state,
-            identity,
-            StatusCode::FORBIDDEN,
-            form.next.as_deref(),
-            form.email,
-            Some(csrf::FORM_EXPIRED.to_owned()),
-        );
-    }
-    let remember = form.remember.is_some();
-    match sessions::sign_in(
-        &state.sessions,
-        &state.hasher,
-        &state.throttle,
-        &form.email,
-        form.password,
-        remember,
-        client,
-    )
-    .await
-    {
+    let credentials = Credentials {
+        email: form.email.clone(),
+        password: form.password,
+        remember: form.remember.is_some(),
+        device_cookie: cookies::read_owned(&req, state.cookies.device),
+    };
+    match sessions::sign_in(&state.sessions, &state.hasher, &state.throttle, credentials, client).await {
         Ok(signed) => Ok(see_other(
             safe_next(form.next.as_deref()),
             session_cookies(&state.cookies, &state.csrf, &signed),

@@ -1,24 +1,22 @@
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
 use super::render::see_other;
 use crate::auth::client::ClientInfo;
-use crate::auth::csrf::{self, CsrfForm};
-use crate::auth::{MaybeUser, sessions};
+use crate::auth::extract::ActingSession;
+use crate::auth::sessions;
 use crate::errors::PageError;
 use crate::state::AppState;
 
-/// Revokes the session server-side (so a copied token dies too) and clears the cookies.
+/// Revokes the session server-side (so a copied token dies too) and clears the cookies. The
+/// session is the signed-in one, or the one the refresh cookie names once the access token
+/// has run out: signing out always ends it.
 pub async fn logout(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    user: MaybeUser,
+    session: ActingSession,
     client: ClientInfo,
-    form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
-    let identity = user.0.as_ref();
-    csrf::require_form(&req, &state.csrf, &state.cookies, identity, &form.csrf_token)?;
-    if let Some(identity) = identity {
-        sessions::sign_out(&state.pool, identity, &client).await?;
+    if let Some(session) = session.0 {
+        sessions::sign_out(&state.pool, &session, &client).await?;
     }
     let [access, refresh] = state.cookies.cleared();
     let csrf = state.cookies.csrf_cookie(&state.csrf.issue(""));

@@ -1,4 +1,4 @@
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use secrecy::{ExposeSecret, SecretString};
@@ -6,15 +6,13 @@ use serde::Deserialize;
 
 use super::layout::{Layout, layout};
 use super::render::{render, see_other};
-use crate::auth::accounts;
+use crate::auth::accounts::{self, RegisterError};
 use crate::auth::client::ClientInfo;
 use crate::auth::csrf::session_cookies;
-use crate::auth::csrf::{self};
 use crate::auth::sessions::{self, SignInError};
 use crate::auth::{Identity, MaybeUser};
-use crate::db::users::CreateUserError;
-use crate::domain::{Email, NewPassword, Role};
-use crate::errors::PageError;
+use crate::domain::Email;
+use crate::errors::{ApiError, PageError};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -32,8 +30,6 @@ pub struct RegisterForm {
     email: String,
     password: SecretString,
     password_confirm: SecretString,
-    #[serde(default)]
-    csrf_token: String,
 }
 
 pub async fn register_page(
@@ -55,24 +51,39 @@ pub async fn register(
     ensure_open(&state)?;
     let form = form.into_inner();
     let identity = user.0.as_ref();
-    if !csrf::form_ok(&req, &state.csrf, &state.cookies, identity, &form.csrf_token) {
-        let error = csrf::FORM_EXPIRED.to_owned();
-        return show(&req, &state, identity, StatusCode::FORBIDDEN, form.email, Some(error));
-    }
-    let (email, password) = match parse(&state, &form) {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            return show(&req, &state, identity, StatusCode::UNPROCESSABLE_ENTITY, form.email, Some(error));
-        }
+    let refuse =
+        |status, error: String| show(&req, &state, identity, status, form.email.clone(), Some(error));
+    let email = match Email::try_from(form.email.as_str()) {
+        Ok(email) => email,
+        Err(error) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, error.to_owned()),
     };
-    let user = match accounts::register(&state.pool, &state.hasher, email, password, Role::User).await {
+    if form.password.expose_secret() != form.password_confirm.expose_secret() {
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, "The two passwords do not match.".into());
+    }
+    let registered =
+        accounts::register(&state.pool, &state.hasher, state.password_policy, email, form.password, &client)
+            .await;
+    let user = match registered {
         Ok(user) => user,
-        Err(CreateUserError::EmailTaken) => {
-            let error = "An account with this email already exists. Sign in instead.".to_owned();
-            return show(&req, &state, identity, StatusCode::CONFLICT, form.email, Some(error));
+        Err(RegisterError::EmailTaken) => {
+            return refuse(
+                StatusCode::CONFLICT,
+                "An account with this email already exists. Sign in instead.".into(),
+            );
         }
-        Err(CreateUserError::Store(e)) => return Err(e.into()),
-        Err(CreateUserError::Unexpected(e)) => return Err(e.into()),
+        Err(RegisterError::Policy(error)) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, error),
+        Err(RegisterError::Throttled(t)) => {
+            let message = format!(
+                "Too many new accounts from your network. Try again in {} seconds.",
+                t.retry_after_secs
+            );
+            let mut res = refuse(StatusCode::TOO_MANY_REQUESTS, message)?;
+            res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(t.retry_after_secs));
+            return Ok(res);
+        }
+        Err(RegisterError::Busy(busy)) => return Err(ApiError::from(busy).into()),
+        Err(RegisterError::Store(e)) => return Err(e.into()),
+        Err(RegisterError::Unexpected(e)) => return Err(e.into()),
     };
     match sessions::start_session(&state.sessions, user, false, &client).await {
         Ok(signed) => Ok(see_other("/account", session_cookies(&state.cookies, &state.csrf, &signed))),
@@ -83,16 +94,6 @@ pub async fn register(
 
 fn ensure_open(state: &AppState) -> Result<(), PageError> {
     if state.registration_open { Ok(()) } else { Err(PageError::not_found()) }
-}
-
-fn parse(state: &AppState, form: &RegisterForm) -> Result<(Email, NewPassword), String> {
-    let email = Email::try_from(form.email.as_str()).map_err(str::to_owned)?;
-    if form.password.expose_secret() != form.password_confirm.expose_secret() {
-        return Err("The two passwords do not match.".into());
-    }
-    let policy = state.password_policy;
-    let password = NewPassword::parse(form.password.clone(), policy, &[email.as_ref()])?;
-    Ok((email, password))
 }
 
 fn show(
