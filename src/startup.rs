@@ -50,6 +50,7 @@ impl Application {
             lifetimes: Lifetimes::from_settings(&settings),
             devices: Arc::new(DeviceKey::new(master.derive("portcullis device cookie v1"))),
         };
+        tokio::spawn(db::purge::run_every(pool.clone(), settings.purge_every));
         let state = web::Data::new(AppState {
             pool,
             sessions: web::Data::new(sessions),

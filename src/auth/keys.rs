@@ -2,7 +2,8 @@
 //! kept in a file only the owner can read, so a restart signs nobody out.
 
 use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
@@ -45,34 +46,35 @@ impl MasterKey {
         Self { bytes: SecretSlice::from(bytes), id }
     }
 
+    /// Reads the key file, creating it with a new key when it is missing or empty. Several
+    /// instances starting at once must end up with one key: the file is created with
+    /// O_EXCL, and read or filled only under an exclusive `flock`, so the first instance to
+    /// hold the lock writes the key and every other one reads it.
     fn from_file(path: &Path) -> anyhow::Result<Self> {
-        match fs::read_to_string(path) {
-            Ok(text) => {
-                tighten_permissions(path)?;
-                let bytes = URL_SAFE_NO_PAD
-                    .decode(text.trim())
-                    .with_context(|| format!("the key file {} is not base64url", path.display()))?;
-                if bytes.len() < GENERATED_KEY_BYTES {
-                    bail!("the key file {} holds fewer than 32 bytes", path.display());
-                }
-                Ok(Self::from_bytes(bytes))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::generate(path),
-            Err(e) => Err(e).with_context(|| format!("cannot read the key file {}", path.display())),
+        let mut file = open_or_create(path)?;
+        let _lock = Flock::exclusive(&file)
+            .with_context(|| format!("cannot lock the key file {}", path.display()))?;
+        tighten_permissions(path)?;
+        let mut text = String::new();
+        file.read_to_string(&mut text)
+            .with_context(|| format!("cannot read the key file {}", path.display()))?;
+        if text.trim().is_empty() {
+            return Self::generate(&mut file, path);
         }
+        let bytes = URL_SAFE_NO_PAD
+            .decode(text.trim())
+            .with_context(|| format!("the key file {} is not base64url", path.display()))?;
+        if bytes.len() < GENERATED_KEY_BYTES {
+            bail!("the key file {} holds fewer than 32 bytes", path.display());
+        }
+        Ok(Self::from_bytes(bytes))
     }
 
-    fn generate(path: &Path) -> anyhow::Result<Self> {
+    fn generate(file: &mut fs::File, path: &Path) -> anyhow::Result<Self> {
         let mut bytes = vec![0u8; GENERATED_KEY_BYTES];
         rand::fill(&mut bytes[..]);
-        // create_new: two instances starting at once must not overwrite each other's key.
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .with_context(|| format!("cannot create the key file {}", path.display()))?;
-        file.write_all(URL_SAFE_NO_PAD.encode(&bytes).as_bytes())
+        file.set_len(0)
+            .and_then(|()| file.write_all(URL_SAFE_NO_PAD.encode(&bytes).as_bytes()))
             .and_then(|()| file.sync_all())
             .with_context(|| format!("cannot write the key file {}", path.display()))?;
         log::info!("generated a new signing key in {}", path.display());
@@ -101,6 +103,43 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
 /// they differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Creates the key file (O_EXCL, mode 0600) or opens the one that is there.
+fn open_or_create(path: &Path) -> anyhow::Result<fs::File> {
+    let created = OpenOptions::new().read(true).write(true).create_new(true).mode(0o600).open(path);
+    match created {
+        Ok(file) => Ok(file),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot open the key file {}", path.display())),
+        Err(e) => Err(e).with_context(|| format!("cannot create the key file {}", path.display())),
+    }
+}
+
+/// An exclusive advisory lock on an open file, released when dropped (declare it after the
+/// file, so it is dropped first).
+struct Flock(std::os::fd::RawFd);
+
+impl Flock {
+    fn exclusive(file: &fs::File) -> std::io::Result<Self> {
+        let fd = file.as_raw_fd();
+        // SAFETY: flock only reads the descriptor, which the caller keeps open for the lock's life.
+        if unsafe { libc::flock(fd, libc::LOCK_EX) } == 0 {
+            Ok(Self(fd))
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    }
+}
+
+impl Drop for Flock {
+    fn drop(&mut self) {
+        // SAFETY: as above; unlocking a descriptor this lock locked.
+        unsafe { libc::flock(self.0, libc::LOCK_UN) };
+    }
 }
 
 fn tighten_permissions(path: &Path) -> anyhow::Result<()> {

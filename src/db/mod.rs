@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod models;
+pub mod purge;
 pub mod schema;
 pub mod sessions;
 pub mod throttle;
@@ -110,11 +111,38 @@ fn open_sqlite(path: &str) -> Result<SqliteConnection, ConnectionError> {
     Ok(conn)
 }
 
+/// The database holds password hashes: a new SQLite file is created readable by its owner
+/// only (SQLite gives its -wal and -shm files the mode of the database file), and an
+/// existing one that others can read is tightened, with a warning.
+fn create_private(path: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if path.is_empty() || path == ":memory:" || path.starts_with("file:") {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot create the database file {path}")),
+    }
+    for file in [path.to_owned(), format!("{path}-wal"), format!("{path}-shm")] {
+        let Ok(meta) = std::fs::metadata(&file) else { continue };
+        if meta.permissions().mode() & 0o077 != 0 {
+            log::warn!("{file} was readable by others; restricting it to the owner");
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("cannot restrict {file}"))?;
+        }
+    }
+    Ok(())
+}
+
 /// Opens the pool and checks that one connection can be made, so a wrong URL or a
 /// database that is down stops startup with the real reason.
 pub fn connect(database_url: &str, size: u32, timeout: Duration) -> anyhow::Result<Pool> {
     let mut target = Target::parse(database_url);
     target.bound_connect_time(timeout);
+    if target.backend == Backend::Sqlite {
+        create_private(&target.url)?;
+    }
     let manager = Manager { target: target.clone() };
     let mut first =
         manager.connect().with_context(|| format!("cannot open the {:?} database", target.backend))?;

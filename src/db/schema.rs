@@ -1,6 +1,14 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    job_leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Int8,
+    }
+}
+
+diesel::table! {
     login_throttle (key) {
         key -> Text,
         failures -> Int8,
@@ -54,4 +62,4 @@ diesel::table! {
 diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(login_throttle, security_events, sessions, users,);
+diesel::allow_tables_to_appear_in_same_query!(job_leases, login_throttle, security_events, sessions, users,);

@@ -97,17 +97,3 @@ pub fn refund(conn: &mut DbConn, key: &str) -> QueryResult<()> {
 pub fn clear(conn: &mut DbConn, key: &str) -> QueryResult<()> {
     diesel::delete(t::table.find(key)).execute(conn).map(drop)
 }
-
-/// Deletes up to `batch` counters that are neither paused nor recent; returns how many.
-pub fn purge_stale(conn: &mut DbConn, forget_before: i64, now: i64, batch: i64) -> QueryResult<usize> {
-    let stale: Vec<String> = t::table
-        .filter(t::last_failure_at.lt(forget_before))
-        .filter(t::locked_until.le(now))
-        .select(t::key)
-        .limit(batch)
-        .load(conn)?;
-    if stale.is_empty() {
-        return Ok(0);
-    }
-    diesel::delete(t::table.filter(t::key.eq_any(&stale))).execute(conn)
-}

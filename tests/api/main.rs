@@ -1,11 +1,13 @@
 //! One integration binary: every test drives the real server through HTTP.
 
+mod abuse;
 mod admin;
 mod architecture;
 mod cli;
 mod concurrency;
 mod crash;
 mod csrf;
+mod edges;
 mod health;
 mod helpers;
 mod hostile;
@@ -17,5 +19,6 @@ mod pages;
 mod refresh;
 mod register;
 mod sessions;
+mod storage;
 mod throttle;
 mod token;

@@ -184,24 +184,29 @@ async fn logout_and_revocation_are_recorded_as_security_events() {
     assert_eq!(kinds, ["logged_out", "login_succeeded"]);
 }
 
-async fn security_events_are_pruned_to_the_newest_hundred_per_user() {
+async fn security_events_are_kept_per_kind_so_a_flood_of_one_washes_out_no_other() {
     use portcullis::auth::client::ClientInfo;
     use portcullis::auth::events::{EventKind, new_event};
-    use portcullis::db::events::{EVENTS_KEPT_PER_USER, insert_event, recent_events};
+    use portcullis::db::events::{EVENTS_KEPT_PER_KIND, insert_event, recent_events};
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
+    app.login_as(&user).await;
     let mut conn = app.pool.get().unwrap();
     let mut ids = Vec::new();
-    for _ in 0..(EVENTS_KEPT_PER_USER + 20) {
+    for _ in 0..(EVENTS_KEPT_PER_KIND + 20) {
         let event = new_event(&user.id.as_str().into(), EventKind::LoginFailed, None, &ClientInfo::default());
         ids.push(event.id.clone());
         insert_event(&mut conn, &event).unwrap();
     }
-    let kept: Vec<String> =
-        recent_events(&mut conn, &user.id.as_str().into(), 1000).unwrap().into_iter().map(|e| e.id).collect();
-    assert_eq!(kept.len() as i64, EVENTS_KEPT_PER_USER);
+    let kept = recent_events(&mut conn, &user.id.as_str().into(), 1000).unwrap();
+    let failed: Vec<String> =
+        kept.iter().filter(|e| e.kind == EventKind::LoginFailed).map(|e| e.id.clone()).collect();
     ids.reverse();
-    assert_eq!(kept, ids[..EVENTS_KEPT_PER_USER as usize], "the newest are kept, newest first");
+    assert_eq!(failed, ids[..EVENTS_KEPT_PER_KIND as usize], "the newest of the kind are kept, newest first");
+    assert!(kept.iter().any(|e| e.kind == EventKind::LoginSucceeded), "the real sign-in survives the flood");
+    let page = app.get("/account").await.text().await.unwrap();
+    assert!(page.contains("Signed in"), "the account page still shows the real sign-in");
+    assert!(page.contains("× 50"), "the flood is one row with its count");
 }
 
 crate::helpers::backend_tests!(
@@ -214,5 +219,5 @@ crate::helpers::backend_tests!(
     changing_the_password_ends_other_sessions_and_reissues_this_one,
     a_wrong_current_password_or_weak_new_one_changes_nothing,
     logout_and_revocation_are_recorded_as_security_events,
-    security_events_are_pruned_to_the_newest_hundred_per_user,
+    security_events_are_kept_per_kind_so_a_flood_of_one_washes_out_no_other,
 );

@@ -7,14 +7,17 @@ use serde::Deserialize;
 use super::layout::{Layout, layout};
 use super::render::render;
 use crate::auth::{CurrentUser, Identity};
+use crate::db::models::SecurityEvent;
 use crate::db::{self, StoreError, events, sessions};
 use crate::errors::PageError;
 use crate::routes::device::describe_device;
 use crate::routes::format;
 use crate::state::AppState;
 
-/// How many security events the account page lists.
-const EVENTS_SHOWN: i64 = 20;
+/// How many rows of security activity the account page lists…
+const EVENTS_SHOWN: usize = 20;
+/// …folded from at most this many of the newest events.
+const EVENTS_READ: i64 = 200;
 
 pub struct SessionRow {
     pub id: String,
@@ -30,6 +33,9 @@ pub struct EventRow {
     pub what: &'static str,
     pub ip: String,
     pub device: String,
+    /// Consecutive events of one kind from one place are one row ("Failed sign-in × 20"),
+    /// so that a burst cannot push everything else off the page.
+    pub count: usize,
 }
 
 #[derive(Template)]
@@ -66,6 +72,28 @@ pub async fn account_page(
     show(&req, &state, &user.0, StatusCode::OK, notice, None, []).await
 }
 
+/// Newest first, runs of the same kind from the same IP and device folded into one row.
+fn fold_events(recent: Vec<SecurityEvent>) -> Vec<EventRow> {
+    let mut rows: Vec<EventRow> = Vec::new();
+    for e in recent {
+        let device = describe_device(&e.user_agent);
+        let what = e.kind.describe();
+        if let Some(last) = rows.last_mut()
+            && last.what == what
+            && last.ip == e.ip
+            && last.device == device
+        {
+            last.count += 1;
+            continue;
+        }
+        if rows.len() == EVENTS_SHOWN {
+            break;
+        }
+        rows.push(EventRow { when: format::human_time(e.created_at), what, ip: e.ip, device, count: 1 });
+    }
+    rows
+}
+
 /// Renders the account page for `identity`, optionally with a notice or an error.
 pub async fn show(
     req: &HttpRequest,
@@ -79,7 +107,7 @@ pub async fn show(
     let user_id = identity.user_id.clone();
     let (live, recent) = db::run(&state.pool, move |conn| {
         let live = sessions::live_sessions(conn, &user_id, db::now())?;
-        let recent = events::recent_events(conn, &user_id, EVENTS_SHOWN)?;
+        let recent = events::recent_events(conn, &user_id, EVENTS_READ)?;
         Ok::<_, StoreError>((live, recent))
     })
     .await?;
@@ -100,15 +128,7 @@ pub async fn show(
                 id: s.id.to_string(),
             })
             .collect(),
-        events: recent
-            .into_iter()
-            .map(|e| EventRow {
-                when: format::human_time(e.created_at),
-                what: e.kind.describe(),
-                ip: e.ip,
-                device: describe_device(&e.user_agent),
-            })
-            .collect(),
+        events: fold_events(recent),
         notice,
         error,
         password_min: state.password_policy.min_chars,

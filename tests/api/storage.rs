@@ -1,0 +1,125 @@
+//! Storage that does not grow without bound and is not readable by others (SPEC §8).
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+use portcullis::config::Settings;
+use portcullis::db::purge::{self, Purged};
+use portcullis::db::schema::{login_throttle, sessions};
+use portcullis::domain::Role;
+use reqwest::StatusCode;
+
+use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_on, spawn_app_with};
+
+/// Ages every session of the database: ended an hour and a half ago.
+fn end_all_sessions_long_ago(app: &TestApp) {
+    let mut conn = app.pool.get().unwrap();
+    let past = portcullis::db::now() - 5400;
+    diesel::update(sessions::table)
+        .set((sessions::idle_expires_at.eq(past), sessions::absolute_expires_at.eq(past)))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+fn count_sessions(app: &TestApp) -> i64 {
+    let mut conn = app.pool.get().unwrap();
+    sessions::table.count().get_result(&mut conn).unwrap()
+}
+
+fn add_stale_counter(app: &TestApp, key: &str) {
+    let mut conn = app.pool.get().unwrap();
+    let old = portcullis::db::now() - 2 * 3600;
+    diesel::insert_into(login_throttle::table)
+        .values((
+            login_throttle::key.eq(key),
+            login_throttle::failures.eq(3),
+            login_throttle::last_failure_at.eq(old),
+            login_throttle::locked_until.eq(0),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+async fn the_purge_deletes_ended_sessions_and_stale_counters_and_keeps_live_ones() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    for _ in 0..3 {
+        assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK);
+    }
+    end_all_sessions_long_ago(&app);
+    app.login_as(&user).await;
+    add_stale_counter(&app, "account:stale@example.com");
+    let purged = purge::purge_once(&app.pool, "test").await.unwrap();
+    assert_eq!(purged, Some(Purged { sessions: 3, throttle_counters: 1 }));
+    assert_eq!(count_sessions(&app), 1, "the live session stays");
+    assert_eq!(app.get("/api/me").await.status(), StatusCode::OK);
+}
+
+async fn only_one_instance_purges_at_a_time() {
+    let app = spawn_app().await;
+    let mut conn = app.pool.get().unwrap();
+    assert!(purge::take_lease(&mut conn, "purge", "other-instance", portcullis::db::now()).unwrap());
+    assert_eq!(purge::purge_once(&app.pool, "me").await.unwrap(), None, "another instance holds the lease");
+    purge::release_lease(&mut conn, "purge", "other-instance", portcullis::db::now()).unwrap();
+    assert!(purge::purge_once(&app.pool, "me").await.unwrap().is_some());
+}
+
+async fn the_server_purges_on_its_own_schedule() {
+    let app = spawn_app_with(|s| s.purge_every = Duration::from_millis(300)).await;
+    let user = app.add_user(Role::User);
+    assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK);
+    end_all_sessions_long_ago(&app);
+    for _ in 0..50 {
+        if count_sessions(&app) == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the ended session was never purged");
+}
+
+crate::helpers::backend_tests!(
+    the_purge_deletes_ended_sessions_and_stale_counters_and_keeps_live_ones,
+    only_one_instance_purges_at_a_time,
+    the_server_purges_on_its_own_schedule,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sqlite_database_is_created_readable_by_its_owner_only() {
+    let app = spawn_app_on(Backend::Sqlite, |_| {}).await;
+    let user = app.add_user(Role::User);
+    app.login_as(&user).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let path = format!("{}{suffix}", app.settings.database_url);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{path}");
+    }
+}
+
+#[test]
+fn instances_starting_at_once_on_an_empty_key_file_share_one_key() {
+    use portcullis::auth::keys::MasterKey;
+    for round in 0..6 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("portcullis.key");
+        if round % 2 == 0 {
+            std::fs::write(&path, "").unwrap(); // empty, as a crash mid-creation leaves it
+        }
+        let ids: Vec<String> = std::thread::scope(|scope| {
+            let loaders: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut settings = Settings::with_database("unused.db");
+                        settings.key_file = path.clone();
+                        MasterKey::load(&settings).expect("every instance comes up").id
+                    })
+                })
+                .collect();
+            loaders.into_iter().map(|l| l.join().unwrap()).collect()
+        });
+        assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+}
