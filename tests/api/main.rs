@@ -3,6 +3,7 @@
 mod abuse;
 mod admin;
 mod architecture;
+mod browser;
 mod cli;
 mod concurrency;
 mod crash;
@@ -11,6 +12,7 @@ mod edges;
 mod health;
 mod helpers;
 mod hostile;
+mod in_a_browser;
 mod instances;
 mod login;
 mod logout;

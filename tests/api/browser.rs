@@ -1,0 +1,160 @@
+//! Real-browser tests: headless Chromium driven over WebDriver (chromedriver), against the real
+//! server. Skipped with a printed reason where Chromium or chromedriver is missing; with
+//! CI=true they must run (`.ci/run` installs Debian's `chromium` and `chromium-driver`).
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A headless Chromium session with its own chromedriver and profile; both end on drop.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// A new browser, or `None` (printed) when this machine has none and CI does not insist.
+    pub async fn start() -> Option<Self> {
+        let missing = [CHROMIUM, CHROMEDRIVER].into_iter().find(|p| !std::path::Path::new(p).exists());
+        if let Some(path) = missing {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but {path} is missing");
+            eprintln!("skipping: {path} is missing (apt-get install chromium chromium-driver)");
+            return None;
+        }
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let profile = tempfile::tempdir().expect("profile dir");
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                // As root in a container: no sandbox; and nothing that reaches out to the network.
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--disable-quic", "--window-size=1200,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            },
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last_error = None;
+        for _ in 0..100 {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => return Some(Self { client, driver, _profile: profile }),
+                Err(e) => last_error = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not answer: {last_error:?}");
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate");
+    }
+
+    pub async fn path(&self) -> String {
+        self.client.current_url().await.expect("url").path().to_owned()
+    }
+
+    pub async fn text(&self) -> String {
+        self.client.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
+    }
+
+    /// Fills the sign-in form at `base` and submits it.
+    pub async fn sign_in(&self, base: &str, email: &str, password: &str, remember: bool) {
+        self.goto(&format!("{base}/login")).await;
+        self.fill("#email", email).await;
+        self.fill("#password", password).await;
+        if remember {
+            self.click("input[name=remember]").await;
+        }
+        self.click("form[action='/login'] button[type=submit]").await;
+        self.client
+            .wait()
+            .for_url(&format!("{base}/account").parse().expect("url"))
+            .await
+            .expect("signed in");
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) {
+        self.client.find(Locator::Css(css)).await.expect(css).send_keys(value).await.expect("type");
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.client.find(Locator::Css(css)).await.expect(css).click().await.expect("click");
+    }
+
+    pub async fn cookie(&self, name: &str) -> Option<String> {
+        let cookies = self.client.get_all_cookies().await.expect("cookies");
+        cookies.into_iter().find(|c| c.name() == name).map(|c| c.value().to_owned())
+    }
+
+    /// Runs `script` as an async function body in the page (`return await …` gives its value).
+    pub async fn run(&self, script: &str) -> serde_json::Value {
+        let wrapped = format!(
+            "const done = arguments[0]; (async () => {{ {script} }})().then(done, e => done('error: ' + e));"
+        );
+        self.client.execute_async(&wrapped, vec![]).await.expect("script")
+    }
+}
+
+impl Browser {
+    /// Ends the WebDriver session (chromedriver closes Chromium) and chromedriver itself.
+    pub async fn quit(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        // A test that panicked never closed its session: end its Chromium by its profile.
+        let _ = Command::new("pkill").arg("-f").arg(self._profile.path()).status();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port()
+}
+
+/// Serves one fixed HTML page on `ip` (a port of its own), as a page of another origin would.
+pub async fn serve_page(ip: &str, html: String) -> String {
+    let listener = tokio::net::TcpListener::bind(format!("{ip}:0")).await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let html = html.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}",
+                    html.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}

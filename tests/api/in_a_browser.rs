@@ -1,0 +1,144 @@
+//! What a person does in a real browser (headless Chromium): sign in through the form, stay
+//! signed in across an expired access token, sign out after it expired, and forged forms from
+//! another origin of the same site and from another site refused.
+
+use std::time::Duration;
+
+use portcullis::domain::Role;
+
+use crate::browser::{Browser, serve_page};
+use crate::helpers::{Backend, TestApp, spawn_app_on};
+
+/// The app on SQLite with one-second access tokens (browser tests exercise the pages; both
+/// backends are covered by the integration tests behind them).
+async fn app_with_short_access() -> TestApp {
+    spawn_app_on(Backend::Sqlite, |s| {
+        s.access_ttl = Duration::from_secs(1);
+        s.clock_leeway = Duration::ZERO;
+        s.refresh_grace = Duration::from_secs(1);
+    })
+    .await
+}
+
+fn live_sessions(app: &TestApp, user_id: &str) -> usize {
+    let mut conn = app.pool.get().unwrap();
+    portcullis::db::sessions::live_sessions(&mut conn, &user_id.into(), portcullis::db::now()).unwrap().len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_in_through_the_form_and_sees_their_account() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = app_with_short_access().await;
+    let user = app.add_user(Role::User);
+    browser.goto(&format!("{}/account", app.address)).await;
+    assert_eq!(browser.path().await, "/login", "a protected page sends you to sign in");
+    browser.sign_in(&app.address, &user.email, &user.password, false).await;
+    let text = browser.text().await;
+    assert!(text.contains(&user.email), "{text}");
+    assert!(browser.cookie("access_token").await.is_some());
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_tab_stays_signed_in_and_can_still_sign_out() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = app_with_short_access().await;
+    let user = app.add_user(Role::User);
+    browser.sign_in(&app.address, &user.email, &user.password, false).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    browser.goto(&format!("{}/account", app.address)).await;
+    assert_eq!(browser.path().await, "/account", "refreshed in place, no bounce to /login");
+    // Idle again, on a page rendered before the access token ran out: the sign-out button.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    browser.click("form[action='/logout'] button").await;
+    browser.client.wait().for_url(&format!("{}/login", app.address).parse().unwrap()).await.unwrap();
+    assert_eq!(live_sessions(&app, &user.id), 0, "signing out ended the session");
+    browser.goto(&format!("{}/account", app.address)).await;
+    assert_eq!(browser.path().await, "/login");
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cross_site_link_to_logout_in_an_idle_tab_signs_nobody_out() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = app_with_short_access().await;
+    let user = app.add_user(Role::User);
+    browser.sign_in(&app.address, &user.email, &user.password, false).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    browser.goto(&format!("{}/logout", app.address)).await;
+    assert!(browser.text().await.contains("does not accept that method"));
+    tokio::time::sleep(Duration::from_millis(2100)).await; // past the grace window
+    browser.goto(&format!("{}/account", app.address)).await;
+    assert_eq!(browser.path().await, "/account", "the rotated cookie was kept: no false theft");
+    assert!(!app.event_kinds(&user).contains(&"refresh_reuse_detected".to_owned()));
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remember_me_app_keeps_its_session_on_the_refresh_cookie_alone() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = app_with_short_access().await;
+    let user = app.add_user(Role::User);
+    browser.sign_in(&app.address, &user.email, &user.password, true).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // As a single-page app does after a restart: fetch a CSRF token, then refresh.
+    let status = browser
+        .run(
+            "const me = await fetch('/api/me');
+             if (me.status !== 401) return 'expected 401, got ' + me.status;
+             const { csrf_token } = await (await fetch('/api/auth/csrf')).json();
+             const r = await fetch('/api/auth/refresh', { method: 'POST', headers: { 'X-CSRF-Token': csrf_token } });
+             if (r.status !== 200) return 'refresh: ' + r.status;
+             return (await fetch('/api/me')).status;",
+        )
+        .await;
+    assert_eq!(status, serde_json::json!(200));
+    browser.quit().await;
+}
+
+/// A page on another origin whose form posts to `target` (a forged "sign out everywhere else").
+fn forged_form(target: &str) -> String {
+    format!(
+        r#"<!doctype html><title>Win a prize</title>
+        <form method="post" action="{target}/account/sessions/revoke-others">
+          <input type="hidden" name="csrf_token" value="guessed.token">
+          <button id="go" type="submit">Claim</button>
+        </form>"#
+    )
+}
+
+async fn forged_form_from(attacker_ip: &str) {
+    let Some(browser) = Browser::start().await else { return };
+    let app = app_with_short_access().await;
+    let user = app.add_user(Role::User);
+    browser.sign_in(&app.address, &user.email, &user.password, false).await;
+    assert_eq!(app.token(&user.email, &user.password).await.status(), reqwest::StatusCode::OK);
+    assert_eq!(live_sessions(&app, &user.id), 2);
+    let attacker = serve_page(attacker_ip, forged_form(&app.address)).await;
+    browser.goto(&attacker).await;
+    browser.click("#go").await;
+    browser
+        .client
+        .wait()
+        .for_url(&format!("{}/account/sessions/revoke-others", app.address).parse().unwrap())
+        .await
+        .unwrap();
+    let answer = browser.text().await;
+    assert!(answer.contains("403") && answer.contains("refused"), "{answer}");
+    assert_eq!(live_sessions(&app, &user.id), 2, "nothing was revoked");
+    browser.goto(&format!("{}/account", app.address)).await;
+    assert_eq!(browser.path().await, "/account", "still signed in");
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_form_from_another_port_of_the_same_site_is_refused() {
+    // Same site (127.0.0.1), other origin: SameSite=Lax cookies are sent, so only the CSRF
+    // and Origin checks stand in the way.
+    forged_form_from("127.0.0.1").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_form_from_another_site_is_refused() {
+    forged_form_from("127.0.0.2").await;
+}
