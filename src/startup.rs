@@ -68,7 +68,11 @@ impl Application {
                 .configure(|cfg| AppState::register(&state, cfg))
                 .wrap(from_fn(errors::shape_bare_errors))
                 .wrap(from_fn(routes::headers::security_headers))
-                .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
+                // The path without its query string: links in mails carry tokens there.
+                .wrap(
+                    Logger::new(r#"%a "%{method}xi %U" %s %b %Dms"#)
+                        .custom_request_replace("method", |req| req.method().to_string()),
+                )
                 .configure(routes::configure)
         })
         .listen(listener)

@@ -17,6 +17,8 @@ const PUBLIC_URL: &str = "http://auth.test.internal";
 pub struct Instance {
     child: Child,
     pub base: String,
+    /// Every line the process has logged so far.
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Instance {
@@ -42,8 +44,14 @@ impl Instance {
             }
         };
         // Keep draining the log so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Self { child, base }
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        Self { child, base, log }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -159,4 +167,21 @@ async fn the_sign_in_throttle_is_shared() {
             StatusCode::TOO_MANY_REQUESTS
         );
     }
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_log_never_shows_a_query_string() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.db").display().to_string();
+    let instance = Instance::start(&db, &[]);
+    let res = reqwest::get(instance.url("/login?next=%2Fprivate&token=secret-query-value")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let line = (0..50)
+        .find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            instance.log.lock().unwrap().iter().find(|l| l.contains("GET /login")).cloned()
+        })
+        .expect("a request line for GET /login");
+    assert!(line.contains(" 200 "), "{line}");
+    let log = instance.log.lock().unwrap().join("\n");
+    assert!(!log.contains("secret-query-value") && !log.contains("next="), "{log}");
 }
