@@ -40,6 +40,7 @@ async fn main() {
                 &Email::try_from(email.as_str()).expect("email"),
                 &hash,
                 Role::User,
+                true,
             )
             .expect("user");
             email

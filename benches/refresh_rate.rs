@@ -35,7 +35,7 @@ async fn main() {
     let hash = password::hash_blocking(&SecretString::from(PASSWORD)).expect("hash");
     let email = format!("refresh-bench-{}@example.com", std::process::id());
     let parsed = Email::try_from(email.as_str()).expect("email");
-    accounts::create_user(&mut pool.get().expect("conn"), &parsed, &hash, Role::User).expect("user");
+    accounts::create_user(&mut pool.get().expect("conn"), &parsed, &hash, Role::User, true).expect("user");
 
     let client = reqwest::Client::new();
     let endpoint = format!("{base}/api/auth/token");

@@ -106,7 +106,7 @@ fn add_user(settings: &Settings, conn: &mut DbConn, raw_email: &str, admin: bool
     let password = NewPassword::parse(raw, policy, &[email.as_ref()]).map_err(anyhow::Error::msg)?;
     let hash = password::hash_blocking(password.secret())?;
     let role = if admin { Role::Admin } else { Role::User };
-    match accounts::create_user(conn, &email, &hash, role) {
+    match accounts::create_user(conn, &email, &hash, role, true) {
         Ok(user) => {
             println!("created {} ({}) with id {}", user.email, user.role, user.id);
             Ok(())

@@ -33,6 +33,14 @@ pub struct Settings {
     pub throttle_account: i64,
     /// Failed sign-ins allowed per client IP before back-off starts.
     pub throttle_ip: i64,
+    /// Where mail goes: `None` writes every mail to the log (development).
+    pub smtp_url: Option<SecretString>,
+    /// The sender of every mail; `None` means `Portcullis <no-reply@HOST>` of the public URL.
+    pub mail_from: Option<String>,
+    /// Not read from the environment: how long a password-reset link works (30 minutes).
+    pub reset_ttl: Duration,
+    /// Not read from the environment: the first wait before a failed mail is tried again.
+    pub mail_retry: Duration,
     /// Not read from the environment (tuning for tests and benchmarks): how many password
     /// hashes may wait or run at once before sign-ins are answered 503.
     pub hash_queue: usize,
@@ -64,6 +72,20 @@ impl PublicUrl {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The host name for a sender address: the URL's host, or `localhost` for an IP address.
+    pub fn mail_host(&self) -> String {
+        let rest = self.0.split_once("://").map_or(self.0.as_str(), |(_, rest)| rest);
+        let host = match rest.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => rest.rsplit_once(':').map_or(rest, |(host, _)| host),
+        };
+        if host.is_empty() || host.parse::<IpAddr>().is_ok() || rest.starts_with('[') {
+            "localhost".to_owned()
+        } else {
+            host.to_owned()
+        }
     }
 }
 
@@ -127,6 +149,19 @@ pub const VARS: &[Var] = &[
     var("PORTCULLIS_DB_TIMEOUT", Some("5s"), "how long a request waits for a database connection"),
     var("PORTCULLIS_THROTTLE_ACCOUNT", Some("5"), "failed sign-ins per account before a pause"),
     var("PORTCULLIS_THROTTLE_IP", Some("50"), "failed sign-ins per client IP before a pause"),
+    Var {
+        secret: true,
+        ..var(
+            "PORTCULLIS_SMTP_URL",
+            None,
+            "smtp://[user:pass@]host:port (STARTTLS when offered; ?tls=required to insist) or smtps://… [default: every mail is written to the log]",
+        )
+    },
+    var(
+        "PORTCULLIS_MAIL_FROM",
+        None,
+        "sender of every mail [default: Portcullis <no-reply@HOST>, HOST from the public URL]",
+    ),
     var("RUST_LOG", Some("info"), "log filter (env_logger syntax)"),
 ];
 
@@ -202,6 +237,10 @@ impl Settings {
             db_timeout: Duration::ZERO,
             throttle_account: 0,
             throttle_ip: 0,
+            smtp_url: None,
+            mail_from: None,
+            reset_ttl: Duration::from_secs(30 * 60),
+            mail_retry: Duration::from_secs(30),
             hash_queue: cores() * 32,
             purge_every: Duration::from_secs(10 * 60),
         };
@@ -269,6 +308,19 @@ impl Settings {
         if let Some(v) = get("PORTCULLIS_THROTTLE_IP") {
             s.throttle_ip = count(&v, "PORTCULLIS_THROTTLE_IP")?;
         }
+        if let Some(v) = get("PORTCULLIS_SMTP_URL") {
+            check_smtp_url(v.trim()).map_err(|r| invalid("PORTCULLIS_SMTP_URL", r))?;
+            s.smtp_url = Some(SecretString::from(v.trim().to_owned()));
+        }
+        if let Some(v) = get("PORTCULLIS_MAIL_FROM") {
+            v.trim().parse::<lettre::message::Mailbox>().map_err(|_| {
+                invalid(
+                    "PORTCULLIS_MAIL_FROM",
+                    "expected an address such as Portcullis <no-reply@example.com>",
+                )
+            })?;
+            s.mail_from = Some(v.trim().to_owned());
+        }
         s.check_lifetimes()?;
         Ok(s)
     }
@@ -282,6 +334,17 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// `smtp://` or `smtps://`, a host, and nothing lettre would refuse later. The reason never
+/// repeats the URL: it may hold a password.
+fn check_smtp_url(url: &str) -> Result<(), &'static str> {
+    if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+        return Err("expected smtp://[user:pass@]host:port or smtps://…");
+    }
+    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+        .map(drop)
+        .map_err(|_| "not a valid SMTP URL (smtp://[user:pass@]host:port[?tls=required] or smtps://…)")
 }
 
 fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -363,6 +426,8 @@ mod tests {
             ("PORTCULLIS_CLOCK_LEEWAY", "5m"),
             ("PORTCULLIS_THROTTLE_ACCOUNT", "0"),
             ("PORTCULLIS_THROTTLE_IP", "many"),
+            ("PORTCULLIS_SMTP_URL", "http://mail.example.com"),
+            ("PORTCULLIS_MAIL_FROM", "not an address"),
         ] {
             let err = from(&[(name, value)]).unwrap_err();
             assert_eq!(err.name, name);

@@ -22,6 +22,9 @@ use crate::auth::tokens::KeyRing;
 use crate::config::{PublicUrl, Settings};
 use crate::db;
 use crate::domain::PasswordPolicy;
+use crate::mail::Mail;
+use crate::mail::transport::Transport;
+use crate::mail::worker::Worker;
 use crate::state::AppState;
 use crate::{errors, routes};
 
@@ -51,6 +54,15 @@ impl Application {
             devices: Arc::new(DeviceKey::new(master.derive("portcullis device cookie v1"))),
         };
         tokio::spawn(db::purge::run_every(pool.clone(), settings.purge_every));
+        let mail = Mail::new(&settings, &public_url)?;
+        let worker = Worker {
+            pool: pool.clone(),
+            transport: Transport::new(settings.smtp_url.as_ref())?,
+            from: mail.from.clone(),
+            retry_base: settings.mail_retry,
+            counters: Default::default(),
+        };
+        tokio::spawn(worker.run(mail.wake.clone()));
         let state = web::Data::new(AppState {
             pool,
             sessions: web::Data::new(sessions),
@@ -61,6 +73,8 @@ impl Application {
             throttle: ThrottleLimits::from_settings(&settings),
             password_policy: PasswordPolicy::from_settings(&settings),
             registration_open: settings.registration_open,
+            mail,
+            reset_ttl: settings.reset_ttl,
             public_url: web::Data::new(public_url),
         });
         let server = HttpServer::new(move || {

@@ -2,6 +2,8 @@
 //! auth's functions and middleware take the narrow pieces they need (each piece is also
 //! registered as its own `web::Data`), never this bundle.
 
+use std::time::Duration;
+
 use actix_web::web;
 
 use crate::auth::client::TrustedProxies;
@@ -13,6 +15,7 @@ use crate::auth::throttle::ThrottleLimits;
 use crate::config::PublicUrl;
 use crate::db::Pool;
 use crate::domain::PasswordPolicy;
+use crate::mail::Mail;
 
 pub struct AppState {
     pub pool: Pool,
@@ -25,9 +28,19 @@ pub struct AppState {
     pub throttle: ThrottleLimits,
     pub password_policy: PasswordPolicy,
     pub registration_open: bool,
+    pub mail: Mail,
+    pub reset_ttl: Duration,
 }
 
 impl AppState {
+    pub fn reset_ttl_secs(&self) -> i64 {
+        i64::try_from(self.reset_ttl.as_secs()).unwrap_or(1800)
+    }
+
+    pub fn reset_minutes(&self) -> i64 {
+        (self.reset_ttl_secs() / 60).max(1)
+    }
+
     /// Registers the bundle for handlers and each piece that middleware and extractors read.
     pub fn register(state: &web::Data<Self>, cfg: &mut web::ServiceConfig) {
         cfg.app_data(state.clone())

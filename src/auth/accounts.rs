@@ -60,7 +60,7 @@ pub async fn register(
     let checked = hasher.run(move || NewPassword::parse(password, policy, &[&context])).await?;
     let password = checked.map_err(RegisterError::Policy)?;
     let hash = hasher.hash(password.secret().clone()).await?;
-    Ok(db::run(pool, move |conn| create_user(conn, &email, &hash, Role::User)).await?)
+    Ok(db::run(pool, move |conn| create_user(conn, &email, &hash, Role::User, false)).await?)
 }
 
 /// Inserts a user whose password is already hashed.
@@ -69,6 +69,7 @@ pub fn create_user(
     email: &Email,
     password_hash: &str,
     role: Role,
+    email_verified: bool,
 ) -> Result<User, CreateUserError> {
     let now = db::now();
     let id = UserId::from(random_id());
@@ -80,6 +81,7 @@ pub fn create_user(
         disabled: false,
         created_at: now,
         updated_at: now,
+        email_verified,
     };
     users::insert_user(conn, &row)?;
     Ok(User {
@@ -90,6 +92,7 @@ pub fn create_user(
         disabled: false,
         created_at: now,
         updated_at: now,
+        email_verified,
     })
 }
 

@@ -29,6 +29,7 @@ pub struct Identity {
     pub role: Role,
     /// When the account was created (Unix seconds).
     pub member_since: i64,
+    pub email_verified: bool,
     pub via: Via,
 }
 
@@ -42,13 +43,22 @@ impl Identity {
             email: user.email,
             role: user.role,
             member_since: user.created_at,
+            email_verified: user.email_verified,
             via,
         }
     }
 
     /// The identity the guard's look-up found (it runs on every request: no clones).
     pub fn from_guard_row(user_id: UserId, session_id: SessionId, row: GuardRow, via: Via) -> Self {
-        Self { user_id, session_id, email: row.email, role: row.role, member_since: row.created_at, via }
+        Self {
+            user_id,
+            session_id,
+            email: row.email,
+            role: row.role,
+            member_since: row.created_at,
+            email_verified: row.email_verified,
+            via,
+        }
     }
 
     pub fn session(&self) -> SessionRef {

@@ -14,6 +14,7 @@ pub mod pair;
 pub mod password;
 #[cfg(test)]
 mod proptests;
+pub mod recovery;
 pub mod refresh;
 pub mod scope;
 pub mod sessions;

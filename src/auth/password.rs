@@ -185,8 +185,11 @@ impl Slot {
         let (reply, answer) = oneshot::channel();
         let jobs = self.hasher.jobs.clone();
         let job: Job = Box::new(move || {
-            let _slot = self;
-            let _ = reply.send(work());
+            let result = work();
+            // Free the place before answering: the answer lets the client send its next
+            // request, which must find the place free.
+            drop(self);
+            let _ = reply.send(result);
         });
         jobs.send(job).map_err(|_| anyhow!("the hashing threads have stopped"))?;
         answer.await.context("a hashing thread dropped its job")

@@ -57,6 +57,16 @@ impl Key {
         Self(format!("reauth:{user_id}"))
     }
 
+    /// Recovery mails requested from one client IP (IPv6: its /64).
+    pub fn mail_ip(client: &ClientInfo) -> Option<Self> {
+        client_net(client).map(|net| Self(format!("mail-ip:{net}")))
+    }
+
+    /// Mails sent to one address (reset links, verification links).
+    pub fn mail_to(email: &str) -> Self {
+        Self(format!("mail-to:{email}"))
+    }
+
     /// Failed sign-ins from one client IP (IPv6: its /64).
     pub fn ip(client: &ClientInfo) -> Option<Self> {
         client_net(client).map(|net| Self(format!("ip:{net}")))

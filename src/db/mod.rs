@@ -3,10 +3,12 @@
 
 pub mod events;
 pub mod models;
+pub mod outbox;
 pub mod purge;
 pub mod schema;
 pub mod sessions;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
 
 use std::time::Duration;

@@ -18,6 +18,7 @@ pub struct User {
     pub disabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub email_verified: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -30,6 +31,7 @@ pub struct NewUser<'a> {
     pub disabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub email_verified: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -23,6 +23,8 @@ const LEASE_SECS: i64 = 300;
 pub struct Purged {
     pub sessions: usize,
     pub throttle_counters: usize,
+    /// One-time tokens used or expired, and mails sent or given up, a day ago or more.
+    pub tokens_and_mails: usize,
 }
 
 /// Takes the lease on `job` for `holder`: true when no other holder has a live one.
@@ -99,6 +101,18 @@ async fn purge_batches(pool: &Pool) -> Result<Purged, StoreError> {
     loop {
         let n = super::query(pool, move |conn| purge_counters(conn, now)).await?;
         purged.throttle_counters += n;
+        if n < BATCH as usize {
+            break;
+        }
+    }
+    let day_ago = now - 86_400;
+    loop {
+        let n = super::query(pool, move |conn| {
+            Ok(super::tokens::purge_dead(conn, day_ago, BATCH)?
+                + super::outbox::purge_done(conn, day_ago, BATCH)?)
+        })
+        .await?;
+        purged.tokens_and_mails += n;
         if n < BATCH as usize {
             break;
         }

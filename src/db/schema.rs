@@ -18,6 +18,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    one_time_tokens (token_hash) {
+        token_hash -> Text,
+        purpose -> Text,
+        user_id -> Text,
+        email -> Text,
+        created_at -> Int8,
+        expires_at -> Int8,
+        used_at -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        recipient -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+        created_at -> Int8,
+        attempts -> Int8,
+        next_attempt_at -> Int8,
+        claimed_until -> Int8,
+        sent_at -> Nullable<Int8>,
+        failed_at -> Nullable<Int8>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     security_events (id) {
         id -> Text,
         user_id -> Text,
@@ -56,10 +85,20 @@ diesel::table! {
         disabled -> Bool,
         created_at -> Int8,
         updated_at -> Int8,
+        email_verified -> Bool,
     }
 }
 
+diesel::joinable!(one_time_tokens -> users (user_id));
 diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(job_leases, login_throttle, security_events, sessions, users,);
+diesel::allow_tables_to_appear_in_same_query!(
+    job_leases,
+    login_throttle,
+    one_time_tokens,
+    outbox,
+    security_events,
+    sessions,
+    users,
+);

@@ -37,6 +37,7 @@ pub struct GuardRow {
     pub role: Role,
     pub disabled: bool,
     pub created_at: i64,
+    pub email_verified: bool,
 }
 
 impl GuardRow {
@@ -74,6 +75,7 @@ pub fn find_guard_row(
             users::role,
             users::disabled,
             users::created_at,
+            users::email_verified,
         ));
     // `load`, not `first`: a bound `LIMIT` makes SQLite recompile the cached statement on
     // every execution (measured: 97 µs against 9 µs); the keys are unique anyway.

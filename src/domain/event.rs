@@ -12,6 +12,7 @@ pub enum EventKind {
     UserEnabled,
     Lockout,
     PasswordCheckFailed,
+    PasswordReset,
     /// A kind written by a newer version (a rolling upgrade): stored as is, shown generically.
     Other(String),
 }
@@ -29,6 +30,7 @@ impl EventKind {
             Self::UserEnabled => "user_enabled",
             Self::Lockout => "lockout",
             Self::PasswordCheckFailed => "password_check_failed",
+            Self::PasswordReset => "password_reset",
             Self::Other(kind) => kind,
         }
     }
@@ -46,6 +48,7 @@ impl EventKind {
             Self::UserEnabled => "Account enabled by an administrator",
             Self::Lockout => "Sign-in paused after repeated failures",
             Self::PasswordCheckFailed => "Wrong current password entered while signed in",
+            Self::PasswordReset => "Password reset with an emailed link; every session ended",
             Self::Other(_) => "Security event",
         }
     }
@@ -53,7 +56,7 @@ impl EventKind {
 
 impl From<String> for EventKind {
     fn from(raw: String) -> Self {
-        const KNOWN: [EventKind; 10] = [
+        const KNOWN: [EventKind; 11] = [
             EventKind::LoginSucceeded,
             EventKind::LoginFailed,
             EventKind::RefreshReuseDetected,
@@ -64,6 +67,7 @@ impl From<String> for EventKind {
             EventKind::UserEnabled,
             EventKind::Lockout,
             EventKind::PasswordCheckFailed,
+            EventKind::PasswordReset,
         ];
         KNOWN.into_iter().find(|k| k.as_str() == raw).unwrap_or(EventKind::Other(raw))
     }

@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const LAYERS: [&str; 10] =
-    ["config", "domain", "db", "errors", "auth", "state", "routes", "startup", "cli", "main"];
+const LAYERS: [&str; 11] =
+    ["config", "domain", "db", "errors", "mail", "auth", "state", "routes", "startup", "cli", "main"];
 
 /// Module path (`auth::guard`) → the files it imports, as module paths.
 type Graph = BTreeMap<String, BTreeSet<String>>;

@@ -181,9 +181,14 @@ impl TestApp {
         let email = format!("user-{}@example.com", uuid_like());
         let hash = password::hash_blocking(&SecretString::from(PASSWORD)).expect("hash");
         let mut conn = self.pool.get().expect("conn");
-        let user =
-            accounts::create_user(&mut conn, &Email::try_from(email.as_str()).expect("email"), &hash, role)
-                .expect("user");
+        let user = accounts::create_user(
+            &mut conn,
+            &Email::try_from(email.as_str()).expect("email"),
+            &hash,
+            role,
+            true,
+        )
+        .expect("user");
         TestUser { email, password: PASSWORD.into(), id: user.id.to_string() }
     }
 

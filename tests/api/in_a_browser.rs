@@ -142,3 +142,32 @@ async fn a_forged_form_from_another_port_of_the_same_site_is_refused() {
 async fn a_forged_form_from_another_site_is_refused() {
     forged_form_from("127.0.0.2").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_resets_a_forgotten_password_from_the_mailed_link() {
+    let Some(sink) = crate::smtp::SmtpSink::start() else { return };
+    let Some(browser) = Browser::start().await else { return };
+    let url = sink.url();
+    let app = spawn_app_on(Backend::Sqlite, move |s| s.smtp_url = Some(url.into())).await;
+    let user = app.add_user(Role::User);
+    browser.goto(&format!("{}/login", app.address)).await;
+    browser.click("a[href='/forgot-password']").await;
+    browser.fill("#email", &user.email).await;
+    browser.click("form[action='/forgot-password'] button[type=submit]").await;
+    assert!(browser.text().await.contains("If an account exists"));
+    let mail = sink.wait_for(&user.email, 1).await.remove(0);
+    let link = mail.link("/reset-password?token=").expect("a link in the mail");
+    browser.goto(&link).await;
+    let new = "a fresh passphrase from the browser";
+    browser.fill("#new_password", new).await;
+    browser.fill("#password_confirm", new).await;
+    browser.click("form[action='/reset-password'] button[type=submit]").await;
+    let done = format!("{}/login?reset=done", app.address).parse().unwrap();
+    if browser.client.wait().at_most(Duration::from_secs(10)).for_url(&done).await.is_err() {
+        panic!("not sent to sign in: {} {}", browser.path().await, browser.text().await);
+    }
+    assert!(browser.text().await.contains("Your password was changed"));
+    browser.sign_in(&app.address, &user.email, new, false).await;
+    assert!(browser.text().await.contains(&user.email));
+    browser.quit().await;
+}

@@ -51,7 +51,7 @@ async fn the_purge_deletes_ended_sessions_and_stale_counters_and_keeps_live_ones
     app.login_as(&user).await;
     add_stale_counter(&app, "account:stale@example.com");
     let purged = purge::purge_once(&app.pool, "test").await.unwrap();
-    assert_eq!(purged, Some(Purged { sessions: 3, throttle_counters: 1 }));
+    assert_eq!(purged, Some(Purged { sessions: 3, throttle_counters: 1, tokens_and_mails: 0 }));
     assert_eq!(count_sessions(&app), 1, "the live session stays");
     assert_eq!(app.get("/api/me").await.status(), StatusCode::OK);
 }

@@ -13,6 +13,7 @@ pub struct UserResponse {
     role: Role,
     /// RFC 3339, UTC.
     created_at: String,
+    email_verified: bool,
 }
 
 impl From<&User> for UserResponse {
@@ -22,6 +23,7 @@ impl From<&User> for UserResponse {
             email: user.email.clone(),
             role: user.role,
             created_at: rfc3339(user.created_at),
+            email_verified: user.email_verified,
         }
     }
 }
@@ -33,5 +35,6 @@ pub async fn me(user: CurrentUser) -> Json<UserResponse> {
         email: identity.email,
         role: identity.role,
         created_at: rfc3339(identity.member_since),
+        email_verified: identity.email_verified,
     })
 }

@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod me;
+mod recovery;
 mod sessions;
 mod token;
 
@@ -20,6 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/login").post(auth::login))
         .service(web::resource("/auth/token").post(token::token))
         .service(web::resource("/auth/revoke").post(auth::revoke))
+        .service(web::resource("/auth/forgot-password").post(recovery::forgot_password))
+        .service(web::resource("/auth/reset-password").post(recovery::reset_password))
         .service(web::resource("/auth/csrf").wrap(from_fn(scope::api_refresh_cookie)).get(auth::csrf))
         .service(web::resource("/auth/logout").wrap(from_fn(scope::api_refresh_cookie)).post(auth::logout))
         .service(web::resource("/auth/refresh").wrap(from_fn(scope::api_refresh_cookie)).post(auth::refresh))

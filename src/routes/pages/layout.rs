@@ -13,6 +13,8 @@ pub struct Layout {
     pub user_email: Option<String>,
     pub is_admin: bool,
     pub csrf_token: String,
+    /// Links to `/register` are shown only while registration is open.
+    pub registration_open: bool,
 }
 
 /// The layout for this request, plus a fresh CSRF cookie when the browser has none
@@ -27,6 +29,7 @@ pub fn layout(
         user_email: identity.map(|i| i.email.clone()),
         is_admin: identity.is_some_and(|i| i.role == Role::Admin),
         csrf_token,
+        registration_open: state.registration_open,
     };
     (layout, cookie)
 }

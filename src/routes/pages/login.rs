@@ -22,12 +22,15 @@ pub struct LoginPage {
     layout: Layout,
     next: String,
     email: String,
+    notice: Option<&'static str>,
     error: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    /// `done` after a password reset.
+    reset: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -45,7 +48,15 @@ pub async fn login_page(
     user: MaybeUser,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, PageError> {
-    show(&req, &state, user.0.as_ref(), StatusCode::OK, query.next.as_deref(), String::new(), None)
+    let notice = (query.reset.as_deref() == Some("done"))
+        .then_some("Your password was changed and every session signed out. Sign in with the new one.");
+    let (layout, csrf_cookie) = layout(&req, &state, user.0.as_ref());
+    let next = safe_next(query.next.as_deref()).to_owned();
+    render(
+        StatusCode::OK,
+        &LoginPage { layout, next, email: String::new(), notice, error: None },
+        csrf_cookie,
+    )
 }
 
 pub async fn login(
@@ -109,5 +120,5 @@ fn show(
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(req, state, identity);
     let next = safe_next(next).to_owned();
-    render(status, &LoginPage { layout, next, email, error }, csrf_cookie)
+    render(status, &LoginPage { layout, next, email, notice: None, error }, csrf_cookie)
 }

@@ -7,6 +7,7 @@ mod admin_users;
 mod home;
 mod login;
 mod logout;
+mod recovery;
 mod register;
 
 mod layout;
@@ -19,6 +20,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/login").get(login::login_page).post(login::login))
         .service(web::resource("/register").get(register::register_page).post(register::register))
         .service(web::resource("/logout").post(logout::logout))
+        .service(
+            web::resource("/forgot-password")
+                .get(recovery::forgot_password_page)
+                .post(recovery::forgot_password),
+        )
+        .service(
+            web::resource("/reset-password")
+                .get(recovery::reset_password_page)
+                .post(recovery::reset_password),
+        )
         .service(web::resource("/account").get(account::account_page))
         .service(web::resource("/account/password").post(account_actions::change_password))
         .service(

@@ -1,0 +1,3 @@
+ALTER TABLE users DROP COLUMN email_verified;
+DROP TABLE one_time_tokens;
+DROP TABLE outbox;

@@ -1,0 +1,153 @@
+//! Account recovery: "forgot password" sends a single-use link (only its hash is stored); the
+//! link's form sets a new password and ends every session. The same answer whether or not the
+//! email has an account, and sends are throttled per address (silently) and per client IP.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use diesel::Connection;
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+
+use super::client::ClientInfo;
+use super::events::{EventKind, new_event};
+use super::password::{Busy, Hasher};
+use super::throttle::{self, Throttled};
+use super::tokens::random_id;
+use crate::db::{self, Pool, StoreError, events, outbox, sessions, tokens, users};
+use crate::domain::{Email, NewPassword, PasswordPolicy};
+use crate::mail::{Mail, compose};
+
+const PURPOSE: &str = "reset_password";
+/// Reset mails one address may receive before further requests are dropped (silently).
+const SENDS_PER_ADDRESS: i64 = 3;
+/// Recovery requests one client IP may make before it is answered 429.
+const REQUESTS_PER_IP: i64 = 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    /// Unknown, used or expired: the page offers a new link.
+    #[error("the link is not valid")]
+    InvalidLink,
+    /// The new password breaks the policy; the link stays usable.
+    #[error("{0}")]
+    Policy(String),
+    #[error(transparent)]
+    Busy(#[from] Busy),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// A new random token (256 bits) and the hash that is stored in its place.
+pub fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub fn token_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+/// "Forgot password": mails a reset link when `email` has an enabled account. Answers the same
+/// either way (only the per-IP limit shows, as 429); a flood for one address yields a handful
+/// of mails at most.
+pub async fn request_reset(
+    pool: &Pool,
+    mail: &Mail,
+    ttl_secs: i64,
+    email: &str,
+    client: &ClientInfo,
+) -> Result<Result<(), Throttled>, StoreError> {
+    if let Some(key) = throttle::Key::mail_ip(client)
+        && let Err(t) = throttle::attempt(pool, &key, REQUESTS_PER_IP).await?
+    {
+        return Ok(Err(t));
+    }
+    let Ok(email) = Email::try_from(email) else { return Ok(Ok(())) };
+    let address = email.to_string();
+    let user = db::query(pool, move |conn| users::find_user_by_email(conn, &address)).await?;
+    let Some(user) = user.filter(|u| !u.disabled) else { return Ok(Ok(())) };
+    if throttle::attempt(pool, &throttle::Key::mail_to(email.as_ref()), SENDS_PER_ADDRESS).await?.is_err() {
+        log::info!("reset mail for user {} dropped: too many for this address", user.id);
+        return Ok(Ok(()));
+    }
+    let (token, hash) = new_token();
+    let composed = match compose::reset_password(mail, &user.email, &token, ttl_secs / 60) {
+        Ok(composed) => composed,
+        Err(e) => {
+            log::error!("cannot compose a reset mail: {e:#}");
+            return Ok(Ok(()));
+        }
+    };
+    let row = composed.into_outbox(random_id(), db::now());
+    db::query(pool, move |conn| {
+        conn.transaction(|conn| {
+            let now = db::now();
+            tokens::use_up_all(conn, &user.id, PURPOSE, now)?;
+            tokens::insert(conn, &hash, PURPOSE, &user.id, &user.email, now, ttl_secs)?;
+            outbox::enqueue(conn, &row)
+        })
+    })
+    .await?;
+    mail.queued();
+    Ok(Ok(()))
+}
+
+/// Whether a reset link is usable (a GET shows the form; it never uses the token up).
+pub async fn check_link(pool: &Pool, token: &str) -> Result<(), ResetError> {
+    let hash = token_hash(token);
+    let found = db::query(pool, move |conn| tokens::find(conn, &hash, PURPOSE)).await?;
+    match found {
+        Some(t) if t.is_usable(db::now()) => Ok(()),
+        _ => Err(ResetError::InvalidLink),
+    }
+}
+
+/// Sets a new password through a reset link: the policy first (a refused password leaves the
+/// link usable), then in one transaction the link is used up, the password replaced, every
+/// session ended, the event recorded and a notice queued.
+pub async fn reset_password(
+    pool: &Pool,
+    hasher: &Hasher,
+    (policy, mail): (PasswordPolicy, &Mail),
+    token: &str,
+    password: SecretString,
+    client: &ClientInfo,
+) -> Result<(), ResetError> {
+    let hash = token_hash(token);
+    let found = {
+        let hash = hash.clone();
+        db::query(pool, move |conn| tokens::find(conn, &hash, PURPOSE)).await?
+    };
+    let link = found.filter(|t| t.is_usable(db::now())).ok_or(ResetError::InvalidLink)?;
+    let context = link.email.clone();
+    let checked = hasher.run(move || NewPassword::parse(password, policy, &[&context])).await?;
+    let new = checked.map_err(ResetError::Policy)?;
+    let password_hash = hasher.hash(new.secret().clone()).await?;
+    let notice = compose::password_changed(mail, &link.email, "with a password reset link")?;
+    let row = notice.into_outbox(random_id(), db::now());
+    let event = new_event(&link.user_id, EventKind::PasswordReset, None, client);
+    let reset = db::query(pool, move |conn| {
+        conn.transaction(|conn| {
+            let now = db::now();
+            if !tokens::use_up(conn, &hash, PURPOSE, now)? {
+                return Ok(false);
+            }
+            users::update_password_hash(conn, &link.user_id, &password_hash, now)?;
+            sessions::revoke_user_sessions(conn, &link.user_id, now)?;
+            events::insert_event(conn, &event)?;
+            outbox::enqueue(conn, &row)?;
+            Ok(true)
+        })
+    })
+    .await?;
+    if !reset {
+        return Err(ResetError::InvalidLink);
+    }
+    mail.queued();
+    Ok(())
+}

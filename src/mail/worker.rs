@@ -1,0 +1,97 @@
+//! The outbox worker: delivers queued mail with retries and back-off. Several instances may run
+//! one each; a mail is claimed by one of them at a time (see `db::outbox::claim_due`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::transport::Transport;
+use crate::db::outbox::{self, OutboxMail};
+use crate::db::{self, Pool};
+use lettre::message::Mailbox;
+
+/// Attempts before a mail is given up (logged and counted as failed).
+const MAX_ATTEMPTS: i64 = 5;
+/// A claim outlives a crashed worker by this much; then another instance may send the mail.
+const CLAIM_SECS: i64 = 120;
+/// How often the outbox is looked at when nothing woke the worker (mail queued elsewhere).
+const POLL: Duration = Duration::from_secs(1);
+
+/// Mails sent and given up since start (for the log and, later, metrics).
+#[derive(Default)]
+pub struct Counters {
+    pub sent: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+pub struct Worker {
+    pub pool: Pool,
+    pub transport: Transport,
+    pub from: Mailbox,
+    /// The first retry waits this long; each further one four times longer.
+    pub retry_base: Duration,
+    pub counters: Arc<Counters>,
+}
+
+impl Worker {
+    /// Delivers due mail until the process ends, waking on `wake` or every [`POLL`].
+    pub async fn run(self, wake: Arc<Notify>) {
+        loop {
+            if let Err(e) = self.deliver_due().await {
+                log::warn!("the mail worker could not read the outbox: {e}");
+            }
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(POLL) => {}
+            }
+        }
+    }
+
+    async fn deliver_due(&self) -> Result<(), db::StoreError> {
+        loop {
+            let now = db::now();
+            let due = db::query(&self.pool, move |conn| outbox::claim_due(conn, now, CLAIM_SECS, 10)).await?;
+            if due.is_empty() {
+                return Ok(());
+            }
+            for mail in due {
+                self.deliver(mail).await?;
+            }
+        }
+    }
+
+    async fn deliver(&self, mail: OutboxMail) -> Result<(), db::StoreError> {
+        let result = self.transport.send(&self.from, &mail).await;
+        let (id, now) = (mail.id.clone(), db::now());
+        match result {
+            Ok(()) => {
+                self.counters.sent.fetch_add(1, Ordering::Relaxed);
+                db::query(&self.pool, move |conn| outbox::mark_sent(conn, &id, now)).await
+            }
+            Err(error) => {
+                let retry_at = (mail.attempts < MAX_ATTEMPTS).then(|| now + self.backoff_secs(mail.attempts));
+                match retry_at {
+                    Some(at) => log::warn!(
+                        "mail {} not delivered (attempt {}), retrying in {}s: {error}",
+                        mail.id,
+                        mail.attempts,
+                        at - now
+                    ),
+                    None => {
+                        self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                        log::error!("mail {} given up after {} attempts: {error}", mail.id, mail.attempts);
+                    }
+                }
+                db::query(&self.pool, move |conn| outbox::mark_failed(conn, &id, retry_at, &error, now)).await
+            }
+        }
+    }
+
+    /// 1×, 4×, 16×, 64× the base after attempts 1, 2, 3, 4.
+    fn backoff_secs(&self, attempts: i64) -> i64 {
+        let factor = 4i64.saturating_pow(u32::try_from(attempts.saturating_sub(1)).unwrap_or(0));
+        i64::try_from(self.retry_base.as_secs()).unwrap_or(30).max(1).saturating_mul(factor)
+    }
+}

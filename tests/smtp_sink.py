@@ -1,0 +1,42 @@
+"""A real SMTP server on loopback for the integration tests (aiosmtpd): every message it
+receives is written to DIR as one file (envelope recipients first, then the raw message).
+Usage: /usr/bin/python3 tests/smtp_sink.py PORT DIR [DELAY_SECONDS]; it prints "ready" once
+listening and stops when its standard input closes."""
+import asyncio
+import os
+import sys
+import time
+
+from aiosmtpd.controller import Controller
+
+
+class Sink:
+    def __init__(self, folder, delay):
+        self.folder = folder
+        self.delay = delay
+        self.count = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.count += 1
+        path = os.path.join(self.folder, f"{time.time_ns()}-{self.count}.eml")
+        with open(path + ".part", "wb") as f:
+            f.write(b"X-Envelope-To: " + ",".join(envelope.rcpt_tos).encode() + b"\r\n")
+            f.write(envelope.original_content or envelope.content)
+        os.rename(path + ".part", path)
+        return "250 OK"
+
+
+def main():
+    port, folder = int(sys.argv[1]), sys.argv[2]
+    delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+    controller = Controller(Sink(folder, delay), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    sys.stdin.read()
+    controller.stop()
+
+
+if __name__ == "__main__":
+    main()
