@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, and `user add|list|disable|enable`.
+//! The command line: `serve` (default), `migrate`, and `user add|list|disable|enable|set-password|verify|role|delete`.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -7,10 +7,13 @@ use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
 use crate::auth::client::ClientInfo;
+use crate::auth::lifecycle::{self, AccountError};
+use crate::auth::password::Hasher;
 use crate::auth::{accounts, password};
-use crate::config::{self, ConfigError, Settings};
+use crate::config::{self, ConfigError, PublicUrl, Settings};
 use crate::db::{self, DbConn, Pool, users};
 use crate::domain::{Email, NewPassword, PasswordPolicy, Role};
+use crate::mail::Mail;
 use crate::startup::Application;
 
 #[derive(Debug, Parser)]
@@ -46,6 +49,19 @@ pub enum UserCommand {
     Enable { email: String },
     /// List all accounts.
     List,
+    /// Set an account's password (read like `add`'s) and end all its sessions; the owner is
+    /// told by mail.
+    SetPassword { email: String },
+    /// Mark an account's email address as verified.
+    Verify { email: String },
+    /// Give an account a role (the last enabled administrator cannot be demoted).
+    Role {
+        email: String,
+        #[arg(value_parser = ["admin", "user"])]
+        role: String,
+    },
+    /// Delete an account with its sessions, events and links.
+    Delete { email: String },
 }
 
 impl Cli {
@@ -89,6 +105,26 @@ fn run_user(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Add { email, admin } => add_user(settings, &mut conn, &email, admin),
         UserCommand::Disable { email } => set_disabled(&pool, &mut conn, &email, true),
         UserCommand::Enable { email } => set_disabled(&pool, &mut conn, &email, false),
+        UserCommand::SetPassword { email } => set_password(settings, &pool, &mut conn, &email),
+        UserCommand::Verify { email } => {
+            let user = find(&mut conn, &email)?;
+            users::mark_verified(&mut conn, &user.id, &user.email, db::now())?;
+            println!("{} is verified", user.email);
+            Ok(())
+        }
+        UserCommand::Role { email, role } => {
+            let user = find(&mut conn, &email)?;
+            let role = Role::try_from(role.as_str()).map_err(anyhow::Error::msg)?;
+            block_on(lifecycle::set_role(&pool, &user.id, role)).map_err(explain)?;
+            println!("{} is now {role}", user.email);
+            Ok(())
+        }
+        UserCommand::Delete { email } => {
+            let user = find(&mut conn, &email)?;
+            block_on(lifecycle::delete_user(&pool, &user.id)).map_err(explain)?;
+            println!("deleted {} with its sessions and history", user.email);
+            Ok(())
+        }
         UserCommand::List => {
             for user in users::list_users(&mut conn)? {
                 let status = if user.disabled { "disabled" } else { "active" };
@@ -138,10 +174,52 @@ fn read_password() -> anyhow::Result<SecretString> {
     Ok(SecretString::from(password.to_owned()))
 }
 
-fn set_disabled(pool: &Pool, conn: &mut DbConn, raw_email: &str, disabled: bool) -> anyhow::Result<()> {
+fn find(conn: &mut DbConn, raw_email: &str) -> anyhow::Result<crate::db::models::User> {
     let email = Email::try_from(raw_email).map_err(anyhow::Error::msg)?;
-    let user = users::find_user_by_email(conn, email.as_ref())?
-        .with_context(|| format!("no account with the email {email}"))?;
+    users::find_user_by_email(conn, email.as_ref())?
+        .with_context(|| format!("no account with the email {email}"))
+}
+
+/// Runs one async account function to completion (the CLI has no server running).
+fn block_on<T>(work: impl std::future::Future<Output = T>) -> T {
+    actix_web::rt::System::new().block_on(work)
+}
+
+/// One line an operator understands.
+fn explain(e: AccountError) -> anyhow::Error {
+    match e {
+        AccountError::LastAdmin => {
+            anyhow::anyhow!("that is the last enabled administrator: make someone else an admin first")
+        }
+        AccountError::NotFound => anyhow::anyhow!("no such account"),
+        AccountError::Policy(message) => anyhow::anyhow!("{message}"),
+        other => anyhow::Error::new(other),
+    }
+}
+
+fn set_password(settings: &Settings, pool: &Pool, conn: &mut DbConn, raw_email: &str) -> anyhow::Result<()> {
+    let user = find(conn, raw_email)?;
+    let password = read_password()?;
+    let public_url = match &settings.public_url {
+        Some(url) => url.clone(),
+        None => PublicUrl::parse(&format!("http://{}", settings.addr)).map_err(anyhow::Error::msg)?,
+    };
+    let mail = Mail::new(settings, &public_url)?;
+    let client = ClientInfo { ip: String::new(), user_agent: "portcullis command line".into() };
+    let policy = PasswordPolicy::from_settings(settings);
+    block_on(async {
+        let hasher = Hasher::new(1)?;
+        lifecycle::set_password(pool, &hasher, (policy, &mail), &user, password, &client)
+            .await
+            .map_err(explain)
+    })?;
+    println!("set a new password for {} (all sessions ended; the owner is told by mail)", user.email);
+    Ok(())
+}
+
+fn set_disabled(pool: &Pool, conn: &mut DbConn, raw_email: &str, disabled: bool) -> anyhow::Result<()> {
+    let user = find(conn, raw_email)?;
+    let email = user.email.clone();
     let client = ClientInfo { ip: String::new(), user_agent: "portcullis command line".into() };
     actix_web::rt::System::new().block_on(accounts::set_disabled(pool, &user.id, disabled, &client))?;
     println!("{} {email}", if disabled { "disabled (all sessions ended)" } else { "enabled" });

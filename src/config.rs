@@ -20,7 +20,7 @@ pub struct Settings {
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
     pub session_max: Duration,
-    pub registration_open: bool,
+    pub registration: Registration,
     pub password_min: usize,
     pub refresh_grace: Duration,
     /// Clock skew tolerated on `exp`/`nbf`/`iat`; SPEC §6 caps it at 30 s.
@@ -47,6 +47,23 @@ pub struct Settings {
     /// Not read from the environment: how often expired sessions and stale throttle
     /// counters are purged.
     pub purge_every: Duration,
+}
+
+/// Who may create an account at `/register`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    /// Anyone; signed in at once (a verification mail follows).
+    Open,
+    /// Anyone; the account works once the emailed link is confirmed.
+    Verify,
+    /// Nobody: `/register` is 404; accounts come from the CLI.
+    Closed,
+}
+
+impl Registration {
+    pub fn is_open(self) -> bool {
+        self != Self::Closed
+    }
 }
 
 /// The origin browsers see: scheme, host and optional port, no path.
@@ -132,7 +149,11 @@ pub const VARS: &[Var] = &[
     var("PORTCULLIS_ACCESS_TTL", Some("15m"), "access token lifetime"),
     var("PORTCULLIS_REFRESH_TTL", Some("14d"), "refresh token / idle session lifetime with \"remember me\""),
     var("PORTCULLIS_SESSION_MAX", Some("30d"), "absolute session lifetime, however often it is refreshed"),
-    var("PORTCULLIS_REGISTRATION", Some("open"), "open or closed (no /register; add users with the CLI)"),
+    var(
+        "PORTCULLIS_REGISTRATION",
+        Some("open"),
+        "open (signed in at once), verify (an emailed link activates the account) or closed (no /register)",
+    ),
     var("PORTCULLIS_PASSWORD_MIN", Some("15"), "minimum password length in characters (8–256)"),
     var(
         "PORTCULLIS_REFRESH_GRACE",
@@ -228,7 +249,7 @@ impl Settings {
             access_ttl: Duration::ZERO,
             refresh_ttl: Duration::ZERO,
             session_max: Duration::ZERO,
-            registration_open: true,
+            registration: Registration::Open,
             password_min: 0,
             refresh_grace: Duration::ZERO,
             clock_leeway: Duration::ZERO,
@@ -274,11 +295,12 @@ impl Settings {
                 .ok_or_else(|| invalid("PORTCULLIS_CLOCK_LEEWAY", "expected a duration from 0s to 30s"))?;
         }
         if let Some(v) = get("PORTCULLIS_REGISTRATION") {
-            s.registration_open = match v.trim() {
-                "open" => true,
-                "closed" => false,
+            s.registration = match v.trim() {
+                "open" => Registration::Open,
+                "verify" => Registration::Verify,
+                "closed" => Registration::Closed,
                 _ => {
-                    return Err(invalid("PORTCULLIS_REGISTRATION", "expected open or closed"));
+                    return Err(invalid("PORTCULLIS_REGISTRATION", "expected open, verify or closed"));
                 }
             };
         }
@@ -401,7 +423,7 @@ mod tests {
         assert_eq!(s.access_ttl, Duration::from_secs(900));
         assert_eq!(s.refresh_ttl, Duration::from_secs(14 * 86_400));
         assert_eq!(s.password_min, 15);
-        assert!(s.registration_open);
+        assert_eq!(s.registration, Registration::Open);
         assert!(s.jwt_secret.is_none());
     }
 

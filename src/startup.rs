@@ -19,7 +19,7 @@ use crate::auth::password::Hasher;
 use crate::auth::sessions::Sessions;
 use crate::auth::throttle::ThrottleLimits;
 use crate::auth::tokens::KeyRing;
-use crate::config::{PublicUrl, Settings};
+use crate::config::{PublicUrl, Registration, Settings};
 use crate::db;
 use crate::domain::PasswordPolicy;
 use crate::mail::Mail;
@@ -47,14 +47,16 @@ impl Application {
         let pool = db::connect(&settings.database_url, settings.db_pool, settings.db_timeout)?;
         let master = MasterKey::load(&settings)?;
         let keys = KeyRing::new(&master, public_url.as_str(), secs(settings.clock_leeway));
+        let mail = Mail::new(&settings, &public_url)?;
         let sessions = Sessions {
             pool: pool.clone(),
             keys: Arc::new(keys),
             lifetimes: Lifetimes::from_settings(&settings),
             devices: Arc::new(DeviceKey::new(master.derive("portcullis device cookie v1"))),
+            require_verified_email: settings.registration == Registration::Verify,
+            mail: mail.clone(),
         };
         tokio::spawn(db::purge::run_every(pool.clone(), settings.purge_every));
-        let mail = Mail::new(&settings, &public_url)?;
         let worker = Worker {
             pool: pool.clone(),
             transport: Transport::new(settings.smtp_url.as_ref())?,
@@ -72,7 +74,7 @@ impl Application {
             trusted_proxies: web::Data::new(TrustedProxies(settings.trusted_proxies.clone())),
             throttle: ThrottleLimits::from_settings(&settings),
             password_policy: PasswordPolicy::from_settings(&settings),
-            registration_open: settings.registration_open,
+            registration: settings.registration,
             mail,
             reset_ttl: settings.reset_ttl,
             public_url: web::Data::new(public_url),

@@ -12,7 +12,7 @@ use crate::auth::csrf::CsrfKey;
 use crate::auth::password::Hasher;
 use crate::auth::sessions::Sessions;
 use crate::auth::throttle::ThrottleLimits;
-use crate::config::PublicUrl;
+use crate::config::{PublicUrl, Registration};
 use crate::db::Pool;
 use crate::domain::PasswordPolicy;
 use crate::mail::Mail;
@@ -27,7 +27,7 @@ pub struct AppState {
     pub trusted_proxies: web::Data<TrustedProxies>,
     pub throttle: ThrottleLimits,
     pub password_policy: PasswordPolicy,
-    pub registration_open: bool,
+    pub registration: Registration,
     pub mail: Mail,
     pub reset_ttl: Duration,
 }

@@ -12,10 +12,13 @@ use super::password::{Busy, Hasher, Verdict};
 use super::sessions::Sessions;
 use super::throttle::{self, ThrottleLimits, Throttled};
 use super::tokens::{hash_jti, random_id};
+use super::verification;
+use crate::config::Registration;
 use crate::db::models::{NewUser, User};
 use crate::db::users::{self, CreateUserError};
-use crate::db::{self, DbConn, Pool, StoreError, sessions};
+use crate::db::{self, DbConn, Pool, StoreError, outbox, sessions};
 use crate::domain::{Email, NewPassword, PasswordPolicy, Role, UserId};
+use crate::mail::{Mail, compose};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
@@ -45,22 +48,74 @@ impl From<CreateUserError> for RegisterError {
     }
 }
 
+/// What a registration led to.
+pub enum Registered {
+    /// `open`: the account exists and may sign in at once (a verification mail is queued).
+    SignedUp(User),
+    /// `verify`: "check your inbox" — for a new address and for a taken one alike.
+    CheckInbox,
+}
+
 /// Self-service registration: throttled per client IP, the policy (zxcvbn) and the hash both
-/// on the hashing threads — never on an actix worker.
+/// on the hashing threads — never on an actix worker. The account, its verification link and
+/// the mail are stored in one transaction. With `verify`, a taken address gets the same answer
+/// (and its owner a mail saying someone tried), after the same work.
 pub async fn register(
     pool: &Pool,
     hasher: &Hasher,
-    policy: PasswordPolicy,
+    (policy, mode, mail): (PasswordPolicy, Registration, &Mail),
     email: Email,
     password: SecretString,
     client: &ClientInfo,
-) -> Result<User, RegisterError> {
+) -> Result<Registered, RegisterError> {
     throttle::registration(pool, client).await?.map_err(RegisterError::Throttled)?;
     let context = email.to_string();
     let checked = hasher.run(move || NewPassword::parse(password, policy, &[&context])).await?;
     let password = checked.map_err(RegisterError::Policy)?;
     let hash = hasher.hash(password.secret().clone()).await?;
-    Ok(db::run(pool, move |conn| create_user(conn, &email, &hash, Role::User, false)).await?)
+    let (token_hash, link) = verification::link_mail(mail, email.as_ref())?;
+    let address = email.clone();
+    let created = db::run(pool, move |conn| {
+        conn.transaction(|conn| {
+            let user = create_user(conn, &address, &hash, Role::User, false)?;
+            verification::store_link(conn, &user.id, &user.email, &token_hash, &link)?;
+            Ok::<_, CreateUserError>(user)
+        })
+    })
+    .await;
+    match (created, mode) {
+        (Ok(_), Registration::Verify) => {
+            mail.queued();
+            Ok(Registered::CheckInbox)
+        }
+        (Ok(user), _) => {
+            mail.queued();
+            Ok(Registered::SignedUp(user))
+        }
+        (Err(CreateUserError::EmailTaken), Registration::Verify) => {
+            tell_the_owner(pool, mail, &email).await?;
+            Ok(Registered::CheckInbox)
+        }
+        (Err(e), _) => Err(e.into()),
+    }
+}
+
+/// Mails the owner of a taken address that someone tried to register it (throttled per
+/// address, silently).
+async fn tell_the_owner(pool: &Pool, mail: &Mail, email: &Email) -> Result<(), StoreError> {
+    if throttle::attempt(pool, &throttle::Key::mail_to(email.as_ref()), 3).await?.is_err() {
+        return Ok(());
+    }
+    let row = match compose::registration_attempt(mail, email.as_ref()) {
+        Ok(composed) => composed.into_outbox(random_id(), db::now()),
+        Err(e) => {
+            log::error!("cannot compose a registration notice: {e:#}");
+            return Ok(());
+        }
+    };
+    db::query(pool, move |conn| outbox::enqueue(conn, &row)).await?;
+    mail.queued();
+    Ok(())
 }
 
 /// Inserts a user whose password is already hashed.
@@ -172,6 +227,8 @@ pub async fn change_password(
         return Err(ChangePasswordError::ChangedElsewhere);
     }
     events::record(pool, &user.id, EventKind::PasswordChanged, Some(&session.id), client).await;
+    let notice = compose::password_changed(&sessions.mail, &user.email, "from your account page");
+    super::sessions::notify(pool, &sessions.mail, notice).await;
     Ok(sign_pair(sessions, user, session, jti, db::now())?)
 }
 

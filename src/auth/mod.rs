@@ -9,7 +9,9 @@ pub mod events;
 pub mod extract;
 pub mod guard;
 pub mod keys;
+pub mod lifecycle;
 pub mod lifetimes;
+pub mod links;
 pub mod pair;
 pub mod password;
 #[cfg(test)]
@@ -20,5 +22,6 @@ pub mod scope;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
+pub mod verification;
 
 pub use extract::{CurrentUser, Identity, MaybeUser, RequireAdmin, Via};

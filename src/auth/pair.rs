@@ -8,6 +8,7 @@ use super::lifetimes::Lifetimes;
 use super::tokens::{Issued, KeyRing, TokenKind};
 use crate::db::models::{Session, User};
 use crate::db::{self, Pool};
+use crate::mail::Mail;
 
 /// What every session operation needs: the database, the key ring that signs and checks
 /// tokens, and how long tokens and sessions live. Built once at startup.
@@ -18,6 +19,10 @@ pub struct Sessions {
     pub lifetimes: Lifetimes,
     /// Signs the device cookies a sign-in hands out (see `device.rs`).
     pub devices: Arc<DeviceKey>,
+    /// `PORTCULLIS_REGISTRATION=verify`: an account whose address is not confirmed cannot sign in.
+    pub require_verified_email: bool,
+    /// Security notices (a new device, a changed password) go out through it.
+    pub mail: Mail,
 }
 
 /// A session with its current token pair: after sign-in, a rotation or a password change.

@@ -2,14 +2,13 @@
 //! link's form sets a new password and ends every session. The same answer whether or not the
 //! email has an account, and sends are throttled per address (silently) and per client IP.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use diesel::Connection;
 use secrecy::SecretString;
-use sha2::{Digest, Sha256};
 
 use super::client::ClientInfo;
 use super::events::{EventKind, new_event};
+use super::links;
+use super::links::{new_token, token_hash};
 use super::password::{Busy, Hasher};
 use super::throttle::{self, Throttled};
 use super::tokens::random_id;
@@ -37,19 +36,6 @@ pub enum ResetError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
-}
-
-/// A new random token (256 bits) and the hash that is stored in its place.
-pub fn new_token() -> (String, String) {
-    let mut bytes = [0u8; 32];
-    rand::fill(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
-    let hash = token_hash(&token);
-    (token, hash)
-}
-
-pub fn token_hash(token: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
 }
 
 /// "Forgot password": mails a reset link when `email` has an enabled account. Answers the same
@@ -99,12 +85,7 @@ pub async fn request_reset(
 
 /// Whether a reset link is usable (a GET shows the form; it never uses the token up).
 pub async fn check_link(pool: &Pool, token: &str) -> Result<(), ResetError> {
-    let hash = token_hash(token);
-    let found = db::query(pool, move |conn| tokens::find(conn, &hash, PURPOSE)).await?;
-    match found {
-        Some(t) if t.is_usable(db::now()) => Ok(()),
-        _ => Err(ResetError::InvalidLink),
-    }
+    links::usable(pool, token, PURPOSE).await?.map(drop).ok_or(ResetError::InvalidLink)
 }
 
 /// Sets a new password through a reset link: the policy first (a refused password leaves the
@@ -119,11 +100,7 @@ pub async fn reset_password(
     client: &ClientInfo,
 ) -> Result<(), ResetError> {
     let hash = token_hash(token);
-    let found = {
-        let hash = hash.clone();
-        db::query(pool, move |conn| tokens::find(conn, &hash, PURPOSE)).await?
-    };
-    let link = found.filter(|t| t.is_usable(db::now())).ok_or(ResetError::InvalidLink)?;
+    let link = links::usable(pool, token, PURPOSE).await?.ok_or(ResetError::InvalidLink)?;
     let context = link.email.clone();
     let checked = hasher.run(move || NewPassword::parse(password, policy, &[&context])).await?;
     let new = checked.map_err(ResetError::Policy)?;

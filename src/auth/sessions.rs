@@ -10,9 +10,10 @@ use super::password::{Busy, Hasher, Verdict};
 use super::throttle::{self, ThrottleLimits, Throttled};
 use super::tokens::{hash_jti, random_id};
 use crate::db::models::{Session, User};
-use crate::db::{self, Pool, StoreError, sessions, users};
+use crate::db::{self, Pool, StoreError, outbox, sessions, users};
 use crate::domain::{Email, MAX_PASSWORD_BYTES, SessionId, UserId};
 use crate::errors::ApiError;
+use crate::mail::{Composed, Mail, compose};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -22,6 +23,9 @@ pub enum SignInError {
     /// Too many attempts for this account or client IP: refused before any hashing.
     #[error("too many failed sign-ins")]
     Throttled { retry_after_secs: u64 },
+    /// The password was right, but the address is not confirmed yet (`verify` registration).
+    #[error("the email address is not verified")]
+    EmailNotVerified,
     /// The hashing queue is full: come back in a moment.
     #[error(transparent)]
     Busy(#[from] Busy),
@@ -37,6 +41,7 @@ impl From<SignInError> for ApiError {
         match e {
             SignInError::InvalidCredentials => Self::InvalidCredentials,
             SignInError::Throttled { retry_after_secs } => Self::TooManyRequests { retry_after_secs },
+            SignInError::EmailNotVerified => Self::EmailNotVerified,
             SignInError::Busy(busy) => busy.into(),
             SignInError::Store(e) => e.into(),
             SignInError::Unexpected(e) => e.into(),
@@ -59,6 +64,9 @@ pub struct Credentials {
     pub password: SecretString,
     pub remember: bool,
     pub device_cookie: Option<String>,
+    /// A browser (the sign-in page or the JSON login), not a script at the token endpoint:
+    /// one without this account's device cookie gets its owner a "new sign-in" notice.
+    pub browser: bool,
 }
 
 /// Checks the credentials (always one argon2 verification, whether or not the email is
@@ -71,7 +79,7 @@ pub async fn sign_in(
     credentials: Credentials,
     client: ClientInfo,
 ) -> Result<SignedIn, SignInError> {
-    let Credentials { email, password, remember, device_cookie } = credentials;
+    let Credentials { email, password, remember, device_cookie, browser } = credentials;
     let slot = hasher.slot()?;
     let pool = &sessions.pool;
     let email = Email::try_from(email.as_str()).ok();
@@ -119,13 +127,39 @@ pub async fn sign_in(
         }
     };
     throttle::succeeded(pool, key, ip_key).await?;
+    if sessions.require_verified_email && !user.email_verified {
+        return Err(SignInError::EmailNotVerified);
+    }
     if verdict == Verdict::MatchNeedsRehash {
         rehash(pool, hasher, &user.id, password).await;
     }
     let mut signed = start_session(sessions, user, remember, &client).await?;
     signed.device = Some(sessions.devices.issue(&signed.user.id));
+    if browser && device.is_none() {
+        notify(
+            pool,
+            &sessions.mail,
+            compose::new_sign_in(&sessions.mail, &signed.user.email, &client.ip, &client.user_agent),
+        )
+        .await;
+    }
     events::record(pool, &signed.user.id, EventKind::LoginSucceeded, Some(&signed.session.id), &client).await;
     Ok(signed)
+}
+
+/// Queues a security notice. A failure is logged: the action it reports has happened.
+pub async fn notify(pool: &Pool, mail: &Mail, composed: anyhow::Result<Composed>) {
+    let queued = match composed {
+        Ok(composed) => {
+            let row = composed.into_outbox(random_id(), db::now());
+            db::query(pool, move |conn| outbox::enqueue(conn, &row)).await.map_err(anyhow::Error::from)
+        }
+        Err(e) => Err(e),
+    };
+    match queued {
+        Ok(()) => mail.queued(),
+        Err(e) => log::error!("could not queue a security notice: {e:#}"),
+    }
 }
 
 /// Stores a hash with today's parameters. A failure here must not fail the sign-in.

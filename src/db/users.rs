@@ -6,7 +6,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use super::DbConn;
 use super::models::{NewUser, User};
 use super::schema::users;
-use crate::domain::UserId;
+use crate::domain::{Role, UserId};
 
 /// Why a user could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +17,12 @@ pub enum CreateUserError {
     Store(#[from] super::StoreError),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+impl From<DieselError> for CreateUserError {
+    fn from(e: DieselError) -> Self {
+        Self::Store(e.into())
+    }
 }
 
 pub fn insert_user(conn: &mut DbConn, user: &NewUser<'_>) -> Result<(), CreateUserError> {
@@ -63,6 +69,49 @@ pub fn update_password_hash(conn: &mut DbConn, id: &UserId, hash: &str, now: i64
         .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
         .execute(conn)
         .map(drop)
+}
+
+/// Whether `id` is the only enabled administrator left.
+pub fn is_last_enabled_admin(conn: &mut DbConn, id: &UserId) -> QueryResult<bool> {
+    let admins: Vec<String> = users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::disabled.eq(false))
+        .select(users::id)
+        .load(conn)?;
+    Ok(admins.len() == 1 && admins[0] == id.as_str())
+}
+
+/// Deletes the account; its sessions, events and links go with it (`ON DELETE CASCADE`).
+pub fn delete_user(conn: &mut DbConn, id: &UserId) -> QueryResult<bool> {
+    Ok(diesel::delete(users::table.find(id.as_str())).execute(conn)? == 1)
+}
+
+pub fn set_role(conn: &mut DbConn, id: &UserId, role: Role, now: i64) -> QueryResult<bool> {
+    let changed = diesel::update(users::table.find(id.as_str()))
+        .set((users::role.eq(role.as_str()), users::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Moves the account to `email` (verified: the link proved it); false when another account
+/// has that address.
+pub fn change_email(conn: &mut DbConn, id: &UserId, email: &str, now: i64) -> QueryResult<bool> {
+    let changed = diesel::update(users::table.find(id.as_str()))
+        .set((users::email.eq(email), users::email_verified.eq(true), users::updated_at.eq(now)))
+        .execute(conn);
+    match changed {
+        Ok(n) => Ok(n == 1),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Marks the address verified, if it is still the account's address.
+pub fn mark_verified(conn: &mut DbConn, id: &UserId, email: &str, now: i64) -> QueryResult<bool> {
+    let changed = diesel::update(users::table.find(id.as_str()).filter(users::email.eq(email)))
+        .set((users::email_verified.eq(true), users::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(changed == 1)
 }
 
 /// Sets the flag by id; disabling also revokes every session, in one transaction.

@@ -13,6 +13,8 @@ pub enum EventKind {
     Lockout,
     PasswordCheckFailed,
     PasswordReset,
+    EmailVerified,
+    EmailChanged,
     /// A kind written by a newer version (a rolling upgrade): stored as is, shown generically.
     Other(String),
 }
@@ -31,6 +33,8 @@ impl EventKind {
             Self::Lockout => "lockout",
             Self::PasswordCheckFailed => "password_check_failed",
             Self::PasswordReset => "password_reset",
+            Self::EmailVerified => "email_verified",
+            Self::EmailChanged => "email_changed",
             Self::Other(kind) => kind,
         }
     }
@@ -49,6 +53,8 @@ impl EventKind {
             Self::Lockout => "Sign-in paused after repeated failures",
             Self::PasswordCheckFailed => "Wrong current password entered while signed in",
             Self::PasswordReset => "Password reset with an emailed link; every session ended",
+            Self::EmailVerified => "Email address confirmed",
+            Self::EmailChanged => "Email address changed",
             Self::Other(_) => "Security event",
         }
     }
@@ -56,7 +62,7 @@ impl EventKind {
 
 impl From<String> for EventKind {
     fn from(raw: String) -> Self {
-        const KNOWN: [EventKind; 11] = [
+        const KNOWN: [EventKind; 13] = [
             EventKind::LoginSucceeded,
             EventKind::LoginFailed,
             EventKind::RefreshReuseDetected,
@@ -68,6 +74,8 @@ impl From<String> for EventKind {
             EventKind::Lockout,
             EventKind::PasswordCheckFailed,
             EventKind::PasswordReset,
+            EventKind::EmailVerified,
+            EventKind::EmailChanged,
         ];
         KNOWN.into_iter().find(|k| k.as_str() == raw).unwrap_or(EventKind::Other(raw))
     }

@@ -29,6 +29,9 @@ pub enum ApiError {
     Unauthorized { invalid_token: bool },
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// Right password, address not confirmed yet (`verify` registration).
+    #[error("email not verified")]
+    EmailNotVerified,
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{0}")]
@@ -49,6 +52,9 @@ pub enum ApiError {
     /// Well-formed input with a missing field or a wrong value.
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
+    /// The request conflicts with the state of things (409); the code names which.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: &'static str },
     /// Any other status actix itself answered with (a bare 4xx), in our shape.
     #[error("{0}")]
     Status(StatusCode),
@@ -94,6 +100,11 @@ impl ApiError {
         }
     }
 
+    /// The sentence a person reads for this error (a page shows it in place of the JSON).
+    pub fn to_string_for_people(&self) -> String {
+        self.code_and_message().1
+    }
+
     pub(super) fn code_and_message(&self) -> (&str, String) {
         match self {
             Self::Unauthorized { invalid_token: true } => (
@@ -104,6 +115,11 @@ impl ApiError {
                 ("unauthorized", "Please sign in to continue.".into())
             }
             Self::InvalidCredentials => ("invalid_credentials", BAD_CREDENTIALS.into()),
+            Self::EmailNotVerified => (
+                "email_not_verified",
+                "Confirm your email address first: follow the link we mailed you, or ask for a new one."
+                    .into(),
+            ),
             Self::Forbidden(message) => ("forbidden", (*message).into()),
             Self::CsrfFailed(message) => ("csrf_failed", (*message).into()),
             Self::NotFound => ("not_found", "There is nothing here.".into()),
@@ -116,6 +132,7 @@ impl ApiError {
                 (code, message.clone())
             }
             Self::Status(_) => ("bad_request", "The request could not be understood.".into()),
+            Self::Conflict { code, message } => (code, (*message).into()),
             Self::TooManyRequests { retry_after_secs } => (
                 "too_many_requests",
                 format!("Too many failed attempts. Try again in {retry_after_secs} seconds."),
@@ -151,7 +168,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Unauthorized { .. } | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) | Self::CsrfFailed(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::CsrfFailed(_) | Self::EmailNotVerified => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -159,6 +176,7 @@ impl ResponseError for ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Status(status) => *status,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -54,3 +54,132 @@ pub fn password_changed(mail: &Mail, to: &str, how: &str) -> anyhow::Result<Comp
         html: ChangedHtml { how, forgot: &forgot }.render()?,
     })
 }
+
+#[derive(Template)]
+#[template(path = "mail/verify_email.txt")]
+struct VerifyText<'a> {
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/verify_email.html")]
+struct VerifyHtml<'a> {
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/registration_attempt.txt")]
+struct AttemptText<'a> {
+    sign_in: &'a str,
+    forgot: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/registration_attempt.html")]
+struct AttemptHtml<'a> {
+    sign_in: &'a str,
+    forgot: &'a str,
+}
+
+/// A link that confirms this address belongs to the account.
+pub fn verify_email(mail: &Mail, to: &str, token: &str) -> anyhow::Result<Composed> {
+    let link = mail.link(&format!("/verify-email?token={token}"));
+    Ok(Composed {
+        to: to.to_owned(),
+        subject: "Confirm your email address for Portcullis".to_owned(),
+        text: VerifyText { link: &link }.render()?,
+        html: VerifyHtml { link: &link }.render()?,
+    })
+}
+
+/// To the owner of an address someone tried to register again: nothing changed for them.
+pub fn registration_attempt(mail: &Mail, to: &str) -> anyhow::Result<Composed> {
+    let (sign_in, forgot) = (mail.link("/login"), mail.link("/forgot-password"));
+    Ok(Composed {
+        to: to.to_owned(),
+        subject: "Someone tried to create a Portcullis account with your address".to_owned(),
+        text: AttemptText { sign_in: &sign_in, forgot: &forgot }.render()?,
+        html: AttemptHtml { sign_in: &sign_in, forgot: &forgot }.render()?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "mail/new_sign_in.txt")]
+struct NewSignInText<'a> {
+    ip: &'a str,
+    agent: &'a str,
+    account: &'a str,
+    forgot: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/new_sign_in.html")]
+struct NewSignInHtml<'a> {
+    ip: &'a str,
+    agent: &'a str,
+    account: &'a str,
+    forgot: &'a str,
+}
+
+/// A sign-in from a browser that had not signed in to this account before.
+pub fn new_sign_in(mail: &Mail, to: &str, ip: &str, user_agent: &str) -> anyhow::Result<Composed> {
+    let (account, forgot) = (mail.link("/account"), mail.link("/forgot-password"));
+    let agent: String = user_agent.chars().take(120).collect();
+    let agent = if agent.is_empty() { "an unknown browser".to_owned() } else { agent };
+    let ip = if ip.is_empty() { "an unknown address" } else { ip };
+    let (account, forgot) = (account.as_str(), forgot.as_str());
+    Ok(Composed {
+        to: to.to_owned(),
+        subject: "A new sign-in to your Portcullis account".to_owned(),
+        text: NewSignInText { ip, agent: &agent, account, forgot }.render()?,
+        html: NewSignInHtml { ip, agent: &agent, account, forgot }.render()?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "mail/change_email.txt")]
+struct ChangeText<'a> {
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/change_email.html")]
+struct ChangeHtml<'a> {
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_change_requested.txt")]
+struct ChangeRequestedText<'a> {
+    new_email: &'a str,
+    forgot: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_change_requested.html")]
+struct ChangeRequestedHtml<'a> {
+    new_email: &'a str,
+    forgot: &'a str,
+}
+
+/// To the new address: the link whose confirm form moves the account to it.
+pub fn change_email(mail: &Mail, to: &str, token: &str) -> anyhow::Result<Composed> {
+    let link = mail.link(&format!("/verify-email?token={token}"));
+    Ok(Composed {
+        to: to.to_owned(),
+        subject: "Confirm your new email address for Portcullis".to_owned(),
+        text: ChangeText { link: &link }.render()?,
+        html: ChangeHtml { link: &link }.render()?,
+    })
+}
+
+/// To the old address: someone asked to move the account elsewhere.
+pub fn email_change_requested(mail: &Mail, to: &str, new_email: &str) -> anyhow::Result<Composed> {
+    let forgot = mail.link("/forgot-password");
+    Ok(Composed {
+        to: to.to_owned(),
+        subject: "A change of your Portcullis email address was requested".to_owned(),
+        text: ChangeRequestedText { new_email, forgot: &forgot }.render()?,
+        html: ChangeRequestedHtml { new_email, forgot: &forgot }.render()?,
+    })
+}

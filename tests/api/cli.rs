@@ -160,3 +160,46 @@ fn the_server_logs_its_bound_address() {
     assert!(!found.ends_with(":0"), "{found}");
     assert!(dir.path().join("portcullis.db").exists() && dir.path().join("portcullis.key").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_password_role_verify_and_delete_from_the_command_line() {
+    let app = spawn_app_on(Backend::Sqlite, |_| {}).await;
+    let db = app.settings.database_url.clone();
+    let run = |args: &[&str], stdin: &str| portcullis(&db, args, stdin);
+    assert!(run(&["user", "add", "boss@example.com", "--admin"], &format!("{PASSWORD}\n")).status.success());
+    assert!(run(&["user", "add", "staff@example.com"], &format!("{PASSWORD}\n")).status.success());
+    let token = app
+        .bearer_for(&crate::helpers::TestUser {
+            email: "staff@example.com".into(),
+            password: PASSWORD.into(),
+            id: String::new(),
+        })
+        .await;
+    let new = "an operator chose this passphrase";
+    let set = run(&["user", "set-password", "staff@example.com"], &format!("{new}\n"));
+    assert!(set.status.success(), "{}", text(&set));
+    assert_eq!(app.me_with_bearer(&token).await.status(), 401, "every session ended");
+    assert_eq!(app.token("staff@example.com", new).await.status(), 200);
+    let weak = run(&["user", "set-password", "staff@example.com"], "short\n");
+    assert!(!weak.status.success() && text(&weak).contains("at least"), "{}", text(&weak));
+    let demote = run(&["user", "role", "boss@example.com", "user"], "");
+    assert!(
+        !demote.status.success() && text(&demote).contains("last enabled administrator"),
+        "{}",
+        text(&demote)
+    );
+    assert!(run(&["user", "role", "staff@example.com", "admin"], "").status.success());
+    assert!(
+        run(&["user", "role", "boss@example.com", "user"], "").status.success(),
+        "no longer the last one"
+    );
+    assert!(text(&run(&["user", "list"], "")).contains("boss@example.com\tuser"));
+    assert!(!run(&["user", "role", "staff@example.com", "owner"], "").status.success(), "admin or user only");
+    assert!(run(&["user", "verify", "staff@example.com"], "").status.success());
+    let last = run(&["user", "delete", "staff@example.com"], "");
+    assert!(!last.status.success() && text(&last).contains("last enabled administrator"), "{}", text(&last));
+    let gone = run(&["user", "delete", "boss@example.com"], "");
+    assert!(gone.status.success(), "{}", text(&gone));
+    assert!(!text(&run(&["user", "list"], "")).contains("boss@example.com"));
+    assert_eq!(app.token("boss@example.com", PASSWORD).await.status(), 400);
+}

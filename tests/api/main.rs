@@ -1,6 +1,7 @@
 //! One integration binary: every test drives the real server through HTTP.
 
 mod abuse;
+mod account;
 mod admin;
 mod architecture;
 mod browser;
@@ -16,6 +17,7 @@ mod in_a_browser;
 mod instances;
 mod login;
 mod logout;
+mod notices;
 mod outage;
 mod pages;
 mod recovery;
@@ -26,3 +28,4 @@ mod smtp;
 mod storage;
 mod throttle;
 mod token;
+mod verification;

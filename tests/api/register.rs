@@ -51,7 +51,7 @@ async fn weak_mismatched_or_malformed_input_re_renders_the_form_with_a_message()
 }
 
 async fn registration_is_404_when_closed() {
-    let app = spawn_app_with(|s| s.registration_open = false).await;
+    let app = spawn_app_with(|s| s.registration = portcullis::config::Registration::Closed).await;
     assert_eq!(app.get("/register").await.status(), StatusCode::NOT_FOUND);
     let csrf = app.csrf_token().await;
     let form = [

@@ -45,6 +45,7 @@ pub async fn login(
         password: body.password,
         remember: body.remember,
         device_cookie: cookies::read_owned(&req, state.cookies.device),
+        browser: true,
     };
     let signed =
         sessions::sign_in(&state.sessions, &state.hasher, &state.throttle, credentials, client).await?;

@@ -1,5 +1,6 @@
 //! The JSON API: the same sessions as the pages, through cookies or `Authorization: Bearer`.
 
+mod account;
 mod admin;
 mod auth;
 mod me;
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/revoke").post(auth::revoke))
         .service(web::resource("/auth/forgot-password").post(recovery::forgot_password))
         .service(web::resource("/auth/reset-password").post(recovery::reset_password))
+        .service(web::resource("/auth/verify-email").post(recovery::verify_email))
         .service(web::resource("/auth/csrf").wrap(from_fn(scope::api_refresh_cookie)).get(auth::csrf))
         .service(web::resource("/auth/logout").wrap(from_fn(scope::api_refresh_cookie)).post(auth::logout))
         .service(web::resource("/auth/refresh").wrap(from_fn(scope::api_refresh_cookie)).post(auth::refresh))
@@ -32,6 +34,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/sessions").get(sessions::list_sessions))
                 .service(web::resource("/sessions/{id}").delete(sessions::delete_session))
                 .service(web::resource("/me").get(me::me))
+                .service(web::resource("/account").delete(account::delete_account))
+                .service(web::resource("/account/email").post(account::change_email))
+                .service(web::resource("/account/verification").post(recovery::send_verification))
                 .service(web::resource("/admin/users").get(admin::list_users))
                 .default_service(web::to(crate::errors::not_found)),
         );

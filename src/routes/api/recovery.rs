@@ -5,8 +5,10 @@ use actix_web::{HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::auth::CurrentUser;
 use crate::auth::client::ClientInfo;
 use crate::auth::recovery::{self, ResetError};
+use crate::auth::verification::{self, VerifyError};
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -57,4 +59,38 @@ pub async fn reset_password(
         Err(ResetError::Store(e)) => Err(e.into()),
         Err(ResetError::Unexpected(e)) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+pub struct VerifyEmailRequest {
+    token: String,
+}
+
+/// 204 once the address the link was mailed to is confirmed.
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    body: web::Json<VerifyEmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    match verification::confirm(&state.pool, &body.token, &client).await {
+        Ok(_) => Ok(HttpResponse::NoContent().finish()),
+        Err(VerifyError::InvalidLink) => Err(ApiError::bad_request(
+            "invalid_link",
+            "This confirmation link has been used, has expired or is not valid. Ask for a new one.",
+        )),
+        Err(VerifyError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// 202: a new confirmation link is queued (unless the address is confirmed already, or it has
+/// had several lately).
+pub async fn send_verification(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, ApiError> {
+    let identity = user.0;
+    if !identity.email_verified {
+        verification::resend(&state.pool, &state.mail, &identity.user_id, &identity.email).await?;
+    }
+    Ok(HttpResponse::Accepted().finish())
 }

@@ -89,8 +89,13 @@ async fn password_grant(
     password: SecretString,
 ) -> Result<HttpResponse, ApiError> {
     // Scripts carry no device cookie: their guesses count against the account.
-    let credentials =
-        Credentials { email: username.to_owned(), password, remember: true, device_cookie: None };
+    let credentials = Credentials {
+        email: username.to_owned(),
+        password,
+        remember: true,
+        device_cookie: None,
+        browser: false,
+    };
     match sessions::sign_in(&state.sessions, &state.hasher, &state.throttle, credentials, client).await {
         Ok(signed) => Ok(token_response(&signed.access, &signed.refresh)),
         Err(SignInError::InvalidCredentials) => Ok(oauth_error("invalid_grant", BAD_CREDENTIALS)),

@@ -50,6 +50,7 @@ pub struct AccountPage {
     notice: Option<&'static str>,
     error: Option<String>,
     password_min: usize,
+    email_verified: bool,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +68,11 @@ pub async fn account_page(
         Some("password") => Some("Your password was changed. Every other session has been signed out."),
         Some("revoked") => Some("That session has been signed out."),
         Some("others") => Some("Every other session has been signed out."),
+        Some("verification") => Some("A confirmation link is on its way to your address."),
+        Some("verified") => Some("Your email address is confirmed."),
+        Some("email") => {
+            Some("A link is on its way to the new address; the change applies once you follow it.")
+        }
         _ => None,
     };
     show(&req, &state, &user.0, StatusCode::OK, notice, None, []).await
@@ -132,6 +138,7 @@ pub async fn show(
         notice,
         error,
         password_min: state.password_policy.min_chars,
+        email_verified: identity.email_verified,
     };
     render(status, &page, csrf_cookie.into_iter().chain(cookies))
 }

@@ -10,6 +10,8 @@ use super::render::see_other;
 use crate::auth::accounts::{self, ChangePasswordError, PasswordChange};
 use crate::auth::client::ClientInfo;
 use crate::auth::events::{self, EventKind};
+use crate::auth::lifecycle::{self, AccountError};
+use crate::auth::verification;
 use crate::auth::{CurrentUser, sessions as auth_sessions};
 use crate::db::{self, sessions};
 use crate::errors::{ApiError, PageError};
@@ -66,6 +68,97 @@ pub async fn change_password(
         Err(ChangePasswordError::Busy(busy)) => Err(ApiError::from(busy).into()),
         Err(ChangePasswordError::Store(e)) => Err(e.into()),
         Err(ChangePasswordError::Unexpected(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    password: SecretString,
+}
+
+/// Deletes the caller's account (password required) and signs this browser out.
+pub async fn delete_account(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+    form: web::Form<DeleteForm>,
+) -> Result<HttpResponse, PageError> {
+    let identity = user.0;
+    let checked = lifecycle::reauthenticate(
+        &state.pool,
+        &state.hasher,
+        &state.throttle,
+        &identity.user_id,
+        form.into_inner().password,
+        &client,
+    )
+    .await;
+    let refused = |message: &str| {
+        show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message.to_owned()), [])
+    };
+    match checked {
+        Ok(_) => {}
+        Err(AccountError::WrongPassword) => {
+            return refused("Your password is not correct; the account was not deleted.").await;
+        }
+        Err(e) => return Err(account_error(e)),
+    }
+    match lifecycle::delete_user(&state.pool, &identity.user_id).await {
+        Ok(()) => Ok(see_other("/login?deleted=done", state.cookies.cleared())),
+        Err(AccountError::LastAdmin) => {
+            refused("You are the last administrator: make someone else an administrator first.").await
+        }
+        Err(e) => Err(account_error(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    new_email: String,
+    current_password: SecretString,
+}
+
+/// Mails a link to the new address (and a notice to the old one); the change applies when
+/// the link's confirm form is posted.
+pub async fn change_email(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+    form: web::Form<EmailForm>,
+) -> Result<HttpResponse, PageError> {
+    let identity = user.0;
+    let form = form.into_inner();
+    let deps = (&state.throttle, &state.mail);
+    let asked = (form.new_email.as_str(), form.current_password);
+    match verification::request_change(&state.pool, &state.hasher, deps, &identity.user_id, asked, &client)
+        .await
+    {
+        Ok(()) => Ok(see_other("/account?done=email", [])),
+        Err(AccountError::WrongPassword) => {
+            let error = Some("Your current password is not correct.".to_owned());
+            show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, error, []).await
+        }
+        Err(AccountError::Policy(message)) => {
+            show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message), []).await
+        }
+        Err(e) => Err(account_error(e)),
+    }
+}
+
+/// The page answer for the errors an account action has in common.
+fn account_error(e: AccountError) -> PageError {
+    match e {
+        AccountError::Throttled(t) => {
+            ApiError::TooManyRequests { retry_after_secs: t.retry_after_secs }.into()
+        }
+        AccountError::NotFound => PageError::not_found(),
+        AccountError::Busy(busy) => ApiError::from(busy).into(),
+        AccountError::Store(e) => e.into(),
+        AccountError::Unexpected(e) => e.into(),
+        other => anyhow::Error::new(other).into(),
     }
 }
 

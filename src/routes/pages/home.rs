@@ -21,6 +21,6 @@ pub async fn home_page(
     user: MaybeUser,
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(&req, &state, user.0.as_ref());
-    let page = HomePage { layout, registration_open: state.registration_open };
+    let page = HomePage { layout, registration_open: state.registration.is_open() };
     render(StatusCode::OK, &page, csrf_cookie)
 }

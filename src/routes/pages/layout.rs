@@ -29,7 +29,7 @@ pub fn layout(
         user_email: identity.map(|i| i.email.clone()),
         is_admin: identity.is_some_and(|i| i.role == Role::Admin),
         csrf_token,
-        registration_open: state.registration_open,
+        registration_open: state.registration.is_open(),
     };
     (layout, cookie)
 }

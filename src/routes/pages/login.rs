@@ -24,6 +24,8 @@ pub struct LoginPage {
     email: String,
     notice: Option<&'static str>,
     error: Option<String>,
+    /// The password was right but the address is not confirmed: offer to send the link again.
+    unverified: bool,
 }
 
 #[derive(Deserialize)]
@@ -31,6 +33,10 @@ pub struct NextQuery {
     next: Option<String>,
     /// `done` after a password reset.
     reset: Option<String>,
+    /// `done` after confirming an email address.
+    verified: Option<String>,
+    /// `done` after deleting one's account.
+    deleted: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -48,15 +54,18 @@ pub async fn login_page(
     user: MaybeUser,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let notice = (query.reset.as_deref() == Some("done"))
-        .then_some("Your password was changed and every session signed out. Sign in with the new one.");
+    let notice = match (query.reset.as_deref(), query.verified.as_deref()) {
+        (Some("done"), _) => {
+            Some("Your password was changed and every session signed out. Sign in with the new one.")
+        }
+        (_, Some("done")) => Some("Your email address is confirmed. Sign in to continue."),
+        _ if query.deleted.as_deref() == Some("done") => Some("Your account has been deleted."),
+        _ => None,
+    };
     let (layout, csrf_cookie) = layout(&req, &state, user.0.as_ref());
     let next = safe_next(query.next.as_deref()).to_owned();
-    render(
-        StatusCode::OK,
-        &LoginPage { layout, next, email: String::new(), notice, error: None },
-        csrf_cookie,
-    )
+    let page = LoginPage { layout, next, email: String::new(), notice, error: None, unverified: false };
+    render(StatusCode::OK, &page, csrf_cookie)
 }
 
 pub async fn login(
@@ -73,6 +82,7 @@ pub async fn login(
         password: form.password,
         remember: form.remember.is_some(),
         device_cookie: cookies::read_owned(&req, state.cookies.device),
+        browser: true,
     };
     match sessions::sign_in(&state.sessions, &state.hasher, &state.throttle, credentials, client).await {
         Ok(signed) => Ok(see_other(
@@ -105,6 +115,13 @@ pub async fn login(
             res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
             Ok(res)
         }
+        Err(SignInError::EmailNotVerified) => {
+            let (layout, csrf_cookie) = layout(&req, &state, identity);
+            let next = safe_next(form.next.as_deref()).to_owned();
+            let error = Some(ApiError::EmailNotVerified.to_string_for_people());
+            let page = LoginPage { layout, next, email: form.email, notice: None, error, unverified: true };
+            render(StatusCode::FORBIDDEN, &page, csrf_cookie)
+        }
         Err(e) => Err(ApiError::from(e).into()),
     }
 }
@@ -120,5 +137,5 @@ fn show(
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(req, state, identity);
     let next = safe_next(next).to_owned();
-    render(status, &LoginPage { layout, next, email, notice: None, error }, csrf_cookie)
+    render(status, &LoginPage { layout, next, email, notice: None, error, unverified: false }, csrf_cookie)
 }

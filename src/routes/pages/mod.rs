@@ -9,6 +9,7 @@ mod login;
 mod logout;
 mod recovery;
 mod register;
+mod verification;
 
 mod layout;
 mod render;
@@ -30,8 +31,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .get(recovery::reset_password_page)
                 .post(recovery::reset_password),
         )
+        .service(
+            web::resource("/verify-email")
+                .get(verification::verify_email_page)
+                .post(verification::verify_email),
+        )
+        .service(web::resource("/verify-email/resend").post(verification::resend_verification))
         .service(web::resource("/account").get(account::account_page))
+        .service(web::resource("/account/verification").post(verification::send_verification))
         .service(web::resource("/account/password").post(account_actions::change_password))
+        .service(web::resource("/account/delete").post(account_actions::delete_account))
+        .service(web::resource("/account/email").post(account_actions::change_email))
         .service(
             web::resource("/account/sessions/revoke-others").post(account_actions::revoke_other_sessions),
         )

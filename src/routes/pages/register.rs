@@ -6,7 +6,8 @@ use serde::Deserialize;
 
 use super::layout::{Layout, layout};
 use super::render::{render, see_other};
-use crate::auth::accounts::{self, RegisterError};
+use super::verification::check_inbox;
+use crate::auth::accounts::{self, RegisterError, Registered};
 use crate::auth::client::ClientInfo;
 use crate::auth::csrf::session_cookies;
 use crate::auth::sessions::{self, SignInError};
@@ -60,11 +61,18 @@ pub async fn register(
     if form.password.expose_secret() != form.password_confirm.expose_secret() {
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, "The two passwords do not match.".into());
     }
+    let deps = (state.password_policy, state.registration, &state.mail);
     let registered =
-        accounts::register(&state.pool, &state.hasher, state.password_policy, email, form.password, &client)
-            .await;
+        accounts::register(&state.pool, &state.hasher, deps, email, form.password, &client).await;
     let user = match registered {
-        Ok(user) => user,
+        Ok(Registered::SignedUp(user)) => user,
+        Ok(Registered::CheckInbox) => {
+            return check_inbox(
+                &req,
+                &state,
+                "We sent a link to that address. Follow it to activate your account.",
+            );
+        }
         Err(RegisterError::EmailTaken) => {
             return refuse(
                 StatusCode::CONFLICT,
@@ -93,7 +101,7 @@ pub async fn register(
 }
 
 fn ensure_open(state: &AppState) -> Result<(), PageError> {
-    if state.registration_open { Ok(()) } else { Err(PageError::not_found()) }
+    if state.registration.is_open() { Ok(()) } else { Err(PageError::not_found()) }
 }
 
 fn show(

@@ -1,0 +1,137 @@
+//! An account's life after sign-up: proving the current password again (re-authentication),
+//! deleting an account, an operator setting a password, a role or the verified flag. The
+//! last enabled administrator can be neither demoted nor deleted.
+
+use diesel::Connection;
+use secrecy::SecretString;
+
+use super::client::ClientInfo;
+use super::events::{self, EventKind, new_event};
+use super::password::{Busy, Hasher, Verdict};
+use super::throttle::{self, ThrottleLimits, Throttled};
+use super::tokens::random_id;
+use crate::db::models::User;
+use crate::db::{self, Pool, StoreError, outbox, sessions, users};
+use crate::domain::{NewPassword, PasswordPolicy, Role, UserId};
+use crate::mail::{Mail, compose};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("the current password is not correct")]
+    WrongPassword,
+    #[error("too many wrong passwords")]
+    Throttled(Throttled),
+    #[error("no such account")]
+    NotFound,
+    /// The change would leave no enabled administrator.
+    #[error("this is the last enabled administrator")]
+    LastAdmin,
+    /// The new password breaks the policy; the message says how.
+    #[error("{0}")]
+    Policy(String),
+    #[error(transparent)]
+    Busy(#[from] Busy),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for AccountError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+/// Checks a signed-in person's password again before a grave step (deleting the account,
+/// changing the address); each guess counts like a sign-in attempt, before its hash.
+pub async fn reauthenticate(
+    pool: &Pool,
+    hasher: &Hasher,
+    limits: &ThrottleLimits,
+    user_id: &UserId,
+    password: SecretString,
+    client: &ClientInfo,
+) -> Result<User, AccountError> {
+    let slot = hasher.slot()?;
+    let key = throttle::Key::reauth(user_id);
+    throttle::attempt(pool, &key, limits.per_account).await?.map_err(AccountError::Throttled)?;
+    let id = user_id.clone();
+    let user = db::query(pool, move |conn| users::find_user_by_id(conn, &id))
+        .await?
+        .ok_or(AccountError::NotFound)?;
+    if slot.verify(password, Some(user.password_hash.clone())).await? == Verdict::Mismatch {
+        events::record(pool, user_id, EventKind::PasswordCheckFailed, None, client).await;
+        return Err(AccountError::WrongPassword);
+    }
+    throttle::succeeded(pool, Some(key), None).await?;
+    Ok(user)
+}
+
+/// Deletes an account with its sessions, events and links (the foreign keys cascade), unless
+/// it is the last enabled administrator.
+pub async fn delete_user(pool: &Pool, user_id: &UserId) -> Result<(), AccountError> {
+    let id = user_id.clone();
+    db::run(pool, move |conn| {
+        conn.transaction(|conn| {
+            if users::is_last_enabled_admin(conn, &id)? {
+                return Err(AccountError::LastAdmin);
+            }
+            if !users::delete_user(conn, &id)? {
+                return Err(AccountError::NotFound);
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Gives an account a role; demoting the last enabled administrator is refused.
+pub async fn set_role(pool: &Pool, user_id: &UserId, role: Role) -> Result<(), AccountError> {
+    let id = user_id.clone();
+    db::run(pool, move |conn| {
+        conn.transaction(|conn| {
+            if role != Role::Admin && users::is_last_enabled_admin(conn, &id)? {
+                return Err(AccountError::LastAdmin);
+            }
+            if !users::set_role(conn, &id, role, db::now())? {
+                return Err(AccountError::NotFound);
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// An operator sets a password (`portcullis user set-password`): the policy applies, every
+/// session ends, the change is recorded and the owner is told by mail.
+pub async fn set_password(
+    pool: &Pool,
+    hasher: &Hasher,
+    (policy, mail): (PasswordPolicy, &Mail),
+    user: &User,
+    password: SecretString,
+    client: &ClientInfo,
+) -> Result<(), AccountError> {
+    let context = user.email.clone();
+    let checked = hasher.run(move || NewPassword::parse(password, policy, &[&context])).await?;
+    let new = checked.map_err(AccountError::Policy)?;
+    let hash = hasher.hash(new.secret().clone()).await?;
+    let notice = compose::password_changed(mail, &user.email, "by an administrator")?
+        .into_outbox(random_id(), db::now());
+    let event = new_event(&user.id, EventKind::PasswordChanged, None, client);
+    let id = user.id.clone();
+    db::run(pool, move |conn| {
+        conn.transaction(|conn| {
+            let now = db::now();
+            users::update_password_hash(conn, &id, &hash, now)?;
+            sessions::revoke_user_sessions(conn, &id, now)?;
+            crate::db::events::insert_event(conn, &event)?;
+            outbox::enqueue(conn, &notice)?;
+            Ok::<_, AccountError>(())
+        })
+    })
+    .await?;
+    mail.queued();
+    Ok(())
+}

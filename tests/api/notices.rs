@@ -1,0 +1,57 @@
+//! Security notices by mail: a sign-in from a browser new to the account, a changed password.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use portcullis::domain::Role;
+use reqwest::StatusCode;
+use reqwest::cookie::Jar;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, client_with, spawn_app_with};
+use crate::smtp::SmtpSink;
+
+async fn app_with_mail(sink: &SmtpSink) -> TestApp {
+    let url = sink.url();
+    spawn_app_with(move |s| s.smtp_url = Some(url.into())).await
+}
+
+async fn a_sign_in_from_a_new_browser_is_mailed_but_not_from_a_known_one() {
+    let Some(sink) = SmtpSink::start() else { return };
+    let app = app_with_mail(&sink).await;
+    let user = app.add_user(Role::User);
+    let browser = client_with(Arc::new(Jar::default()));
+    let login = || {
+        browser
+            .post(app.url("/api/auth/login"))
+            .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0")
+            .json(&json!({"email": user.email, "password": PASSWORD}))
+            .send()
+    };
+    assert_eq!(login().await.unwrap().status(), StatusCode::OK);
+    let notice = sink.wait_for(&user.email, 1).await.remove(0);
+    assert_eq!(notice.subject(), "A new sign-in to your Portcullis account");
+    assert!(notice.text.contains("Firefox") && notice.text.contains("127.0.0.1"), "{}", notice.text);
+    assert_eq!(login().await.unwrap().status(), StatusCode::OK, "the same browser again");
+    assert_eq!(app.token(&user.email, PASSWORD).await.status(), StatusCode::OK, "a script");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(sink.received().len(), 1, "no notice for a known browser or a script");
+}
+
+async fn changing_the_password_is_mailed() {
+    let Some(sink) = SmtpSink::start() else { return };
+    let app = app_with_mail(&sink).await;
+    let user = app.add_user(Role::User);
+    app.login_as(&user).await;
+    let csrf = app.cookie("csrf_token").unwrap();
+    let new = "the owner picked a new passphrase";
+    let form = [("current_password", PASSWORD), ("new_password", new), ("csrf_token", csrf.as_str())];
+    assert_eq!(app.post_form("/account/password", &form).await.status(), StatusCode::SEE_OTHER);
+    let mails = sink.wait_for(&user.email, 2).await;
+    assert!(mails.iter().any(|m| m.subject() == "Your Portcullis password was changed"), "{mails:?}");
+}
+
+crate::helpers::backend_tests!(
+    a_sign_in_from_a_new_browser_is_mailed_but_not_from_a_known_one,
+    changing_the_password_is_mailed,
+);
