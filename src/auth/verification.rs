@@ -9,7 +9,7 @@ use super::events::{EventKind, new_event};
 use super::lifecycle::{self, AccountError};
 use super::links::{self, new_token, token_hash};
 use super::password::Hasher;
-use super::throttle::{self, ThrottleLimits};
+use super::throttle::{self, ThrottleLimits, Throttled};
 use super::tokens::random_id;
 use crate::db::outbox::OutboxMail;
 use crate::db::{self, DbConn, Pool, StoreError, events, outbox, tokens, users};
@@ -20,6 +20,8 @@ pub const PURPOSE: &str = "verify_email";
 const LINK_TTL_SECS: i64 = 24 * 3600;
 /// Verification mails one address may receive before further requests are dropped (silently).
 const SENDS_PER_ADDRESS: i64 = 3;
+/// Requests for a new link by address one client IP may make before it is answered 429.
+const REQUESTS_PER_IP: i64 = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -73,16 +75,26 @@ pub async fn resend(pool: &Pool, mail: &Mail, user_id: &UserId, email: &str) -> 
 }
 
 /// "Send the link again" from the sign-in page, by address: the same answer whether or not an
-/// unverified account exists for it.
-pub async fn resend_by_email(pool: &Pool, mail: &Mail, email: &str) -> Result<(), StoreError> {
-    let Ok(email) = crate::domain::Email::try_from(email) else { return Ok(()) };
+/// unverified account exists for it; only a flood from one client IP is answered 429.
+pub async fn resend_by_email(
+    pool: &Pool,
+    mail: &Mail,
+    email: &str,
+    client: &ClientInfo,
+) -> Result<Result<(), Throttled>, StoreError> {
+    if let Some(key) = throttle::Key::mail_ip(client)
+        && let Err(t) = throttle::attempt(pool, &key, REQUESTS_PER_IP).await?
+    {
+        return Ok(Err(t));
+    }
+    let Ok(email) = Email::try_from(email) else { return Ok(Ok(())) };
     let address = email.to_string();
     let user = db::query(pool, move |conn| users::find_user_by_email(conn, &address)).await?;
     match user {
         Some(user) if !user.email_verified && !user.disabled => {
-            resend(pool, mail, &user.id, &user.email).await
+            resend(pool, mail, &user.id, &user.email).await.map(Ok)
         }
-        _ => Ok(()),
+        _ => Ok(Ok(())),
     }
 }
 

@@ -222,7 +222,45 @@ async fn a_slow_mail_server_keeps_nobody_waiting() {
     sink.wait_for(&user.email, 1).await;
 }
 
+async fn two_instances_deliver_each_mail_once() {
+    let Some(sink) = SmtpSink::start() else { return };
+    let app = app_with_mail(&sink).await;
+    let mut settings = app.settings.clone();
+    settings.addr = "127.0.0.1:0".parse().unwrap();
+    let second = portcullis::startup::Application::build(settings).expect("a second instance");
+    tokio::spawn(second.run_until_stopped());
+    let mut conn = app.pool.get().unwrap();
+    let now = portcullis::db::now();
+    for i in 0..30 {
+        let mail = portcullis::db::outbox::OutboxMail {
+            id: format!("mail-{i}"),
+            recipient: format!("reader-{i}@example.com"),
+            subject: format!("Mail {i}"),
+            text_body: "hello".into(),
+            html_body: "<p>hello</p>".into(),
+            created_at: now,
+            attempts: 0,
+            next_attempt_at: now,
+        };
+        portcullis::db::outbox::enqueue(&mut conn, &mail).unwrap();
+    }
+    for _ in 0..100 {
+        if sink.received().len() >= 30 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut recipients: Vec<String> = sink.received().into_iter().map(|m| m.to).collect();
+    assert_eq!(recipients.len(), 30, "each mail once: {recipients:?}");
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), 30);
+    assert_eq!(outbox_pending(&app), 0);
+}
+
 crate::helpers::backend_tests!(
+    two_instances_deliver_each_mail_once,
     a_reset_link_sets_a_new_password_once_and_ends_every_session,
     an_unknown_address_gets_the_same_answer_and_no_mail,
     a_weak_new_password_leaves_the_link_usable,

@@ -10,7 +10,7 @@ use super::render::{render, see_other};
 use crate::auth::client::ClientInfo;
 use crate::auth::verification::{self, VerifyError};
 use crate::auth::{CurrentUser, MaybeUser};
-use crate::errors::PageError;
+use crate::errors::{ApiError, PageError};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -93,9 +93,12 @@ pub async fn verify_email(
 pub async fn resend_verification(
     req: HttpRequest,
     state: web::Data<AppState>,
+    client: ClientInfo,
     form: web::Form<EmailForm>,
 ) -> Result<HttpResponse, PageError> {
-    verification::resend_by_email(&state.pool, &state.mail, &form.email).await?;
+    if let Err(t) = verification::resend_by_email(&state.pool, &state.mail, &form.email, &client).await? {
+        return Err(ApiError::TooManyRequests { retry_after_secs: t.retry_after_secs }.into());
+    }
     check_inbox(
         &req,
         &state,
