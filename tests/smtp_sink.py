@@ -1,6 +1,7 @@
 """A real SMTP server on loopback for the integration tests (aiosmtpd): every message it
 receives is written to DIR as one file (envelope recipients first, then the raw message).
-Usage: /usr/bin/python3 tests/smtp_sink.py PORT DIR [DELAY_SECONDS]; it prints "ready" once
+Usage: /usr/bin/python3 tests/smtp_sink.py PORT DIR [DELAY_SECONDS [USER:PASSWORD]]; with
+USER:PASSWORD it requires AUTH (PLAIN or LOGIN) with exactly those. It prints "ready" once
 listening and stops when its standard input closes."""
 import asyncio
 import os
@@ -8,6 +9,7 @@ import sys
 import time
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Sink:
@@ -28,10 +30,23 @@ class Sink:
         return "250 OK"
 
 
+class Credentials:
+    def __init__(self, pair):
+        user, password = pair.split(":", 1)
+        self.expected = (user.encode(), password.encode())
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == self.expected
+        return AuthResult(success=ok)
+
+
 def main():
     port, folder = int(sys.argv[1]), sys.argv[2]
     delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
-    controller = Controller(Sink(folder, delay), hostname="127.0.0.1", port=port)
+    auth = {}
+    if len(sys.argv) > 4:
+        auth = dict(auth_required=True, auth_require_tls=False, authenticator=Credentials(sys.argv[4]))
+    controller = Controller(Sink(folder, delay), hostname="127.0.0.1", port=port, **auth)
     controller.start()
     print("ready", flush=True)
     sys.stdin.read()

@@ -259,7 +259,30 @@ async fn two_instances_deliver_each_mail_once() {
     assert_eq!(outbox_pending(&app), 0);
 }
 
+async fn smtp_auth_comes_from_the_url() {
+    let Some(sink) = SmtpSink::start_with_auth("relay:s3cret-pass") else { return };
+    let port = sink.port;
+    let app = spawn_app_with(move |s| {
+        s.smtp_url = Some(format!("smtp://relay:s3cret-pass@127.0.0.1:{port}").into());
+    })
+    .await;
+    let user = app.add_user(Role::User);
+    forgot(&app, &user.email).await;
+    sink.wait_for(&user.email, 1).await;
+    let wrong = spawn_app_with(move |s| {
+        s.smtp_url = Some(format!("smtp://relay:wrong@127.0.0.1:{port}").into());
+        s.mail_retry = Duration::from_secs(60);
+    })
+    .await;
+    let other = wrong.add_user(Role::User);
+    forgot(&wrong, &other.email).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(sink.received().iter().all(|m| m.to != other.email), "refused without the right credentials");
+    assert_eq!(outbox_pending(&wrong), 1, "kept for a retry");
+}
+
 crate::helpers::backend_tests!(
+    smtp_auth_comes_from_the_url,
     two_instances_deliver_each_mail_once,
     a_reset_link_sets_a_new_password_once_and_ends_every_session,
     an_unknown_address_gets_the_same_answer_and_no_mail,

@@ -47,6 +47,15 @@ impl SmtpSink {
 
     /// A server that waits `delay` seconds before accepting each message.
     pub fn start_on(port: u16, delay: f64) -> Option<Self> {
+        Self::start_with(port, delay, None)
+    }
+
+    /// A server that requires AUTH with `user:password`.
+    pub fn start_with_auth(credentials: &str) -> Option<Self> {
+        Self::start_with(free_port(), 0.0, Some(credentials))
+    }
+
+    fn start_with(port: u16, delay: f64, credentials: Option<&str>) -> Option<Self> {
         let available = Command::new(PYTHON)
             .args(["-c", "import aiosmtpd"])
             .stderr(Stdio::null())
@@ -64,6 +73,7 @@ impl SmtpSink {
             .arg(port.to_string())
             .arg(dir.path())
             .arg(delay.to_string())
+            .args(credentials)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
