@@ -1,10 +1,12 @@
 """A real SMTP server on loopback for the integration tests (aiosmtpd): every message it
 receives is written to DIR as one file (envelope recipients first, then the raw message).
-Usage: /usr/bin/python3 tests/smtp_sink.py PORT DIR [DELAY_SECONDS [USER:PASSWORD]]; with
-USER:PASSWORD it requires AUTH (PLAIN or LOGIN) with exactly those. It prints "ready" once
-listening and stops when its standard input closes."""
+Usage: /usr/bin/python3 tests/smtp_sink.py PORT DIR [DELAY_SECONDS [USER:PASSWORD|- [MODE CERT KEY]]];
+with USER:PASSWORD it requires AUTH (PLAIN or LOGIN) with exactly those; MODE `starttls` offers
+and requires STARTTLS, `tls` speaks TLS from the first byte (implicit TLS), both with the given
+certificate. It prints "ready" once listening and stops when its standard input closes."""
 import asyncio
 import os
+import ssl
 import sys
 import time
 
@@ -43,10 +45,18 @@ class Credentials:
 def main():
     port, folder = int(sys.argv[1]), sys.argv[2]
     delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
-    auth = {}
-    if len(sys.argv) > 4:
-        auth = dict(auth_required=True, auth_require_tls=False, authenticator=Credentials(sys.argv[4]))
-    controller = Controller(Sink(folder, delay), hostname="127.0.0.1", port=port, **auth)
+    options = {}
+    if len(sys.argv) > 4 and sys.argv[4] != "-":
+        options.update(auth_required=True, auth_require_tls=False, authenticator=Credentials(sys.argv[4]))
+    if len(sys.argv) > 7:
+        mode, cert, key = sys.argv[5], sys.argv[6], sys.argv[7]
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        if mode == "starttls":
+            options.update(tls_context=context, require_starttls=True)
+        else:
+            options.update(ssl_context=context, server_hostname="localhost")
+    controller = Controller(Sink(folder, delay), hostname="127.0.0.1", port=port, **options)
     controller.start()
     print("ready", flush=True)
     sys.stdin.read()

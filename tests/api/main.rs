@@ -17,6 +17,7 @@ mod in_a_browser;
 mod instances;
 mod login;
 mod logout;
+mod mail_tls;
 mod notices;
 mod outage;
 mod pages;

@@ -55,7 +55,18 @@ impl SmtpSink {
         Self::start_with(free_port(), 0.0, Some(credentials))
     }
 
+    /// A server that speaks TLS: `mode` is `starttls` (offered and required) or `tls`
+    /// (implicit), with the certificate and key at `cert` and `key` (PEM).
+    pub fn start_tls(mode: &str, cert: &std::path::Path, key: &std::path::Path) -> Option<Self> {
+        let tls = [mode.to_owned(), cert.display().to_string(), key.display().to_string()];
+        Self::start_full(free_port(), 0.0, None, &tls)
+    }
+
     fn start_with(port: u16, delay: f64, credentials: Option<&str>) -> Option<Self> {
+        Self::start_full(port, delay, credentials, &[])
+    }
+
+    fn start_full(port: u16, delay: f64, credentials: Option<&str>, tls: &[String]) -> Option<Self> {
         let available = Command::new(PYTHON)
             .args(["-c", "import aiosmtpd"])
             .stderr(Stdio::null())
@@ -73,7 +84,8 @@ impl SmtpSink {
             .arg(port.to_string())
             .arg(dir.path())
             .arg(delay.to_string())
-            .args(credentials)
+            .arg(credentials.unwrap_or("-"))
+            .args(tls)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
