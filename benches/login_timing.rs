@@ -1,9 +1,13 @@
-//! Is a wrong password distinguishable from an unknown email by timing?
+//! Is a known email distinguishable from an unknown one by timing — at sign-in, and at
+//! "forgot password"?
 //!
 //! `cargo bench --bench login_timing` starts the real server (release build, SQLite in a
 //! temp dir, throttling out of the way), then sends ATTEMPTS sign-ins one at a time,
 //! randomly interleaving "known email, wrong password" and "unknown email", and prints
-//! the median and spread of each, plus whether status and body were identical.
+//! the median and spread of each, plus whether status and body were identical. Then the same
+//! for `POST /api/auth/forgot-password`, each request from its own client address (through a
+//! trusted proxy's `X-Forwarded-For`) and each known address asked for once, so no limit
+//! interferes; a known address queues a mail (no SMTP server is involved either way).
 
 use std::time::{Duration, Instant};
 
@@ -15,7 +19,7 @@ use portcullis::startup::Application;
 use secrecy::SecretString;
 
 const ATTEMPTS: usize = 400;
-const ACCOUNTS: usize = 20;
+const ACCOUNTS: usize = 400;
 
 #[tokio::main]
 async fn main() {
@@ -25,6 +29,7 @@ async fn main() {
     settings.key_file = dir.path().join("key");
     settings.throttle_account = 1_000_000;
     settings.throttle_ip = 1_000_000;
+    settings.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")];
     let app = Application::build(settings.clone()).expect("app");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
@@ -76,6 +81,31 @@ async fn main() {
     let diff = median(&mut wrong).as_secs_f64() - median(&mut unknown).as_secs_f64();
     println!("median difference (wrong − unknown): {:+.2} ms", diff * 1000.0);
     println!("distinct (status, body) pairs across all attempts: {}", bodies.len());
+
+    let url = format!("{base}/api/auth/forgot-password");
+    let (mut known_times, mut unknown_times, mut answers) =
+        (Vec::new(), Vec::new(), std::collections::HashSet::new());
+    for i in 0..(ATTEMPTS + 20) {
+        let is_known = rand::random::<bool>();
+        let email = if is_known { known[i % ACCOUNTS].clone() } else { format!("nobody{i}@example.com") };
+        let client_ip = format!("10.{}.{}.{}", i / 65_536, (i / 256) % 256, i % 256);
+        let request =
+            client.post(&url).header("x-forwarded-for", client_ip).json(&serde_json::json!({"email": email}));
+        let start = Instant::now();
+        let res = request.send().await.expect("request");
+        let answer = (res.status().as_u16(), res.text().await.expect("body"));
+        let elapsed = start.elapsed();
+        if i < 20 {
+            continue;
+        }
+        answers.insert(answer);
+        if is_known { known_times.push(elapsed) } else { unknown_times.push(elapsed) }
+    }
+    report("forgot, known  ", &mut known_times);
+    report("forgot, unknown", &mut unknown_times);
+    let diff = median(&mut known_times).as_secs_f64() - median(&mut unknown_times).as_secs_f64();
+    println!("median difference (known − unknown): {:+.2} ms", diff * 1000.0);
+    println!("distinct (status, body) pairs across all requests: {}", answers.len());
 }
 
 fn median(samples: &mut [Duration]) -> Duration {

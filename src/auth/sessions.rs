@@ -118,10 +118,16 @@ pub async fn sign_in(
         (Some(user), Verdict::Match | Verdict::MatchNeedsRehash) if !user.disabled => user,
         (user, _) => {
             if let Some(user) = user {
-                events::record(pool, &user.id, EventKind::LoginFailed, None, &client).await;
-                if device.is_none() && counted.is_some_and(|c| c.started_pause) {
-                    events::record(pool, &user.id, EventKind::Lockout, None, &client).await;
-                }
+                // Recorded after the answer has gone: an unknown email records nothing, and
+                // the wait for the write must not tell the two apart (docs/security.md).
+                let lockout = device.is_none() && counted.is_some_and(|c| c.started_pause);
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    events::record(&pool, &user.id, EventKind::LoginFailed, None, &client).await;
+                    if lockout {
+                        events::record(&pool, &user.id, EventKind::Lockout, None, &client).await;
+                    }
+                });
             }
             return Err(SignInError::InvalidCredentials);
         }

@@ -71,7 +71,12 @@ async fn concurrent_password_changes_have_exactly_one_winner() {
         let expected = if *won { StatusCode::OK } else { StatusCode::BAD_REQUEST };
         assert_eq!(app.token(&user.email, new).await.status(), expected, "{new}: {status}");
     }
-    assert_eq!(live_sessions(&app, &user), 2, "the winner's session and the sign-in with the new password");
+    let kinds = app.event_kinds(&user);
+    assert_eq!(
+        live_sessions(&app, &user),
+        2,
+        "the winner's session and the sign-in with the new password; {outcomes:?}; events {kinds:?}"
+    );
 }
 
 async fn a_disable_racing_sign_ins_leaves_no_live_session() {
