@@ -494,6 +494,15 @@ mod tests {
     }
 
     #[test]
+    fn the_default_sender_host_is_the_public_host_or_localhost_for_an_ip() {
+        let host = |url: &str| PublicUrl::parse(url).unwrap().mail_host();
+        assert_eq!(host("https://auth.example.com"), "auth.example.com");
+        assert_eq!(host("http://auth.example.com:8443"), "auth.example.com");
+        assert_eq!(host("http://127.0.0.1:8080"), "localhost");
+        assert_eq!(host("http://[::1]:8080"), "localhost");
+    }
+
+    #[test]
     fn public_url_must_be_an_origin() {
         assert!(PublicUrl::parse("https://auth.example.com/").unwrap().is_https());
         assert!(PublicUrl::parse("https://auth.example.com/login").is_err());

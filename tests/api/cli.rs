@@ -30,6 +30,7 @@ fn help_lists_every_setting_and_never_a_secret_value() {
         .args(["serve", "--help"])
         .env("PORTCULLIS_JWT_SECRET", "a-secret-that-must-never-be-printed-0123456789")
         .env("DATABASE_URL", "postgres://user:hunter2@db.example/auth")
+        .env("PORTCULLIS_SMTP_URL", "smtp://relay:mailpass-never-shown@mail.example:587")
         .output()
         .unwrap();
     let help = text(&out);
@@ -39,6 +40,7 @@ fn help_lists_every_setting_and_never_a_secret_value() {
     }
     assert!(help.contains("[default: 15m]"), "{help}");
     assert!(!help.contains("a-secret-that-must-never") && !help.contains("hunter2"), "{help}");
+    assert!(!help.contains("mailpass-never-shown"), "{help}");
     let user_help = Command::new(env!("CARGO_BIN_EXE_portcullis")).args(["user", "add", "--help"]).output();
     assert!(text(&user_help.unwrap()).contains("PORTCULLIS_PASSWORD_MIN"));
 }
