@@ -221,7 +221,7 @@ fn set_disabled(pool: &Pool, conn: &mut DbConn, raw_email: &str, disabled: bool)
     let user = find(conn, raw_email)?;
     let email = user.email.clone();
     let client = ClientInfo { ip: String::new(), user_agent: "portcullis command line".into() };
-    actix_web::rt::System::new().block_on(accounts::set_disabled(pool, &user.id, disabled, &client))?;
+    block_on(lifecycle::set_disabled(pool, &user.id, disabled, &client)).map_err(explain)?;
     println!("{} {email}", if disabled { "disabled (all sessions ended)" } else { "enabled" });
     Ok(())
 }

@@ -231,22 +231,3 @@ pub async fn change_password(
     super::sessions::notify(pool, &sessions.mail, notice).await;
     Ok(sign_pair(sessions, user, session, jti, db::now())?)
 }
-
-/// Disables (ending every session at once) or enables an account, and records it on the
-/// account. The one implementation behind the admin page and `portcullis user disable|enable`.
-/// Returns whether the account exists.
-pub async fn set_disabled(
-    pool: &Pool,
-    user_id: &UserId,
-    disabled: bool,
-    client: &ClientInfo,
-) -> Result<bool, StoreError> {
-    let uid = user_id.clone();
-    let found =
-        db::query(pool, move |conn| users::set_user_disabled(conn, &uid, disabled, db::now())).await?;
-    if found {
-        let kind = if disabled { EventKind::UserDisabled } else { EventKind::UserEnabled };
-        events::record(pool, user_id, kind, None, client).await;
-    }
-    Ok(found)
-}

@@ -135,3 +135,30 @@ pub async fn set_password(
     mail.queued();
     Ok(())
 }
+
+/// Disables (ending every session at once) or enables an account, and records it on the
+/// account: the one implementation behind the admin page and `portcullis user disable|enable`.
+/// The last enabled administrator cannot be disabled.
+pub async fn set_disabled(
+    pool: &Pool,
+    user_id: &UserId,
+    disabled: bool,
+    client: &ClientInfo,
+) -> Result<(), AccountError> {
+    let id = user_id.clone();
+    db::run(pool, move |conn| {
+        conn.transaction(|conn| {
+            if disabled && users::is_last_enabled_admin(conn, &id)? {
+                return Err(AccountError::LastAdmin);
+            }
+            if !users::set_user_disabled(conn, &id, disabled, db::now())? {
+                return Err(AccountError::NotFound);
+            }
+            Ok(())
+        })
+    })
+    .await?;
+    let kind = if disabled { EventKind::UserDisabled } else { EventKind::UserEnabled };
+    events::record(pool, user_id, kind, None, client).await;
+    Ok(())
+}

@@ -91,10 +91,15 @@ fn user_add_list_disable_enable() {
     assert!(text(&again).contains("already exists"), "{}", text(&again));
     let list = portcullis(&db, &["user", "list"], "");
     assert!(text(&list).contains("boss@example.com\tadmin\tactive"), "{}", text(&list));
-    let disable = portcullis(&db, &["user", "disable", "boss@example.com"], "");
+    let only_admin = portcullis(&db, &["user", "disable", "boss@example.com"], "");
+    assert!(!only_admin.status.success(), "the last enabled admin stays enabled");
+    assert!(
+        portcullis(&db, &["user", "add", "clerk@example.com"], &format!("{PASSWORD}\n")).status.success()
+    );
+    let disable = portcullis(&db, &["user", "disable", "clerk@example.com"], "");
     assert!(disable.status.success(), "{}", text(&disable));
-    assert!(text(&portcullis(&db, &["user", "list"], "")).contains("disabled"));
-    assert!(portcullis(&db, &["user", "enable", "boss@example.com"], "").status.success());
+    assert!(text(&portcullis(&db, &["user", "list"], "")).contains("clerk@example.com\tuser\tdisabled"));
+    assert!(portcullis(&db, &["user", "enable", "clerk@example.com"], "").status.success());
     assert!(text(&portcullis(&db, &["user", "list"], "")).contains("\tactive"));
     let missing = portcullis(&db, &["user", "disable", "ghost@example.com"], "");
     assert!(!missing.status.success() && text(&missing).contains("no account"));
@@ -198,6 +203,12 @@ async fn set_password_role_verify_and_delete_from_the_command_line() {
     assert!(text(&run(&["user", "list"], "")).contains("boss@example.com\tuser"));
     assert!(!run(&["user", "role", "staff@example.com", "owner"], "").status.success(), "admin or user only");
     assert!(run(&["user", "verify", "staff@example.com"], "").status.success());
+    let disable = run(&["user", "disable", "staff@example.com"], "");
+    assert!(
+        !disable.status.success() && text(&disable).contains("last enabled administrator"),
+        "{}",
+        text(&disable)
+    );
     let last = run(&["user", "delete", "staff@example.com"], "");
     assert!(!last.status.success() && text(&last).contains("last enabled administrator"), "{}", text(&last));
     let gone = run(&["user", "delete", "boss@example.com"], "");

@@ -8,9 +8,9 @@ use askama::Template;
 
 use super::layout::{Layout, layout};
 use super::render::{render, see_other};
-use crate::auth::accounts;
 use crate::auth::client::ClientInfo;
 use crate::auth::extract::RequireAdmin;
+use crate::auth::lifecycle::{self, AccountError};
 use crate::db::{self, StoreError, sessions, users};
 use crate::domain::UserId;
 use crate::errors::PageError;
@@ -96,8 +96,18 @@ async fn set_disabled(
             "You cannot disable your own account.",
         ));
     }
-    if !accounts::set_disabled(&state.pool, user_id, disabled, client).await? {
-        return Err(PageError::not_found());
+    match lifecycle::set_disabled(&state.pool, user_id, disabled, client).await {
+        Ok(()) => {}
+        Err(AccountError::NotFound) => return Err(PageError::not_found()),
+        Err(AccountError::LastAdmin) => {
+            return Err(PageError::new(
+                StatusCode::CONFLICT,
+                "Not possible",
+                "That is the last enabled administrator: make someone else an administrator first.",
+            ));
+        }
+        Err(AccountError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(anyhow::Error::new(e).into()),
     }
     log::info!("admin {} {} user {user_id}", admin.0.user_id, if disabled { "disabled" } else { "enabled" });
     Ok(see_other("/admin/users", []))
