@@ -136,10 +136,11 @@ pub async fn sign_in(
     if sessions.require_verified_email && !user.email_verified {
         return Err(SignInError::EmailNotVerified);
     }
-    if verdict == Verdict::MatchNeedsRehash {
-        rehash(pool, hasher, &user.id, password).await;
-    }
+    // The session first: its insert checks the hash just verified, which a rehash replaces.
     let mut signed = start_session(sessions, user, remember, &client).await?;
+    if verdict == Verdict::MatchNeedsRehash {
+        rehash(pool, hasher, &signed.user.id, password).await;
+    }
     signed.device = Some(sessions.devices.issue(&signed.user.id));
     if browser && device.is_none() {
         notify(
@@ -208,9 +209,9 @@ pub async fn start_session(
         user_agent: client.user_agent.clone(),
         ip: client.ip.clone(),
     };
-    let row = session.clone();
+    let (row, verified) = (session.clone(), user.password_hash.clone());
     let created = db::query(&sessions.pool, move |conn| {
-        sessions::insert_session_for_enabled_user(conn, &(&row).into())
+        sessions::insert_session_for_enabled_user(conn, &(&row).into(), verified.expose())
     })
     .await?;
     if !created {

@@ -12,11 +12,24 @@ use crate::domain::{Role, SessionId, UserId};
 /// takes that row's write lock (PostgreSQL) or the database write lock (SQLite) for the
 /// transaction, like `SELECT … FOR UPDATE`: a concurrent disable either commits first
 /// (and this returns false) or waits and then revokes this session too.
-pub fn insert_session_for_enabled_user(conn: &mut DbConn, session: &NewSession<'_>) -> QueryResult<bool> {
+///
+/// `password_hash` is the hash the caller verified the password against: a password change
+/// that commits between that check and this insert makes the insert fail too, so no session
+/// started with the old password outlives the change (which ends every other session).
+pub fn insert_session_for_enabled_user(
+    conn: &mut DbConn,
+    session: &NewSession<'_>,
+    password_hash: &str,
+) -> QueryResult<bool> {
     conn.transaction(|conn| {
-        let enabled = diesel::update(users::table.find(session.user_id).filter(users::disabled.eq(false)))
-            .set(users::updated_at.eq(users::updated_at))
-            .execute(conn)?;
+        let enabled = diesel::update(
+            users::table
+                .find(session.user_id)
+                .filter(users::disabled.eq(false))
+                .filter(users::password_hash.eq(password_hash)),
+        )
+        .set(users::updated_at.eq(users::updated_at))
+        .execute(conn)?;
         if enabled == 0 {
             return Ok(false);
         }

@@ -52,9 +52,13 @@ async fn concurrent_password_changes_have_exactly_one_winner() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
     let candidates = ["first new passphrase of the day", "second new passphrase, different"];
+    // Both browsers are signed in before either change starts.
+    let mut browsers = Vec::new();
+    for _ in candidates {
+        browsers.push(browser(&app, &user).await);
+    }
     let mut set = JoinSet::new();
-    for new in candidates {
-        let (client, csrf) = browser(&app, &user).await;
+    for (new, (client, csrf)) in candidates.into_iter().zip(browsers) {
         let url = app.url("/account/password");
         set.spawn(async move {
             let form = [("current_password", PASSWORD), ("new_password", new), ("csrf_token", csrf.as_str())];
