@@ -58,7 +58,19 @@ async fn the_api_deletes_an_account_but_never_the_last_admin() {
     assert!(user_exists(&app, &admin));
 }
 
+async fn the_account_page_shows_each_form_once_under_a_plain_title() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    app.login_as(&user).await;
+    let page = app.get("/account").await.text().await.unwrap();
+    assert!(page.contains("<title>Your account · Portcullis</title>"), "{page}");
+    for action in ["/account/email", "/account/delete", "/account/password"] {
+        assert_eq!(page.matches(&format!("action=\"{action}\"")).count(), 1, "{action}");
+    }
+}
+
 crate::helpers::backend_tests!(
+    the_account_page_shows_each_form_once_under_a_plain_title,
     deleting_my_account_needs_my_password_and_takes_everything_with_it,
     the_api_deletes_an_account_but_never_the_last_admin,
 );
