@@ -5,22 +5,24 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use portcullis::auth::keys::MasterKey;
 use portcullis::auth::password;
 use portcullis::auth::tokens::{KeyRing, MAX_LEEWAY_SECS, TokenKind};
+use portcullis::keys::MasterKey;
 use secrecy::{ExposeSecret, SecretString};
 
 fn main() {
     let master = MasterKey::from_secret(&SecretString::from("bench-secret-0123456789abcdef0123456789"));
     let ring = KeyRing::new(&master, "http://127.0.0.1:8080", MAX_LEEWAY_SECS);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let token =
-        ring.issue(TokenKind::Access, &"user-id".into(), &"session-id".into(), now, 900).expect("issue");
+    let token = ring
+        .issue(TokenKind::Access, &"user-id".into(), &"session-id".into(), None, now, 900)
+        .expect("issue");
     let token = token.token.expose_secret().to_owned();
 
     measure("issue access token (HS256)", || {
         black_box(
-            ring.issue(TokenKind::Access, &"user-id".into(), &"session-id".into(), now, 900).expect("issue"),
+            ring.issue(TokenKind::Access, &"user-id".into(), &"session-id".into(), None, now, 900)
+                .expect("issue"),
         );
     });
     measure("decode + validate access token", || {

@@ -4,6 +4,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod errors;
+pub mod keys;
 pub mod mail;
 pub mod routes;
 pub mod startup;

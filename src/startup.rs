@@ -13,7 +13,6 @@ use crate::auth::client::TrustedProxies;
 use crate::auth::cookies::CookiePolicy;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::device::DeviceKey;
-use crate::auth::keys::MasterKey;
 use crate::auth::lifetimes::{Lifetimes, secs};
 use crate::auth::password::Hasher;
 use crate::auth::sessions::Sessions;
@@ -22,6 +21,7 @@ use crate::auth::tokens::KeyRing;
 use crate::config::{PublicUrl, Registration, Settings};
 use crate::db;
 use crate::domain::PasswordPolicy;
+use crate::keys::{self, KeyFile, MasterKey};
 use crate::mail::Mail;
 use crate::mail::transport::Transport;
 use crate::mail::worker::Worker;
@@ -45,12 +45,15 @@ impl Application {
             None => PublicUrl::parse(&format!("http://{addr}")).map_err(anyhow::Error::msg)?,
         };
         let pool = db::connect(&settings.database_url, settings.db_pool, settings.db_timeout)?;
-        let master = MasterKey::load(&settings)?;
-        let keys = KeyRing::new(&master, public_url.as_str(), secs(settings.clock_leeway));
+        let (master, keys) = load_keys(&settings, &public_url)?;
+        let keys = Arc::new(keys);
+        if settings.jwt_secret.is_none() {
+            tokio::spawn(reload_keys_every(keys.clone(), settings.key_reload));
+        }
         let mail = Mail::new(&settings, &public_url)?;
         let sessions = Sessions {
             pool: pool.clone(),
-            keys: Arc::new(keys),
+            keys,
             lifetimes: Lifetimes::from_settings(&settings),
             devices: Arc::new(DeviceKey::new(master.derive("portcullis device cookie v1"))),
             require_verified_email: settings.registration == Registration::Verify,
@@ -78,6 +81,7 @@ impl Application {
             mail,
             reset_ttl: settings.reset_ttl,
             public_url: web::Data::new(public_url),
+            cors_origins: web::Data::new(settings.cors_origins.clone()),
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -104,5 +108,37 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// The server secret and the key ring: `PORTCULLIS_JWT_SECRET` (HS256), or the key file,
+/// created or upgraded on first start.
+fn load_keys(settings: &Settings, public_url: &PublicUrl) -> anyhow::Result<(MasterKey, KeyRing)> {
+    let leeway = secs(settings.clock_leeway);
+    if let Some(secret) = &settings.jwt_secret {
+        let master = MasterKey::from_secret(secret);
+        let ring = KeyRing::new(&master, public_url.as_str(), leeway);
+        return Ok((master, ring));
+    }
+    let overlap = keys::retire_overlap(secs(settings.access_ttl));
+    let path = &settings.key_file;
+    let file = KeyFile::open(path, settings.jwt_alg, db::now(), overlap, true)?;
+    let ring = KeyRing::from_file(&file, path, overlap, public_url.as_str(), leeway)?;
+    Ok((file.master, ring))
+}
+
+/// Rereads the key file every `every` (SPEC §6: at least every 60 s), off the workers.
+async fn reload_keys_every(keys: Arc<KeyRing>, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let keys = keys.clone();
+        match web::block(move || keys.reload()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => log::warn!("{e:#}"),
+            Err(e) => log::warn!("cannot reread the key file: {e}"),
+        }
     }
 }

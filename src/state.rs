@@ -12,7 +12,7 @@ use crate::auth::csrf::CsrfKey;
 use crate::auth::password::Hasher;
 use crate::auth::sessions::Sessions;
 use crate::auth::throttle::ThrottleLimits;
-use crate::config::{PublicUrl, Registration};
+use crate::config::{Origins, PublicUrl, Registration};
 use crate::db::Pool;
 use crate::domain::PasswordPolicy;
 use crate::mail::Mail;
@@ -24,6 +24,8 @@ pub struct AppState {
     pub cookies: web::Data<CookiePolicy>,
     pub csrf: web::Data<CsrfKey>,
     pub public_url: web::Data<PublicUrl>,
+    /// `PORTCULLIS_CORS_ORIGINS`: the deployment's apps on other origins.
+    pub cors_origins: web::Data<Origins>,
     pub trusted_proxies: web::Data<TrustedProxies>,
     pub throttle: ThrottleLimits,
     pub password_policy: PasswordPolicy,
@@ -48,6 +50,7 @@ impl AppState {
             .app_data(state.cookies.clone())
             .app_data(state.csrf.clone())
             .app_data(state.public_url.clone())
+            .app_data(state.cors_origins.clone())
             .app_data(state.trusted_proxies.clone());
     }
 }

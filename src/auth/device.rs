@@ -7,8 +7,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretSlice};
 
-use super::keys::{constant_time_eq, hmac_sha256};
 use crate::domain::UserId;
+use crate::keys::{constant_time_eq, hmac_sha256};
 
 /// How long a browser stays known without signing in again.
 pub const DEVICE_COOKIE_DAYS: i64 = 180;

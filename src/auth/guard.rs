@@ -67,8 +67,10 @@ pub async fn identify(req: &ServiceRequest) -> Result<(), StoreError> {
         && let CookieValue::One(token) = cookies::read(req.request(), cookies.refresh)
         && let Ok(claims) = sessions.keys.decode(token, TokenKind::Refresh, db::now())
     {
-        let session =
-            SessionRef { user_id: UserId::from(claims.sub), session_id: SessionId::from(claims.sid) };
+        let session = SessionRef {
+            user_id: UserId::from(claims.sub.clone()),
+            session_id: SessionId::from(claims.sid.clone()),
+        };
         req.extensions_mut().insert(RefreshCookieSession(session));
     }
     Ok(())
@@ -165,7 +167,7 @@ async fn authenticate(sessions: &Sessions, token: &str, via: Via) -> Result<Outc
             return Ok(Outcome::Rejected);
         }
     };
-    let (session_id, user_id) = (SessionId::from(claims.sid), UserId::from(claims.sub));
+    let (session_id, user_id) = (SessionId::from(claims.sid.clone()), UserId::from(claims.sub.clone()));
     let found = {
         let (sid, uid) = (session_id.clone(), user_id.clone());
         db::query_read(&sessions.pool, move |conn| sessions::find_guard_row(conn, &sid, &uid)).await?

@@ -1,6 +1,7 @@
 //! Authentication: passwords, tokens, cookies, CSRF, the guard and the extractors.
 
 pub mod accounts;
+pub mod claims;
 pub mod client;
 pub mod cookies;
 pub mod csrf;
@@ -8,7 +9,6 @@ pub mod device;
 pub mod events;
 pub mod extract;
 pub mod guard;
-pub mod keys;
 pub mod lifecycle;
 pub mod lifetimes;
 pub mod links;
@@ -18,6 +18,7 @@ pub mod password;
 mod proptests;
 pub mod recovery;
 pub mod refresh;
+pub mod ring;
 pub mod scope;
 pub mod sessions;
 pub mod throttle;

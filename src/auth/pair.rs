@@ -47,10 +47,13 @@ pub fn sign_pair(
     issued_at: i64,
 ) -> anyhow::Result<SignedIn> {
     let refresh_exp = session.idle_expires_at.min(session.absolute_expires_at);
-    let refresh = s.keys.sign(TokenKind::Refresh, &user.id, &session.id, jti, issued_at, refresh_exp)?;
+    let refresh = s
+        .keys
+        .sign(TokenKind::Refresh, s.keys.claims(&user.id, &session.id, None, jti, issued_at, refresh_exp))?;
     let now = db::now();
     let access_exp = (now + s.lifetimes.access_secs()).min(refresh_exp);
-    let access = s.keys.issue(TokenKind::Access, &user.id, &session.id, now, access_exp - now)?;
+    let role = Some(user.role.as_str());
+    let access = s.keys.issue(TokenKind::Access, &user.id, &session.id, role, now, access_exp - now)?;
     let cookie_max_age = session.remember.then_some(refresh_exp - now);
     Ok(SignedIn { user, session, access, refresh, cookie_max_age, device: None })
 }

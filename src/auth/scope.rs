@@ -9,9 +9,10 @@ use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 
-use super::csrf::middleware::{check_form, check_header, origin_refusal};
+use super::csrf::middleware::{check_form, check_header, forwarded_origin_refusal, origin_refusal};
 use super::guard;
 use crate::errors::RouteKind;
 
@@ -76,6 +77,38 @@ pub async fn api_refresh_cookie(
         return Ok(req.error_response(error));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// Wraps forward authentication (`GET /api/auth/verify`): the Origin rule applied to the
+/// request the proxy asks about, then a refresh in place when only the refresh cookie is
+/// valid. The new cookies go out as `Set-Cookie` and, because nginx passes on only one
+/// `Set-Cookie` from an auth subrequest, each also whole in its own header.
+pub async fn forward_auth(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if let Some(error) = forwarded_origin_refusal(&req) {
+        return Ok(req.error_response(error));
+    }
+    let cookies = match guard::refresh_in_place(&req).await {
+        Ok(cookies) => cookies,
+        Err(e) => return Ok(guard::store_failure(req, e)),
+    };
+    let policy = req.app_data::<actix_web::web::Data<super::cookies::CookiePolicy>>().cloned();
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    if let Some(policy) = policy {
+        for cookie in &cookies {
+            let name = match cookie.name() {
+                n if n == policy.access => "x-portcullis-set-cookie-access",
+                n if n == policy.refresh => "x-portcullis-set-cookie-refresh",
+                _ => continue,
+            };
+            if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+                res.headers_mut().insert(HeaderName::from_static(name), value);
+            }
+        }
+    }
+    guard::with_cookies(res, &cookies)
 }
 
 /// Refreshes in place if the request needs it, runs the handler, and puts the new cookies

@@ -1,75 +1,26 @@
 //! Access and refresh JWTs: claims, the key ring, issuing and strict decoding
 //! (RFC 8725: pin the algorithm, check every claim, trust nothing in the header).
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::keys::MasterKey;
+use super::claims::strict_validation;
+pub use super::claims::{Checks, Claims, MAX_LEEWAY_SECS, MAX_TOKEN_LEN, TokenError, TokenKind};
+use super::ring::Reloadable;
 use crate::domain::{SessionId, UserId};
+use crate::keys::{KeyFile, MasterKey};
 
-/// Clock skew tolerated on `exp`, `nbf` and `iat` at most (SPEC §6).
-pub const MAX_LEEWAY_SECS: i64 = 30;
-/// No legitimate token of ours comes near this; anything longer is refused unread.
-pub const MAX_TOKEN_LEN: usize = 4096;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    Access,
-    Refresh,
-}
-
-impl TokenKind {
-    /// RFC 9068 names access tokens `at+jwt`; refresh tokens get their own type so one
-    /// can never stand in for the other.
-    pub fn typ(self) -> &'static str {
-        match self {
-            TokenKind::Access => "at+jwt",
-            TokenKind::Refresh => "rt+jwt",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Claims {
-    pub iss: String,
-    pub aud: String,
-    pub sub: String,
-    pub exp: i64,
-    pub nbf: i64,
-    pub iat: i64,
-    pub jti: String,
-    pub sid: String,
-}
-
-/// Why a token was refused. Callers only distinguish "expired" (worth a refresh) from
-/// everything else; the detail goes to the debug log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum TokenError {
-    #[error("the token is malformed")]
-    Malformed,
-    #[error("the token header is not acceptable")]
-    BadHeader,
-    #[error("the token was signed with an unknown key")]
-    UnknownKey,
-    #[error("the token is of the wrong type")]
-    WrongType,
-    #[error("the token signature is invalid")]
-    BadSignature,
-    #[error("the token has expired")]
-    Expired,
-    #[error("the token claims are invalid")]
-    BadClaims,
-}
-
-struct SigningKey {
-    alg: Algorithm,
+/// The HS256 key made of the server secret: it signs every refresh token (they are for
+/// Portcullis alone), and access tokens too when `PORTCULLIS_JWT_SECRET` is set.
+struct ServerKey {
+    kid: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -82,37 +33,79 @@ pub struct Issued {
     pub expires_at: i64,
 }
 
-/// Every key the server accepts, by `kid`, and the one it signs with.
+/// How many verified access tokens are remembered: an Ed25519 check costs ~20 HS256 ones,
+/// and one browser sends the same token with every request for its whole lifetime.
+const VERIFIED_CAPACITY: usize = 10_000;
+
+/// Every key the server accepts and the ones it signs with.
 pub struct KeyRing {
-    keys: HashMap<String, SigningKey>,
-    current_kid: String,
     issuer: String,
     audience: String,
     leeway: i64,
+    server: ServerKey,
+    /// The asymmetric ring of the key file; `None` with `PORTCULLIS_JWT_SECRET`.
+    ring: Option<Reloadable>,
     /// Derives each refresh token's successor `jti` from its own (see [`KeyRing::successor_jti`]).
     chain_key: SecretSlice<u8>,
+    /// Access tokens whose signature and claims were checked, keyed by the whole token:
+    /// only its `exp` is checked again (the guard still loads the session every time).
+    verified: quick_cache::sync::Cache<Box<str>, Arc<Claims>>,
 }
 
 impl KeyRing {
+    /// HS256 for everything, with the server secret: `PORTCULLIS_JWT_SECRET`.
     /// `leeway_secs` is clamped to [`MAX_LEEWAY_SECS`].
     pub fn new(master: &MasterKey, issuer: &str, leeway_secs: i64) -> Self {
         let leeway = leeway_secs.clamp(0, MAX_LEEWAY_SECS);
         let audience = format!("{issuer}/api");
-        let key = SigningKey {
-            alg: Algorithm::HS256,
+        let server = ServerKey {
+            kid: master.hs256_kid(),
             encoding: EncodingKey::from_secret(master.signing_bytes()),
             decoding: DecodingKey::from_secret(master.signing_bytes()),
             validation: strict_validation(Algorithm::HS256, issuer, &audience, leeway),
         };
-        let kid = format!("hs256-{}", master.id);
         Self {
-            keys: HashMap::from([(kid.clone(), key)]),
-            current_kid: kid,
             issuer: issuer.to_owned(),
             audience,
             leeway,
+            server,
+            ring: None,
             chain_key: master.derive("portcullis refresh chain v1"),
+            verified: quick_cache::sync::Cache::new(VERIFIED_CAPACITY),
         }
+    }
+
+    /// Access tokens signed by the key file's active key (the ring is reread from `path`
+    /// by [`KeyRing::reload`]); refresh tokens and everything derived keep the file's secret.
+    pub fn from_file(
+        file: &KeyFile,
+        path: &std::path::Path,
+        overlap: i64,
+        issuer: &str,
+        leeway_secs: i64,
+    ) -> anyhow::Result<Self> {
+        let mut ring = Self::new(&file.master, issuer, leeway_secs);
+        let checks =
+            Checks { issuer: ring.issuer.clone(), audience: ring.audience.clone(), leeway: ring.leeway };
+        ring.ring = Some(Reloadable::new(file, path, overlap, checks)?);
+        Ok(ring)
+    }
+
+    /// Rereads the key file if it changed (a rotation on any host). `Ok(false)`: unchanged,
+    /// or no key file (`PORTCULLIS_JWT_SECRET`).
+    pub fn reload(&self) -> anyhow::Result<bool> {
+        self.ring.as_ref().map_or(Ok(false), Reloadable::reload)
+    }
+
+    /// The public keys other services verify access tokens with (none for HS256).
+    pub fn jwks(&self, now: i64) -> JwkSet {
+        JwkSet { keys: self.ring.as_ref().map(|r| r.published(now)).unwrap_or_default() }
+    }
+
+    /// How long a JWKS may be cached: well inside the time a retired key keeps verifying,
+    /// so a verifier never holds a set that lacks the key of a live token for long.
+    pub fn jwks_max_age(&self) -> i64 {
+        self.ring.as_ref().map_or(300, |r| (r.overlap / 4).clamp(10, 300))
     }
 
     /// A new token with a random `jti`, valid from `now` for `ttl_secs`.
@@ -121,29 +114,25 @@ impl KeyRing {
         kind: TokenKind,
         user_id: &UserId,
         session_id: &SessionId,
+        role: Option<&str>,
         now: i64,
         ttl_secs: i64,
     ) -> anyhow::Result<Issued> {
-        self.sign(kind, user_id, session_id, random_id(), now, now + ttl_secs)
+        let claims = self.claims(user_id, session_id, role, random_id(), now, now + ttl_secs);
+        self.sign(kind, claims)
     }
 
-    /// Signs exactly these claims. HS256 is deterministic, so the same inputs give the same
-    /// token: that is how a refresh inside the grace window hands out the very successor
-    /// the first refresh produced, instead of a second live one.
-    pub fn sign(
+    /// The claims of a token for this issuer.
+    pub fn claims(
         &self,
-        kind: TokenKind,
         user_id: &UserId,
         session_id: &SessionId,
+        role: Option<&str>,
         jti: String,
         iat: i64,
         exp: i64,
-    ) -> anyhow::Result<Issued> {
-        let key = self.keys.get(&self.current_kid).ok_or_else(|| anyhow::anyhow!("current key missing"))?;
-        let mut header = Header::new(key.alg);
-        header.typ = Some(kind.typ().to_owned());
-        header.kid = Some(self.current_kid.clone());
-        let claims = Claims {
+    ) -> Claims {
+        Claims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             sub: user_id.to_string(),
@@ -152,8 +141,23 @@ impl KeyRing {
             iat,
             jti,
             sid: session_id.to_string(),
+            role: role.map(str::to_owned),
+        }
+    }
+
+    /// Signs exactly these claims. Refresh tokens use HS256, which is deterministic, so the
+    /// same inputs give the same token: that is how a refresh inside the grace window hands
+    /// out the very successor the first refresh produced, instead of a second live one.
+    pub fn sign(&self, kind: TokenKind, claims: Claims) -> anyhow::Result<Issued> {
+        let token = match (&self.ring, kind) {
+            (Some(ring), TokenKind::Access) => ring.sign(kind.typ(), &claims)?,
+            _ => {
+                let mut header = Header::new(Algorithm::HS256);
+                header.typ = Some(kind.typ().to_owned());
+                header.kid = Some(self.server.kid.clone());
+                jsonwebtoken::encode(&header, &claims, &self.server.encoding)?
+            }
         };
-        let token = jsonwebtoken::encode(&header, &claims, &key.encoding)?;
         Ok(Issued { token: SecretString::from(token), jti: claims.jti, expires_at: claims.exp })
     }
 
@@ -161,12 +165,17 @@ impl KeyRing {
     /// Unpredictable without the server key, and the same on every instance.
     pub fn successor_jti(&self, jti: &str) -> String {
         URL_SAFE_NO_PAD
-            .encode(&super::keys::hmac_sha256(self.chain_key.expose_secret(), jti.as_bytes())[..16])
+            .encode(&crate::keys::hmac_sha256(self.chain_key.expose_secret(), jti.as_bytes())[..16])
     }
 
-    pub fn decode(&self, token: &str, kind: TokenKind, now: i64) -> Result<Claims, TokenError> {
+    pub fn decode(&self, token: &str, kind: TokenKind, now: i64) -> Result<Arc<Claims>, TokenError> {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::Malformed);
+        }
+        if kind == TokenKind::Access
+            && let Some(claims) = self.verified.get(token)
+        {
+            return if claims.exp + self.leeway < now { Err(TokenError::Expired) } else { Ok(claims) };
         }
         if !segments_are_utf8(token) {
             return Err(TokenError::Malformed);
@@ -181,31 +190,48 @@ impl KeyRing {
         {
             return Err(TokenError::BadHeader);
         }
-        let kid = header.kid.as_deref().ok_or(TokenError::UnknownKey)?;
-        let key = self.keys.get(kid).ok_or(TokenError::UnknownKey)?;
-        if header.alg != key.alg {
-            return Err(TokenError::BadHeader);
-        }
         if header.typ.as_deref() != Some(kind.typ()) {
             return Err(TokenError::WrongType);
         }
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &key.decoding, &key.validation).map_err(|e| {
-                match e.kind() {
-                    ErrorKind::ExpiredSignature => TokenError::Expired,
-                    ErrorKind::InvalidSignature => TokenError::BadSignature,
-                    ErrorKind::InvalidToken
-                    | ErrorKind::Base64(_)
-                    | ErrorKind::Json(_)
-                    | ErrorKind::Utf8(_) => TokenError::Malformed,
-                    _ => TokenError::BadClaims,
-                }
-            })?;
-        if data.claims.iat > now + self.leeway || data.claims.sub.is_empty() || data.claims.sid.is_empty() {
+        let kid = header.kid.as_deref().ok_or(TokenError::UnknownKey)?;
+        let claims = if kid == self.server.kid {
+            if header.alg != Algorithm::HS256 {
+                return Err(TokenError::BadHeader);
+            }
+            let claims = verify(token, &self.server.decoding, &self.server.validation)?;
+            if kind == TokenKind::Access && !self.ring.as_ref().is_none_or(|r| r.accepts_legacy(claims.iat)) {
+                return Err(TokenError::UnknownKey);
+            }
+            claims
+        } else {
+            // Refresh tokens are signed with the server secret only.
+            let ring =
+                self.ring.as_ref().filter(|_| kind == TokenKind::Access).ok_or(TokenError::UnknownKey)?;
+            ring.verify(kid, header.alg, |decoding, validation| verify(token, decoding, validation))?
+        };
+        if claims.iat > now + self.leeway || claims.sub.is_empty() || claims.sid.is_empty() {
             return Err(TokenError::BadClaims);
         }
-        Ok(data.claims)
+        let claims = Arc::new(claims);
+        if kind == TokenKind::Access {
+            self.verified.insert(token.into(), claims.clone());
+        }
+        Ok(claims)
     }
+}
+
+/// Checks the signature and every claim jsonwebtoken knows.
+fn verify(token: &str, key: &DecodingKey, validation: &Validation) -> Result<Claims, TokenError> {
+    jsonwebtoken::decode::<Claims>(token, key, validation).map(|data| data.claims).map_err(|e| {
+        match e.kind() {
+            ErrorKind::ExpiredSignature => TokenError::Expired,
+            ErrorKind::InvalidSignature => TokenError::BadSignature,
+            ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
+                TokenError::Malformed
+            }
+            _ => TokenError::BadClaims,
+        }
+    })
 }
 
 /// RFC 8725 §3.7: header and claims must be UTF-8. serde skips unknown fields without
@@ -216,21 +242,6 @@ fn segments_are_utf8(token: &str) -> bool {
     [header, claims]
         .iter()
         .all(|part| URL_SAFE_NO_PAD.decode(part).is_ok_and(|bytes| std::str::from_utf8(&bytes).is_ok()))
-}
-
-/// jsonwebtoken's defaults are lax (60 s leeway; `nbf`, `iss`, `aud` unchecked unless
-/// configured): every check is switched on here explicitly.
-fn strict_validation(alg: Algorithm, issuer: &str, audience: &str, leeway: i64) -> Validation {
-    let mut v = Validation::new(alg);
-    v.algorithms = vec![alg];
-    v.leeway = leeway.unsigned_abs();
-    v.validate_exp = true;
-    v.validate_nbf = true;
-    v.validate_aud = true;
-    v.set_issuer(&[issuer]);
-    v.set_audience(&[audience]);
-    v.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-    v
 }
 
 /// 128 random bits, base64url: token ids and session ids.

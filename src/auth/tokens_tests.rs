@@ -14,7 +14,7 @@ fn ring() -> KeyRing {
 }
 
 fn kid() -> String {
-    let token = ring().issue(TokenKind::Access, &"u1".into(), &"s1".into(), NOW, 60).unwrap();
+    let token = ring().issue(TokenKind::Access, &"u1".into(), &"s1".into(), None, NOW, 60).unwrap();
     jsonwebtoken::decode_header(token.token.expose_secret()).unwrap().kid.unwrap()
 }
 
@@ -29,7 +29,7 @@ fn forge(header: Value, claims: &Value, secret: &[u8]) -> String {
         URL_SAFE_NO_PAD.encode(header.to_string()),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
-    let sig = crate::auth::keys::hmac_sha256(secret, signing_input.as_bytes());
+    let sig = crate::keys::hmac_sha256(secret, signing_input.as_bytes());
     format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig))
 }
 
@@ -43,7 +43,7 @@ fn now() -> i64 {
 
 #[test]
 fn an_issued_access_token_decodes_with_every_claim() {
-    let issued = ring().issue(TokenKind::Access, &"u1".into(), &"s1".into(), now(), 60).unwrap();
+    let issued = ring().issue(TokenKind::Access, &"u1".into(), &"s1".into(), None, now(), 60).unwrap();
     let header = jsonwebtoken::decode_header(issued.token.expose_secret()).unwrap();
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
     let c = ring().decode(issued.token.expose_secret(), TokenKind::Access, now()).unwrap();
@@ -61,8 +61,8 @@ fn a_hand_forged_token_with_the_right_secret_is_accepted() {
 #[test]
 fn access_and_refresh_tokens_are_not_interchangeable() {
     let r = ring();
-    let access = r.issue(TokenKind::Access, &"u1".into(), &"s1".into(), now(), 60).unwrap();
-    let refresh = r.issue(TokenKind::Refresh, &"u1".into(), &"s1".into(), now(), 60).unwrap();
+    let access = r.issue(TokenKind::Access, &"u1".into(), &"s1".into(), None, now(), 60).unwrap();
+    let refresh = r.issue(TokenKind::Refresh, &"u1".into(), &"s1".into(), None, now(), 60).unwrap();
     assert_eq!(
         r.decode(access.token.expose_secret(), TokenKind::Refresh, now()).unwrap_err(),
         TokenError::WrongType
@@ -156,7 +156,7 @@ fn a_signed_token_with_invalid_utf8_in_its_claims_is_refused() {
     claims_json.extend_from_slice(b",\"x\":\"\xff\xfe\"}");
     let header = URL_SAFE_NO_PAD.encode(good_header().to_string());
     let signing_input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(&claims_json));
-    let sig = crate::auth::keys::hmac_sha256(SECRET.as_bytes(), signing_input.as_bytes());
+    let sig = crate::keys::hmac_sha256(SECRET.as_bytes(), signing_input.as_bytes());
     let token = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig));
     assert_eq!(ring().decode(&token, TokenKind::Access, now()).err(), Some(TokenError::Malformed));
     let clean = forge(good_header(), &claims(now()), SECRET.as_bytes());

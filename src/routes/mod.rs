@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod device;
+pub mod discovery;
 pub mod format;
 pub mod headers;
 pub mod health;
@@ -28,6 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
         .service(web::resource("/healthz").get(health::healthz))
         .service(web::resource("/readyz").get(health::readyz))
+        .service(web::resource("/.well-known/jwks.json").get(discovery::jwks))
+        .service(web::resource("/.well-known/oauth-authorization-server").get(discovery::metadata))
         .service(
             web::scope("/static")
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "public, max-age=3600")))

@@ -4,7 +4,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
-use portcullis::config::Settings;
 use portcullis::db::purge::{self, Purged};
 use portcullis::db::schema::{login_throttle, sessions};
 use portcullis::domain::Role;
@@ -98,21 +97,24 @@ async fn the_sqlite_database_is_created_readable_by_its_owner_only() {
 }
 
 #[test]
-fn instances_starting_at_once_on_an_empty_key_file_share_one_key() {
-    use portcullis::auth::keys::MasterKey;
+fn instances_starting_at_once_on_an_empty_key_file_share_one_ring() {
+    use portcullis::keys::{Alg, KeyFile, SigningPair};
     for round in 0..6 {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("portcullis.key");
         if round % 2 == 0 {
             std::fs::write(&path, "").unwrap(); // empty, as a crash mid-creation leaves it
         }
-        let ids: Vec<String> = std::thread::scope(|scope| {
+        let ids: Vec<(String, String)> = std::thread::scope(|scope| {
             let loaders: Vec<_> = (0..8)
                 .map(|_| {
                     scope.spawn(|| {
-                        let mut settings = Settings::with_database("unused.db");
-                        settings.key_file = path.clone();
-                        MasterKey::load(&settings).expect("every instance comes up").id
+                        let ring =
+                            KeyFile::open(&path, Alg::EdDSA, 1, 1000, true).expect("every instance comes up");
+                        let active = ring.active().expect("an active key");
+                        let kid =
+                            SigningPair::from_der(active.alg, &active.private).expect("a valid key").kid;
+                        (ring.master.id.clone(), kid)
                     })
                 })
                 .collect();

@@ -19,7 +19,7 @@ fn b64(v: &Value) -> String {
 
 fn forge(header: &Value, claims: &Value) -> String {
     let input = format!("{}.{}", b64(header), b64(claims));
-    let sig = portcullis::auth::keys::hmac_sha256(SECRET.as_bytes(), input.as_bytes());
+    let sig = portcullis::keys::hmac_sha256(SECRET.as_bytes(), input.as_bytes());
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
 }
 
@@ -37,7 +37,7 @@ async fn a_signed_token_whose_claims_are_not_utf8_is_refused() {
     payload.pop();
     payload.extend_from_slice(b",\"x\":\"\xff\xfe\"}");
     let input = format!("{}.{}", b64(&header), URL_SAFE_NO_PAD.encode(&payload));
-    let sig = portcullis::auth::keys::hmac_sha256(SECRET.as_bytes(), input.as_bytes());
+    let sig = portcullis::keys::hmac_sha256(SECRET.as_bytes(), input.as_bytes());
     let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig));
     let res = app.me_with_bearer(&token).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
@@ -55,12 +55,13 @@ async fn the_password_grant_returns_an_rfc6749_token_response() {
     assert!(body["expires_in"].as_i64().unwrap() > 800);
     let (header, claims) = parts(body["access_token"].as_str().unwrap());
     assert_eq!(header["typ"], "at+jwt");
-    assert_eq!(header["alg"], "HS256");
+    assert_eq!(header["alg"], "EdDSA", "generated keys are Ed25519 by default");
     assert!(header["kid"].is_string());
-    for claim in ["iss", "aud", "sub", "exp", "iat", "jti", "sid"] {
+    for claim in ["iss", "aud", "sub", "exp", "iat", "jti", "sid", "role"] {
         assert!(!claims[claim].is_null(), "{claim} missing");
     }
     assert_eq!(claims["sub"], user.id.as_str());
+    assert_eq!(claims["role"], "user");
     let (refresh_header, refresh_claims) = parts(body["refresh_token"].as_str().unwrap());
     assert_ne!(refresh_header["typ"], header["typ"]);
     assert_eq!(refresh_claims["sid"], claims["sid"]);

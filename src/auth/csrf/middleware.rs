@@ -10,14 +10,15 @@ use super::forms::{FORM_EXPIRED, binding};
 use super::token::CsrfKey;
 use crate::auth::cookies::{self, CookiePolicy, CookieValue};
 use crate::auth::extract::{CsrfChecked, Identity, Via};
-use crate::config::PublicUrl;
-use crate::errors::{self, ApiError, PageError};
+use crate::config::{Origins, PublicUrl};
+use crate::errors::{self, ApiError, PageError, RouteKind};
 
 /// What the checks read, each registered as its own `web::Data` at startup.
 struct Ctx {
     key: web::Data<CsrfKey>,
     cookies: web::Data<CookiePolicy>,
     public_url: web::Data<PublicUrl>,
+    apps: Option<web::Data<Origins>>,
 }
 
 impl Ctx {
@@ -26,6 +27,7 @@ impl Ctx {
             key: req.app_data::<web::Data<CsrfKey>>()?.clone(),
             cookies: req.app_data::<web::Data<CookiePolicy>>()?.clone(),
             public_url: req.app_data::<web::Data<PublicUrl>>()?.clone(),
+            apps: req.app_data::<web::Data<Origins>>().cloned(),
         })
     }
 }
@@ -39,6 +41,21 @@ const NO_HEADER: &str = "Send the csrf_token cookie's value in the X-CSRF-Token 
 /// `null`) or whose `Sec-Fetch-Site` says cross-site is refused.
 pub fn origin_refusal(req: &ServiceRequest) -> Option<actix_web::Error> {
     let refused = is_unsafe(req)
+        && !is_bearer_only(req.request())
+        && Ctx::of(req.request()).is_some_and(|ctx| !same_site(req.request(), &ctx));
+    refused.then(|| errors::for_request(req.request(), ApiError::CsrfFailed(FOREIGN)))
+}
+
+/// The Origin check of forward authentication (`GET /api/auth/verify`), applied to the
+/// request the proxy is asking about: its method comes in `X-Forwarded-Method` (Traefik,
+/// Caddy) or `X-Original-Method` (nginx, as the documented config sets it).
+pub fn forwarded_origin_refusal(req: &ServiceRequest) -> Option<actix_web::Error> {
+    let original = ["x-forwarded-method", "x-original-method"]
+        .iter()
+        .find_map(|name| req.headers().get(*name))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|m| Method::from_bytes(m.trim().as_bytes()).ok())?;
+    let refused = is_unsafe_method(&original)
         && !is_bearer_only(req.request())
         && Ctx::of(req.request()).is_some_and(|ctx| !same_site(req.request(), &ctx));
     refused.then(|| errors::for_request(req.request(), ApiError::CsrfFailed(FOREIGN)))
@@ -106,7 +123,11 @@ pub fn check_header(req: &ServiceRequest) -> Result<(), actix_web::Error> {
 }
 
 fn is_unsafe(req: &ServiceRequest) -> bool {
-    !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+    is_unsafe_method(req.method())
+}
+
+fn is_unsafe_method(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
 /// Exempt: a request the guard authenticated by a valid Bearer token and that carries no
@@ -122,9 +143,18 @@ fn has_session_cookie(req: &HttpRequest, policy: &CookiePolicy) -> bool {
     [policy.access, policy.refresh].iter().any(|name| cookies::read(req, name) != CookieValue::Absent)
 }
 
+/// Same site, or (on `/api` only) one of this deployment's apps listed in
+/// `PORTCULLIS_CORS_ORIGINS`, which pass whatever `Sec-Fetch-Site` says.
 fn same_site(req: &HttpRequest, ctx: &Ctx) -> bool {
-    if let Some(origin) = req.headers().get(header::ORIGIN)
-        && !origin.to_str().is_ok_and(|o| is_own_origin(o, req, &ctx.public_url))
+    let origin = req.headers().get(header::ORIGIN).map(|o| o.to_str().unwrap_or("\u{0}"));
+    let is_api = req.extensions().get::<RouteKind>() == Some(&RouteKind::Api);
+    if let (Some(origin), true, Some(apps)) = (origin, is_api, &ctx.apps)
+        && apps.contains(origin)
+    {
+        return true;
+    }
+    if let Some(origin) = origin
+        && !is_own_origin(origin, req, &ctx.public_url)
     {
         return false;
     }

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use secrecy::{ExposeSecret, SecretSlice};
 
 use crate::auth::cookies::CookieValue;
-use crate::auth::keys::{constant_time_eq, hmac_sha256};
+use crate::keys::{constant_time_eq, hmac_sha256};
 
 pub struct CsrfKey(SecretSlice<u8>);
 

@@ -129,7 +129,8 @@ pub async fn revoke(
         .into_iter()
         .find_map(|kind| state.sessions.keys.decode(&form.token, kind, now).ok());
     if let Some(claims) = claims {
-        sessions::revoke(&state.pool, &claims.sub.into(), &claims.sid.into(), &client).await?;
+        sessions::revoke(&state.pool, &claims.sub.clone().into(), &claims.sid.clone().into(), &client)
+            .await?;
     }
     Ok(HttpResponse::Ok().finish())
 }

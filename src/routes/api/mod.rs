@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod auth;
+mod forward;
 mod me;
 mod recovery;
 mod sessions;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/forgot-password").post(recovery::forgot_password))
         .service(web::resource("/auth/reset-password").post(recovery::reset_password))
         .service(web::resource("/auth/verify-email").post(recovery::verify_email))
+        .service(web::resource("/auth/verify").wrap(from_fn(scope::forward_auth)).get(forward::verify))
         .service(web::resource("/auth/csrf").wrap(from_fn(scope::api_refresh_cookie)).get(auth::csrf))
         .service(web::resource("/auth/logout").wrap(from_fn(scope::api_refresh_cookie)).post(auth::logout))
         .service(web::resource("/auth/refresh").wrap(from_fn(scope::api_refresh_cookie)).post(auth::refresh))

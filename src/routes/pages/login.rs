@@ -63,7 +63,7 @@ pub async fn login_page(
         _ => None,
     };
     let (layout, csrf_cookie) = layout(&req, &state, user.0.as_ref());
-    let next = safe_next(query.next.as_deref()).to_owned();
+    let next = safe_next(query.next.as_deref(), &state.cors_origins).to_owned();
     let page = LoginPage { layout, next, email: String::new(), notice, error: None, unverified: false };
     render(StatusCode::OK, &page, csrf_cookie)
 }
@@ -86,7 +86,7 @@ pub async fn login(
     };
     match sessions::sign_in(&state.sessions, &state.hasher, &state.throttle, credentials, client).await {
         Ok(signed) => Ok(see_other(
-            safe_next(form.next.as_deref()),
+            safe_next(form.next.as_deref(), &state.cors_origins),
             session_cookies(&state.cookies, &state.csrf, &signed),
         )),
         Err(SignInError::InvalidCredentials) => show(
@@ -117,7 +117,7 @@ pub async fn login(
         }
         Err(SignInError::EmailNotVerified) => {
             let (layout, csrf_cookie) = layout(&req, &state, identity);
-            let next = safe_next(form.next.as_deref()).to_owned();
+            let next = safe_next(form.next.as_deref(), &state.cors_origins).to_owned();
             let error = Some(ApiError::EmailNotVerified.to_string_for_people());
             let page = LoginPage { layout, next, email: form.email, notice: None, error, unverified: true };
             render(StatusCode::FORBIDDEN, &page, csrf_cookie)
@@ -136,6 +136,6 @@ fn show(
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(req, state, identity);
-    let next = safe_next(next).to_owned();
+    let next = safe_next(next, &state.cors_origins).to_owned();
     render(status, &LoginPage { layout, next, email, notice: None, error, unverified: false }, csrf_cookie)
 }

@@ -6,6 +6,11 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use crate::keys::Alg;
+
+mod origin;
+pub use origin::{Origins, PublicUrl};
+
 /// Everything Portcullis can be told. Built by [`Settings::from_env`] in the binary and
 /// in code by the tests; nothing else reads the environment.
 #[derive(Debug, Clone)]
@@ -15,8 +20,12 @@ pub struct Settings {
     /// `None` means "http:// + the bound address", resolved once the port is known.
     pub public_url: Option<PublicUrl>,
     pub jwt_secret: Option<SecretString>,
-    /// Where a generated signing key is kept when `jwt_secret` is unset.
+    /// Where the key ring is kept when `jwt_secret` is unset.
     pub key_file: PathBuf,
+    /// The algorithm of generated signing keys.
+    pub jwt_alg: Alg,
+    /// This deployment's apps on other origins (CORS, the Origin check, `next` targets).
+    pub cors_origins: Origins,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
     pub session_max: Duration,
@@ -44,6 +53,9 @@ pub struct Settings {
     /// Not read from the environment (tuning for tests and benchmarks): how many password
     /// hashes may wait or run at once before sign-ins are answered 503.
     pub hash_queue: usize,
+    /// Not read from the environment: how often a running instance rereads the key file
+    /// at the latest (60 s; tests make it shorter).
+    pub key_reload: Duration,
     /// Not read from the environment: how often expired sessions and stale throttle
     /// counters are purged.
     pub purge_every: Duration,
@@ -63,46 +75,6 @@ pub enum Registration {
 impl Registration {
     pub fn is_open(self) -> bool {
         self != Self::Closed
-    }
-}
-
-/// The origin browsers see: scheme, host and optional port, no path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublicUrl(String);
-
-impl PublicUrl {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let trimmed = raw.trim().trim_end_matches('/');
-        let rest = trimmed
-            .strip_prefix("https://")
-            .or_else(|| trimmed.strip_prefix("http://"))
-            .ok_or("must start with http:// or https://")?;
-        if rest.is_empty() || rest.contains(['/', '?', '#', ' ', '@']) {
-            return Err("must be an origin such as https://auth.example.com (no path)".into());
-        }
-        Ok(Self(trimmed.to_ascii_lowercase()))
-    }
-
-    pub fn is_https(&self) -> bool {
-        self.0.starts_with("https://")
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The host name for a sender address: the URL's host, or `localhost` for an IP address.
-    pub fn mail_host(&self) -> String {
-        let rest = self.0.split_once("://").map_or(self.0.as_str(), |(_, rest)| rest);
-        let host = match rest.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(""),
-            None => rest.rsplit_once(':').map_or(rest, |(host, _)| host),
-        };
-        if host.is_empty() || host.parse::<IpAddr>().is_ok() || rest.starts_with('[') {
-            "localhost".to_owned()
-        } else {
-            host.to_owned()
-        }
     }
 }
 
@@ -142,10 +114,15 @@ pub const VARS: &[Var] = &[
         ..var(
             "PORTCULLIS_JWT_SECRET",
             None,
-            "HS256 with exactly these bytes (at least 32) [default: a generated key in PORTCULLIS_KEY_FILE]",
+            "HS256 with exactly these bytes (at least 32); nothing is published in the JWKS [default: generated keys in PORTCULLIS_KEY_FILE]",
         )
     },
-    var("PORTCULLIS_KEY_FILE", Some("portcullis.key"), "where the generated signing key is kept (mode 0600)"),
+    var(
+        "PORTCULLIS_JWT_ALG",
+        Some("EdDSA"),
+        "algorithm of generated signing keys: EdDSA (Ed25519), ES256 or RS256",
+    ),
+    var("PORTCULLIS_KEY_FILE", Some("portcullis.key"), "the key ring file (mode 0600), shared by instances"),
     var("PORTCULLIS_ACCESS_TTL", Some("15m"), "access token lifetime"),
     var("PORTCULLIS_REFRESH_TTL", Some("14d"), "refresh token / idle session lifetime with \"remember me\""),
     var("PORTCULLIS_SESSION_MAX", Some("30d"), "absolute session lifetime, however often it is refreshed"),
@@ -182,6 +159,11 @@ pub const VARS: &[Var] = &[
         "PORTCULLIS_MAIL_FROM",
         None,
         "sender of every mail [default: Portcullis <no-reply@HOST>, HOST from the public URL]",
+    ),
+    var(
+        "PORTCULLIS_CORS_ORIGINS",
+        None,
+        "comma-separated exact origins of this deployment's apps (https://app.example.com): they may call /api with credentials and be sent back to after sign-in [default: none]",
     ),
     var("RUST_LOG", Some("info"), "log filter (env_logger syntax)"),
 ];
@@ -246,6 +228,8 @@ impl Settings {
             public_url: None,
             jwt_secret: None,
             key_file: PathBuf::new(),
+            jwt_alg: Alg::EdDSA,
+            cors_origins: Origins::default(),
             access_ttl: Duration::ZERO,
             refresh_ttl: Duration::ZERO,
             session_max: Duration::ZERO,
@@ -264,6 +248,7 @@ impl Settings {
             mail_retry: Duration::from_secs(30),
             hash_queue: cores() * 32,
             purge_every: Duration::from_secs(10 * 60),
+            key_reload: Duration::from_secs(60),
         };
         if let Some(v) = get("PORTCULLIS_ADDR") {
             s.addr = v
@@ -282,6 +267,13 @@ impl Settings {
         }
         if let Some(v) = get("PORTCULLIS_KEY_FILE") {
             s.key_file = PathBuf::from(v);
+        }
+        if let Some(v) = get("PORTCULLIS_JWT_ALG") {
+            s.jwt_alg = Alg::parse(&v)
+                .ok_or_else(|| invalid("PORTCULLIS_JWT_ALG", "expected EdDSA, ES256 or RS256"))?;
+        }
+        if let Some(v) = get("PORTCULLIS_CORS_ORIGINS") {
+            s.cors_origins = Origins::parse(&v).map_err(|r| invalid("PORTCULLIS_CORS_ORIGINS", r))?;
         }
         duration(&get, "PORTCULLIS_ACCESS_TTL", &mut s.access_ttl)?;
         duration(&get, "PORTCULLIS_REFRESH_TTL", &mut s.refresh_ttl)?;
@@ -450,6 +442,8 @@ mod tests {
             ("PORTCULLIS_THROTTLE_IP", "many"),
             ("PORTCULLIS_SMTP_URL", "http://mail.example.com"),
             ("PORTCULLIS_MAIL_FROM", "not an address"),
+            ("PORTCULLIS_JWT_ALG", "HS256"),
+            ("PORTCULLIS_CORS_ORIGINS", "app.example.com"),
         ] {
             let err = from(&[(name, value)]).unwrap_err();
             assert_eq!(err.name, name);
@@ -491,21 +485,5 @@ mod tests {
                 assert!(line.starts_with(&format!("# {}= ", v.name)), ".env.example sets no value: {line}");
             }
         }
-    }
-
-    #[test]
-    fn the_default_sender_host_is_the_public_host_or_localhost_for_an_ip() {
-        let host = |url: &str| PublicUrl::parse(url).unwrap().mail_host();
-        assert_eq!(host("https://auth.example.com"), "auth.example.com");
-        assert_eq!(host("http://auth.example.com:8443"), "auth.example.com");
-        assert_eq!(host("http://127.0.0.1:8080"), "localhost");
-        assert_eq!(host("http://[::1]:8080"), "localhost");
-    }
-
-    #[test]
-    fn public_url_must_be_an_origin() {
-        assert!(PublicUrl::parse("https://auth.example.com/").unwrap().is_https());
-        assert!(PublicUrl::parse("https://auth.example.com/login").is_err());
-        assert!(PublicUrl::parse("auth.example.com").is_err());
     }
 }

@@ -1,4 +1,7 @@
-//! The command line: `serve` (default), `migrate`, and `user add|list|disable|enable|set-password|verify|role|delete`.
+//! The command line: `serve` (default), `migrate`, `user add|list|disable|enable|set-password|verify|role|delete`
+//! and `keys list|rotate`.
+
+mod keys;
 
 use std::io::{BufRead, IsTerminal};
 
@@ -32,6 +35,18 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage the signing keys in PORTCULLIS_KEY_FILE.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List the keys that verify tokens: kid, algorithm, created, active or retiring.
+    List,
+    /// Make a new signing key (PORTCULLIS_JWT_ALG) active. Older keys keep verifying until
+    /// every token they signed has expired, then leave the ring: nobody is signed out.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +100,8 @@ impl Cli {
                 Ok(())
             }
             Command::User(cmd) => run_user(&settings, cmd),
+            Command::Keys(KeysCommand::List) => keys::list(&settings),
+            Command::Keys(KeysCommand::Rotate) => keys::rotate(&settings),
         }
     }
 }

@@ -1,0 +1,314 @@
+//! The key file (`PORTCULLIS_KEY_FILE`, mode 0600): JSON with the server secret and the
+//! signing keys, each with the time it was made and the time a rotation retired it.
+//!
+//! Several instances share the file. It is created with O_EXCL; every writer (first start,
+//! upgrade, rotation) holds an exclusive `flock` on it and replaces it by an atomic rename,
+//! so two instances starting at once end up with one ring, and a running instance that
+//! rereads the file sees the old ring or the new one, never half of one.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use secrecy::{ExposeSecret, SecretSlice};
+use serde::{Deserialize, Serialize};
+
+use super::master::{MasterKey, SECRET_BYTES};
+use super::signing::Alg;
+
+const FORMAT: u32 = 2;
+
+pub struct KeyFile {
+    pub master: MasterKey,
+    /// Set when the file was upgraded from a version that signed access tokens with HS256:
+    /// such tokens issued up to this time keep verifying until they expire.
+    pub legacy_hs256_until: Option<i64>,
+    /// Oldest first; the active key is the one no rotation has retired.
+    pub keys: Vec<StoredKey>,
+}
+
+pub struct StoredKey {
+    pub alg: Alg,
+    pub created: i64,
+    pub retired: Option<i64>,
+    /// The private key, DER-encoded as [`Alg::generate`] makes it.
+    pub private: SecretSlice<u8>,
+}
+
+/// What a file holds before any change: nothing yet, the bare base64 secret written by
+/// versions before the key ring, or a ring.
+enum Content {
+    Empty,
+    Legacy(MasterKey),
+    Ring(KeyFile),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    format: u32,
+    secret: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    legacy_hs256_until: Option<i64>,
+    keys: Vec<WireKey>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireKey {
+    alg: Alg,
+    created: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retired: Option<i64>,
+    private: String,
+}
+
+impl StoredKey {
+    fn generate(alg: Alg, now: i64) -> anyhow::Result<Self> {
+        Ok(Self { alg, created: now, retired: None, private: alg.generate()? })
+    }
+
+    /// Whether tokens it signed may still be live, `overlap` seconds being the longest a
+    /// retired key keeps verifying.
+    pub fn is_live(&self, now: i64, overlap: i64) -> bool {
+        self.retired.is_none_or(|retired| retired + overlap >= now)
+    }
+}
+
+impl KeyFile {
+    /// Opens the ring, creating it on first start and upgrading a key file of an earlier
+    /// version in place (its secret stays: nobody is signed out, CSRF tokens and device
+    /// cookies stay valid). With `follow_alg`, a ring whose active key uses another
+    /// algorithm than `alg` is rotated to it (`PORTCULLIS_JWT_ALG` changed).
+    pub fn open(path: &Path, alg: Alg, now: i64, overlap: i64, follow_alg: bool) -> anyhow::Result<Self> {
+        update(path, |content| match content {
+            Content::Empty => {
+                log::info!("generated a new key ring ({}) in {}", alg.as_str(), path.display());
+                Ok((Self::new(MasterKey::generate(), alg, now)?, true))
+            }
+            Content::Legacy(master) => {
+                log::info!("upgraded the key file {} to a key ring ({})", path.display(), alg.as_str());
+                let mut ring = Self::new(master, alg, now)?;
+                ring.legacy_hs256_until = Some(now);
+                Ok((ring, true))
+            }
+            Content::Ring(mut ring) => {
+                let stale = ring.active().map(|k| k.alg) != Some(alg);
+                if follow_alg && stale {
+                    log::info!("the key ring now signs with {} (PORTCULLIS_JWT_ALG)", alg.as_str());
+                    ring.rotate(alg, now, overlap)?;
+                }
+                Ok((ring, follow_alg && stale))
+            }
+        })
+    }
+
+    /// `keys rotate`: a new key signs from now on; the previous one verifies for `overlap`
+    /// seconds more; keys retired longer ago leave the file.
+    pub fn rotate_file(path: &Path, alg: Alg, now: i64, overlap: i64) -> anyhow::Result<Self> {
+        update(path, |content| {
+            let mut ring = match content {
+                Content::Ring(ring) => ring,
+                Content::Empty => Self::new(MasterKey::generate(), alg, now)?,
+                Content::Legacy(master) => {
+                    let mut ring = Self::new(master, alg, now)?;
+                    ring.legacy_hs256_until = Some(now);
+                    ring
+                }
+            };
+            ring.rotate(alg, now, overlap)?;
+            Ok((ring, true))
+        })
+    }
+
+    /// The file as a running instance rereads it: no lock, no change. `None` for a file that
+    /// is not (yet) a ring.
+    pub fn parse(text: &str, path: &Path) -> anyhow::Result<Option<Self>> {
+        Ok(match Content::parse(text, path)? {
+            Content::Ring(ring) => Some(ring),
+            Content::Empty | Content::Legacy(_) => None,
+        })
+    }
+
+    fn new(master: MasterKey, alg: Alg, now: i64) -> anyhow::Result<Self> {
+        Ok(Self { master, legacy_hs256_until: None, keys: vec![StoredKey::generate(alg, now)?] })
+    }
+
+    /// The key that signs: the newest one not retired.
+    pub fn active(&self) -> Option<&StoredKey> {
+        self.keys.iter().rev().find(|k| k.retired.is_none())
+    }
+
+    fn rotate(&mut self, alg: Alg, now: i64, overlap: i64) -> anyhow::Result<()> {
+        for key in self.keys.iter_mut().filter(|k| k.retired.is_none()) {
+            key.retired = Some(now);
+        }
+        self.keys.push(StoredKey::generate(alg, now)?);
+        self.keys.retain(|k| k.is_live(now, overlap));
+        if self.legacy_hs256_until.is_some_and(|until| until + overlap < now) {
+            self.legacy_hs256_until = None;
+        }
+        Ok(())
+    }
+
+    fn to_json(&self) -> anyhow::Result<String> {
+        let wire = Wire {
+            format: FORMAT,
+            secret: URL_SAFE_NO_PAD.encode(self.master.signing_bytes()),
+            legacy_hs256_until: self.legacy_hs256_until,
+            keys: self
+                .keys
+                .iter()
+                .map(|k| WireKey {
+                    alg: k.alg,
+                    created: k.created,
+                    retired: k.retired,
+                    private: URL_SAFE_NO_PAD.encode(k.private.expose_secret()),
+                })
+                .collect(),
+        };
+        Ok(serde_json::to_string_pretty(&wire)? + "\n")
+    }
+}
+
+impl Content {
+    fn parse(text: &str, path: &Path) -> anyhow::Result<Self> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Self::Empty);
+        }
+        let secret = |encoded: &str| -> anyhow::Result<MasterKey> {
+            let bytes = URL_SAFE_NO_PAD
+                .decode(encoded)
+                .with_context(|| format!("the key file {} is not base64url", path.display()))?;
+            if bytes.len() < SECRET_BYTES {
+                bail!("the key file {} holds fewer than 32 bytes", path.display());
+            }
+            Ok(MasterKey::from_bytes(bytes))
+        };
+        if !text.starts_with('{') {
+            return Ok(Self::Legacy(secret(text)?));
+        }
+        let wire: Wire = serde_json::from_str(text)
+            .with_context(|| format!("the key file {} is not a key ring", path.display()))?;
+        if wire.format != FORMAT {
+            bail!("the key file {} was written by another version (format {})", path.display(), wire.format);
+        }
+        let keys = wire
+            .keys
+            .into_iter()
+            .map(|k| {
+                let private = URL_SAFE_NO_PAD
+                    .decode(&k.private)
+                    .with_context(|| format!("a key in {} is not base64url", path.display()))?;
+                Ok(StoredKey { alg: k.alg, created: k.created, retired: k.retired, private: private.into() })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let ring =
+            KeyFile { master: secret(&wire.secret)?, legacy_hs256_until: wire.legacy_hs256_until, keys };
+        if ring.active().is_none() {
+            bail!("the key file {} has no active key", path.display());
+        }
+        Ok(Self::Ring(ring))
+    }
+}
+
+/// Runs `change` on the file's content under an exclusive lock and writes what it returns
+/// when it says so. The lock is on the file's inode, and a writer replaces the inode: a
+/// waiter that wakes up to find another file at `path` starts over on that one.
+fn update(
+    path: &Path,
+    change: impl Fn(Content) -> anyhow::Result<(KeyFile, bool)>,
+) -> anyhow::Result<KeyFile> {
+    loop {
+        let mut file = open_or_create(path)?;
+        lock_exclusive(&file).with_context(|| format!("cannot lock the key file {}", path.display()))?;
+        if !still_at(path, &file)? {
+            continue;
+        }
+        tighten_permissions(path)?;
+        let mut text = String::new();
+        file.read_to_string(&mut text)
+            .with_context(|| format!("cannot read the key file {}", path.display()))?;
+        let (ring, write) = change(Content::parse(&text, path)?)?;
+        if write {
+            replace(path, &ring.to_json()?)?;
+        }
+        // Dropping `file` closes it, which releases the lock.
+        return Ok(ring);
+    }
+}
+
+/// Creates the key file (O_EXCL, mode 0600) or opens the one that is there.
+fn open_or_create(path: &Path) -> anyhow::Result<File> {
+    let created = OpenOptions::new().read(true).write(true).create_new(true).mode(0o600).open(path);
+    match created {
+        Ok(file) => Ok(file),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            File::open(path).with_context(|| format!("cannot open the key file {}", path.display()))
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot create the key file {}", path.display())),
+    }
+}
+
+fn lock_exclusive(file: &File) -> std::io::Result<()> {
+    // SAFETY: flock only reads the descriptor, which `file` keeps open; closing it unlocks.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Whether `file` is still the file at `path` (a writer may have replaced it meanwhile).
+fn still_at(path: &Path, file: &File) -> anyhow::Result<bool> {
+    let held = file.metadata().context("cannot stat the key file")?;
+    match fs::metadata(path) {
+        Ok(now) => Ok(now.ino() == held.ino() && now.dev() == held.dev()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("cannot stat {}", path.display())),
+    }
+}
+
+/// Writes `text` to a new file (O_EXCL, mode 0600) beside `path`, flushes it to disk and
+/// renames it over `path`: readers see the old file or the new one.
+fn replace(path: &Path, text: &str) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut nonce = [0u8; 6];
+    rand::fill(&mut nonce);
+    let tmp = dir.join(format!(".{name}.{}.tmp", URL_SAFE_NO_PAD.encode(nonce)));
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
+        .and_then(|()| fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write the key file {}", path.display()));
+    }
+    // The rename itself survives a crash only once the directory is flushed.
+    if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
+        log::warn!("cannot flush the directory of {}: {e}", path.display());
+    }
+    Ok(())
+}
+
+fn tighten_permissions(path: &Path) -> anyhow::Result<()> {
+    let meta = fs::metadata(path).with_context(|| format!("cannot stat {}", path.display()))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        log::warn!("the key file {} was readable by others; restricting it to the owner", path.display());
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot restrict {}", path.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "file_tests.rs"]
+mod tests;

@@ -1,0 +1,21 @@
+//! The key file and what it holds: the server-only secret that CSRF tokens, device cookies
+//! and refresh chains are derived from, and the ring of signing keys other services verify.
+
+pub mod file;
+pub mod master;
+pub mod signing;
+
+pub use file::{KeyFile, StoredKey};
+pub use master::{MasterKey, constant_time_eq, hmac_sha256};
+pub use signing::{Alg, SigningPair};
+
+/// How often a running instance rereads the key file at the latest (SPEC §6), so a rotation
+/// on one host reaches every instance without a restart.
+pub const RELOAD_EVERY_SECS: i64 = 60;
+
+/// How long a retired key keeps verifying: an instance that has not yet reread the file may
+/// sign with it for up to [`RELOAD_EVERY_SECS`] more, and what it signs lives one access
+/// lifetime, plus the clock leeway (at most 30 s).
+pub fn retire_overlap(access_ttl_secs: i64) -> i64 {
+    RELOAD_EVERY_SECS + access_ttl_secs + 30
+}
