@@ -57,7 +57,8 @@ impl Reloadable {
             checks,
             master_id: file.master.id.clone(),
             current: ArcSwap::from_pointee(loaded),
-            last_reload_ms: AtomicI64::new(now_ms()),
+            // The first unknown kid may reread at once.
+            last_reload_ms: AtomicI64::new(now_ms() - UNKNOWN_KID_RELOAD_MS),
         })
     }
 

@@ -15,6 +15,7 @@ mod helpers;
 mod hostile;
 mod in_a_browser;
 mod instances;
+mod keys;
 mod login;
 mod logout;
 mod mail_tls;
