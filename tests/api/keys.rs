@@ -99,7 +99,7 @@ pub fn keys_command(app: &TestApp, args: &[&str]) -> String {
 }
 
 /// Polls until `base` hands out access tokens signed by a key other than `old_kid`.
-async fn wait_for_new_kid(base: &str, user: &TestUser, old_kid: &str) -> String {
+pub async fn wait_for_new_kid(base: &str, user: &TestUser, old_kid: &str) -> String {
     for _ in 0..100 {
         let (access, _) = token_pair(base, user).await;
         if kid_of(&access) != old_kid {

@@ -30,4 +30,5 @@ mod smtp;
 mod storage;
 mod throttle;
 mod token;
+mod verifiers;
 mod verification;
