@@ -61,7 +61,8 @@ async fn pyjwt_verifies_tokens_of_every_algorithm_from_the_jwks_before_and_after
 
         // The verifier really checks: a token with another subject under the same signature fails.
         let mut segments: Vec<String> = after.split('.').map(str::to_owned).collect();
-        let claims = String::from_utf8(base64_decode(&segments[1])).unwrap().replace(&user.id, "someone-else");
+        let claims =
+            String::from_utf8(base64_decode(&segments[1])).unwrap().replace(&user.id, "someone-else");
         segments[1] = base64_encode(claims.as_bytes());
         let (ok, said) = pyjwt_verifies(&app, &[&segments.join(".")]).await;
         assert!(!ok && said.contains("refused"), "{alg:?}: a tampered token passed: {said}");
