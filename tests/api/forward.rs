@@ -77,6 +77,21 @@ async fn forward_auth_refreshes_in_place_and_hands_out_both_cookies_as_headers()
     let new_access = access.split(';').next().unwrap();
     let me = bare.get(app.url("/api/me")).header("cookie", new_access).send().await.unwrap();
     assert_eq!(me.status(), StatusCode::OK, "the refreshed access cookie works");
+
+    // For proxies that cannot pass cookies on: no refresh, a 401, and the sign-in page
+    // refreshes in place and sends the browser back where it was going.
+    let cookie = refresh.split(';').next().unwrap();
+    let res =
+        bare.get(app.url("/api/auth/verify?refresh=never")).header("cookie", cookie).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookies(res.headers()).is_empty(), "nothing rotated");
+    let no_redirects =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res =
+        no_redirects.get(app.url("/login?next=/reports")).header("cookie", cookie).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/reports");
+    assert!(set_cookie(&set_cookies(res.headers()), "access_token").is_some());
 }
 
 async fn forward_auth_applies_the_origin_rule_to_the_original_request() {

@@ -54,6 +54,13 @@ pub async fn login_page(
     user: MaybeUser,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, PageError> {
+    // Already signed in (perhaps just now, by a refresh in place) and on the way somewhere:
+    // go on. A proxy that answers 401 instead of refreshing sends people here.
+    if user.0.is_some()
+        && let Some(next) = query.next.as_deref()
+    {
+        return Ok(see_other(safe_next(Some(next), &state.cors_origins), Vec::new()));
+    }
     let notice = match (query.reset.as_deref(), query.verified.as_deref()) {
         (Some("done"), _) => {
             Some("Your password was changed and every session signed out. Sign in with the new one.")
