@@ -224,16 +224,15 @@ fn start_nginx(listen: u16, portcullis: u16, app: u16) -> Nginx {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("nginx starts");
+    let nginx = Nginx { child, _dir: dir };
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", listen)).is_ok() {
-            return Nginx { child, _dir: dir };
+            return nginx;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    panic!(
-        "nginx did not listen on {listen}: {}",
-        std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
-    );
+    let log = std::fs::read_to_string(nginx._dir.path().join("error.log")).unwrap_or_default();
+    panic!("nginx did not listen on {listen}: {log}");
 }
 
 /// An upstream app that answers every request with the request's head as its body.
