@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use portcullis::auth::password;
 use portcullis::auth::tokens::{KeyRing, MAX_LEEWAY_SECS, TokenKind};
 use portcullis::keys::MasterKey;
+use portcullis::keys::{Alg, SigningPair};
 use secrecy::{ExposeSecret, SecretString};
 
 fn main() {
@@ -31,11 +32,49 @@ fn main() {
     measure("reject a forged token", || {
         black_box(ring.decode(black_box("eyJhbGciOiJub25lIn0.e30."), TokenKind::Access, now).is_err());
     });
+    raw_signatures(now);
     let password = SecretString::from("correct horse battery staple");
     let hash = password::hash_blocking(&password).expect("hash");
     measure_slow("argon2id verify (m=19456, t=2, p=1)", || {
         black_box(password::verify_blocking(&password, &hash));
     });
+}
+
+/// What a signature costs per algorithm, without the server's cache of verified tokens: the
+/// price of a sign-in or refresh (signing), and of the first request with a token (verifying).
+fn raw_signatures(now: i64) {
+    use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+    let claims = serde_json::json!({"sub": "user-id", "exp": now + 900});
+    let secret = b"bench-secret-0123456789abcdef0123456789";
+    let mut keys = vec![(
+        "HS256".to_owned(),
+        Algorithm::HS256,
+        EncodingKey::from_secret(secret),
+        DecodingKey::from_secret(secret),
+    )];
+    for alg in [Alg::EdDSA, Alg::ES256, Alg::RS256] {
+        let pair = SigningPair::from_der(alg, &alg.generate().expect("key")).expect("pair");
+        keys.push((alg.as_str().to_owned(), alg.jwt(), pair.encoding, pair.decoding));
+    }
+    for (name, alg, encoding, decoding) in &keys {
+        let token = jsonwebtoken::encode(&Header::new(*alg), &claims, encoding).expect("sign");
+        let mut validation = Validation::new(*alg);
+        validation.required_spec_claims.clear();
+        let sign = || {
+            black_box(jsonwebtoken::encode(&Header::new(*alg), &claims, encoding).expect("sign"));
+        };
+        if *alg == Algorithm::RS256 {
+            measure_slow(&format!("sign {name}"), sign)
+        } else {
+            measure(&format!("sign {name}"), sign)
+        }
+        measure(&format!("verify {name} (no cache)"), || {
+            black_box(
+                jsonwebtoken::decode::<serde_json::Value>(black_box(&token), decoding, &validation)
+                    .expect("valid"),
+            );
+        });
+    }
 }
 
 /// For operations in the milliseconds: a few warm-up runs, then two seconds.

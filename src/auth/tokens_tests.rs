@@ -162,3 +162,46 @@ fn a_signed_token_with_invalid_utf8_in_its_claims_is_refused() {
     let clean = forge(good_header(), &claims(now()), SECRET.as_bytes());
     assert!(ring().decode(&clean, TokenKind::Access, now()).is_ok(), "the same token, valid UTF-8, decodes");
 }
+
+/// The verified-token cache skips the signature check, never the expiry.
+#[test]
+fn a_remembered_token_still_expires() {
+    let ring = ring();
+    let issued = ring.issue(TokenKind::Access, &"u1".into(), &"s1".into(), Some("user"), now(), 60).unwrap();
+    let token = issued.token.expose_secret();
+    assert!(ring.decode(token, TokenKind::Access, now()).is_ok());
+    assert!(ring.decode(token, TokenKind::Access, now()).is_ok(), "from the cache");
+    let later = now() + 60 + MAX_LEEWAY_SECS + 1;
+    assert_eq!(ring.decode(token, TokenKind::Access, later).err(), Some(TokenError::Expired));
+    // The cache holds access tokens only: the same string as a refresh token is checked anew.
+    assert_eq!(ring.decode(token, TokenKind::Refresh, now()).err(), Some(TokenError::WrongType));
+}
+
+/// With a key file: access tokens are signed by the active asymmetric key and published;
+/// refresh tokens keep HS256 with the server secret, which never appears in the JWKS.
+#[test]
+fn a_ring_from_the_key_file_signs_access_tokens_asymmetrically() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k");
+    let file = KeyFile::open(&path, crate::keys::Alg::EdDSA, now(), 990, true).unwrap();
+    let ring = KeyRing::from_file(&file, &path, 990, ISS, MAX_LEEWAY_SECS).unwrap();
+    let access = ring.issue(TokenKind::Access, &"u1".into(), &"s1".into(), Some("admin"), now(), 60).unwrap();
+    let refresh = ring.issue(TokenKind::Refresh, &"u1".into(), &"s1".into(), None, now(), 60).unwrap();
+    let header = jsonwebtoken::decode_header(access.token.expose_secret()).unwrap();
+    assert_eq!(header.alg, Algorithm::EdDSA);
+    let jwks = ring.jwks(now());
+    assert_eq!(jwks.keys.len(), 1);
+    assert_eq!(jwks.keys[0].common.key_id, header.kid);
+    let decoded = ring.decode(access.token.expose_secret(), TokenKind::Access, now()).unwrap();
+    assert_eq!(decoded.role.as_deref(), Some("admin"));
+    let header = jsonwebtoken::decode_header(refresh.token.expose_secret()).unwrap();
+    assert_eq!((header.alg, header.kid), (Algorithm::HS256, Some(file.master.hs256_kid())));
+    assert!(ring.decode(refresh.token.expose_secret(), TokenKind::Refresh, now()).is_ok());
+    // A fresh install has no tokens of an earlier version: HS256 access tokens are refused.
+    let forged = forge(
+        json!({"alg": "HS256", "typ": "at+jwt", "kid": file.master.hs256_kid()}),
+        &claims(now()),
+        file.master.signing_bytes(),
+    );
+    assert_eq!(ring.decode(&forged, TokenKind::Access, now()).err(), Some(TokenError::UnknownKey));
+}

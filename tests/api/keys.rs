@@ -317,3 +317,23 @@ async fn a_key_file_of_the_previous_version_signs_nobody_out() {
     );
     assert_eq!(mode & 0o777, 0o600);
 }
+
+#[test]
+fn with_a_jwt_secret_there_is_no_ring_to_rotate_and_the_list_says_so() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_portcullis"))
+            .arg("keys")
+            .args(args)
+            .env("PORTCULLIS_JWT_SECRET", "a-shared-secret-of-at-least-32-bytes!")
+            .env("PORTCULLIS_KEY_FILE", "/nonexistent/portcullis.key")
+            .output()
+            .expect("portcullis runs")
+    };
+    let rotate = run(&["rotate"]);
+    assert!(!rotate.status.success());
+    let said = String::from_utf8_lossy(&rotate.stderr);
+    assert!(said.contains("PORTCULLIS_JWT_SECRET is set"), "{said}");
+    let list = run(&["list"]);
+    assert!(list.status.success());
+    assert!(String::from_utf8_lossy(&list.stdout).contains("HS256"));
+}
