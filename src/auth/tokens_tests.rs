@@ -205,3 +205,20 @@ fn a_ring_from_the_key_file_signs_access_tokens_asymmetrically() {
     );
     assert_eq!(ring.decode(&forged, TokenKind::Access, now()).err(), Some(TokenError::UnknownKey));
 }
+
+/// After a rotation both keys are published; once the retired one can have signed no live
+/// token, it leaves the JWKS by itself, with no further write to the file.
+#[test]
+fn a_retired_key_leaves_the_jwks_after_its_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k");
+    let start = now();
+    let file = KeyFile::open(&path, crate::keys::Alg::EdDSA, start, 990, true).unwrap();
+    let ring = KeyRing::from_file(&file, &path, 990, ISS, MAX_LEEWAY_SECS).unwrap();
+    KeyFile::rotate_file(&path, crate::keys::Alg::EdDSA, start, 990).unwrap();
+    assert!(ring.reload().unwrap(), "the rotation is seen");
+    assert!(!ring.reload().unwrap(), "an unchanged file is not rebuilt");
+    assert_eq!(ring.jwks(start).keys.len(), 2);
+    assert_eq!(ring.jwks(start + 990).keys.len(), 2);
+    assert_eq!(ring.jwks(start + 991).keys.len(), 1);
+}
