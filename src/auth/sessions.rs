@@ -246,3 +246,20 @@ pub async fn revoke(
     }
     Ok(revoked)
 }
+
+/// Ends every session of the user but `keep` (one security event when any ended); returns
+/// how many ended.
+pub async fn revoke_others(
+    pool: &Pool,
+    user_id: &UserId,
+    keep: &SessionId,
+    client: &ClientInfo,
+) -> Result<usize, StoreError> {
+    let (uid, sid) = (user_id.clone(), keep.clone());
+    let ended =
+        db::query(pool, move |conn| sessions::revoke_other_sessions(conn, &uid, &sid, db::now())).await?;
+    if ended > 0 {
+        events::record(pool, user_id, EventKind::SessionRevoked, None, client).await;
+    }
+    Ok(ended)
+}

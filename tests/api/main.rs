@@ -23,6 +23,7 @@ mod mail_tls;
 mod notices;
 mod outage;
 mod pages;
+mod parity;
 mod recovery;
 mod refresh;
 mod register;

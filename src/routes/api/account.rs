@@ -2,13 +2,17 @@
 
 use actix_web::{HttpResponse, web};
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::auth::CurrentUser;
+use crate::auth::accounts::{self, ChangePasswordError, PasswordChange};
 use crate::auth::client::ClientInfo;
 use crate::auth::lifecycle::{self, AccountError};
 use crate::auth::verification;
+use crate::auth::{CurrentUser, Via};
+use crate::db::{self, events};
 use crate::errors::ApiError;
+use crate::routes::device::describe_device;
+use crate::routes::format::rfc3339;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -73,6 +77,85 @@ pub async fn change_email(
             other => api_error(other),
         })?;
     Ok(HttpResponse::Accepted().finish())
+}
+
+#[derive(Deserialize)]
+pub struct ChangePasswordRequest {
+    current_password: SecretString,
+    new_password: SecretString,
+}
+
+/// 204: the password is changed and every other session ended. A cookie session gets fresh
+/// cookies; a Bearer client's refresh token is replaced too (older ones of this session die),
+/// so it signs in again when its access token runs out.
+pub async fn change_password(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+    body: web::Json<ChangePasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let identity = user.0;
+    let body = body.into_inner();
+    let change = PasswordChange { current: body.current_password, new: body.new_password };
+    let policy = (state.password_policy, &state.throttle);
+    let signed = accounts::change_password(&state.sessions, &state.hasher, policy, &identity, change, &client)
+        .await
+        .map_err(|e| match e {
+            ChangePasswordError::WrongCurrentPassword => ApiError::unprocessable(
+                "wrong_password",
+                "current_password: that is not your current password.",
+            ),
+            ChangePasswordError::Policy(message) => {
+                ApiError::unprocessable("weak_password", format!("new_password: {message}"))
+            }
+            ChangePasswordError::ChangedElsewhere => ApiError::Conflict {
+                code: "changed_elsewhere",
+                message: "Your password was changed from another session a moment ago. Sign in again with the new one.",
+            },
+            ChangePasswordError::Throttled(t) => ApiError::TooManyRequests { retry_after_secs: t.retry_after_secs },
+            ChangePasswordError::Busy(busy) => busy.into(),
+            ChangePasswordError::Store(e) => e.into(),
+            ChangePasswordError::Unexpected(e) => e.into(),
+        })?;
+    let mut res = HttpResponse::NoContent();
+    if identity.via == Via::Cookie {
+        for cookie in state.cookies.pair(&signed.access.token, &signed.refresh.token, signed.cookie_max_age) {
+            res.cookie(cookie);
+        }
+    }
+    Ok(res.finish())
+}
+
+#[derive(Serialize)]
+pub struct EventResponse {
+    kind: String,
+    /// RFC 3339, UTC.
+    at: String,
+    ip: String,
+    device: String,
+}
+
+/// How many of the caller's most recent security events `GET /api/account/events` returns.
+const EVENTS_LISTED: i64 = 100;
+
+/// The caller's security events, newest first.
+pub async fn list_events(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<web::Json<Vec<EventResponse>>, ApiError> {
+    let user_id = user.0.user_id;
+    let rows =
+        db::query(&state.pool, move |conn| events::recent_events(conn, &user_id, EVENTS_LISTED)).await?;
+    Ok(web::Json(
+        rows.into_iter()
+            .map(|e| EventResponse {
+                kind: e.kind.as_str().to_owned(),
+                at: rfc3339(e.created_at),
+                ip: e.ip,
+                device: describe_device(&e.user_agent),
+            })
+            .collect(),
+    ))
 }
 
 /// The one mapping of an account action's failure to a JSON answer.

@@ -6,6 +6,7 @@ mod auth;
 mod forward;
 mod me;
 mod recovery;
+mod register;
 mod sessions;
 mod token;
 
@@ -21,6 +22,7 @@ use crate::auth::scope;
 /// unsafe request comes with only the refresh cookie.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/login").post(auth::login))
+        .service(web::resource("/auth/register").post(register::register))
         .service(web::resource("/auth/token").post(token::token))
         .service(web::resource("/auth/revoke").post(auth::revoke))
         .service(web::resource("/auth/forgot-password").post(recovery::forgot_password))
@@ -34,10 +36,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("")
                 .wrap(from_fn(scope::api_session))
                 .service(web::resource("/sessions").get(sessions::list_sessions))
+                .service(web::resource("/sessions/revoke-others").post(sessions::revoke_other_sessions))
                 .service(web::resource("/sessions/{id}").delete(sessions::delete_session))
                 .service(web::resource("/me").get(me::me))
                 .service(web::resource("/account").delete(account::delete_account))
                 .service(web::resource("/account/email").post(account::change_email))
+                .service(web::resource("/account/password").post(account::change_password))
+                .service(web::resource("/account/events").get(account::list_events))
                 .service(web::resource("/account/verification").post(recovery::send_verification))
                 .service(web::resource("/admin/users").get(admin::list_users))
                 .default_service(web::to(crate::errors::not_found)),

@@ -55,3 +55,14 @@ pub async fn delete_session(
         Err(ApiError::NotFound)
     }
 }
+
+/// Ends every other session of the caller: 204.
+pub async fn revoke_other_sessions(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+) -> Result<HttpResponse, ApiError> {
+    let identity = user.0;
+    auth_sessions::revoke_others(&state.pool, &identity.user_id, &identity.session_id, &client).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

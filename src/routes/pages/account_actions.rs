@@ -9,11 +9,9 @@ use super::account::show;
 use super::render::see_other;
 use crate::auth::accounts::{self, ChangePasswordError, PasswordChange};
 use crate::auth::client::ClientInfo;
-use crate::auth::events::{self, EventKind};
 use crate::auth::lifecycle::{self, AccountError};
 use crate::auth::verification;
 use crate::auth::{CurrentUser, sessions as auth_sessions};
-use crate::db::{self, sessions};
 use crate::errors::{ApiError, PageError};
 use crate::state::AppState;
 
@@ -185,12 +183,6 @@ pub async fn revoke_other_sessions(
     client: ClientInfo,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
-    let (uid, sid) = (identity.user_id.clone(), identity.session_id.clone());
-    let ended =
-        db::query(&state.pool, move |conn| sessions::revoke_other_sessions(conn, &uid, &sid, db::now()))
-            .await?;
-    if ended > 0 {
-        events::record(&state.pool, &identity.user_id, EventKind::SessionRevoked, None, &client).await;
-    }
+    auth_sessions::revoke_others(&state.pool, &identity.user_id, &identity.session_id, &client).await?;
     Ok(see_other("/account?done=others", []))
 }
