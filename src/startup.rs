@@ -83,6 +83,7 @@ impl Application {
             public_url: web::Data::new(public_url),
             cors_origins: web::Data::new(settings.cors_origins.clone()),
         });
+        let apps = settings.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .configure(|cfg| AppState::register(&state, cfg))
@@ -93,7 +94,7 @@ impl Application {
                     Logger::new(r#"%a "%{method}xi %U" %s %b %Dms"#)
                         .custom_request_replace("method", |req| req.method().to_string()),
                 )
-                .configure(routes::configure)
+                .configure(|cfg| routes::configure(cfg, &apps))
         })
         .listen(listener)
         .context("cannot start the HTTP server")?

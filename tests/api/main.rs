@@ -7,6 +7,7 @@ mod architecture;
 mod browser;
 mod cli;
 mod concurrency;
+mod cors;
 mod crash;
 mod csrf;
 mod edges;
