@@ -48,3 +48,69 @@ async fn cors_lets_the_listed_apps_call_the_api_with_credentials_and_nobody_else
     let res = plain.client.get(plain.url("/api/auth/csrf")).header("origin", APP).send().await.unwrap();
     assert!(!res.headers().contains_key("access-control-allow-origin"));
 }
+
+/// A front end on another origin of the same site (another port of 127.0.0.1) signs in
+/// through the JSON API with `fetch(…, {credentials: "include"})`, reads `/api/me`, refreshes
+/// and signs out; one on another site (127.0.0.2) does the same with Bearer tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn front_ends_on_other_origins_use_the_api_from_a_real_browser() {
+    use crate::browser::{Browser, serve_page};
+    let Some(browser) = Browser::start().await else { return };
+    let same_site = serve_page("127.0.0.1", "<!doctype html><title>app</title>".into()).await;
+    let other_site = serve_page("127.0.0.2", "<!doctype html><title>app</title>".into()).await;
+    let apps = format!("{same_site},{other_site}");
+    let app = spawn_app_with(|s| s.cors_origins = Origins::parse(&apps).unwrap()).await;
+    let user = app.add_user(Role::User);
+    let (base, email, password) = (&app.address, &user.email, &user.password);
+
+    browser.goto(&same_site).await;
+    let cookies = browser
+        .run(&format!(
+            r#"const base = "{base}", out = [];
+            const csrf = async () => (await (await fetch(base + "/api/auth/csrf", {{credentials: "include"}})).json()).csrf_token;
+            let r = await fetch(base + "/api/auth/login", {{method: "POST", credentials: "include",
+                headers: {{"content-type": "application/json"}},
+                body: JSON.stringify({{email: "{email}", password: "{password}", remember: false}})}});
+            out.push(r.status);
+            r = await fetch(base + "/api/me", {{credentials: "include"}});
+            out.push(r.status, (await r.json()).email);
+            r = await fetch(base + "/api/auth/refresh", {{method: "POST", credentials: "include", headers: {{"x-csrf-token": await csrf()}}}});
+            out.push(r.status);
+            r = await fetch(base + "/api/auth/logout", {{method: "POST", credentials: "include", headers: {{"x-csrf-token": await csrf()}}}});
+            out.push(r.status);
+            r = await fetch(base + "/api/me", {{credentials: "include"}});
+            out.push(r.status);
+            return out;"#
+        ))
+        .await;
+    assert_eq!(
+        cookies,
+        serde_json::json!([200, 200, email, 200, 204, 401]),
+        "cookie session from {same_site}"
+    );
+
+    browser.goto(&other_site).await;
+    let bearer = browser
+        .run(&format!(
+            r#"const base = "{base}", out = [];
+            const form = (fields) => new URLSearchParams(fields);
+            let r = await fetch(base + "/api/auth/token", {{method: "POST",
+                body: form({{grant_type: "password", username: "{email}", password: "{password}"}})}});
+            out.push(r.status);
+            let tokens = await r.json();
+            r = await fetch(base + "/api/me", {{headers: {{authorization: "Bearer " + tokens.access_token}}}});
+            out.push(r.status);
+            r = await fetch(base + "/api/auth/token", {{method: "POST",
+                body: form({{grant_type: "refresh_token", refresh_token: tokens.refresh_token}})}});
+            out.push(r.status);
+            tokens = await r.json();
+            r = await fetch(base + "/api/auth/revoke", {{method: "POST", body: form({{token: tokens.refresh_token}})}});
+            out.push(r.status);
+            r = await fetch(base + "/api/me", {{headers: {{authorization: "Bearer " + tokens.access_token}}}});
+            out.push(r.status);
+            return out;"#
+        ))
+        .await;
+    assert_eq!(bearer, serde_json::json!([200, 200, 200, 200, 401]), "Bearer tokens from {other_site}");
+    browser.quit().await;
+}
