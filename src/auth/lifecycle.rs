@@ -162,3 +162,34 @@ pub async fn set_disabled(
     events::record(pool, user_id, kind, None, client).await;
     Ok(())
 }
+
+/// Ends every session of a user (an administrator's "sign out everywhere" for them).
+pub async fn end_all_sessions(
+    pool: &Pool,
+    user_id: &UserId,
+    client: &ClientInfo,
+) -> Result<usize, AccountError> {
+    let id = user_id.clone();
+    let ended = db::run(pool, move |conn| {
+        if users::find_user_by_id(conn, &id)?.is_none() {
+            return Err(AccountError::NotFound);
+        }
+        Ok(sessions::revoke_user_sessions(conn, &id, db::now())?)
+    })
+    .await?;
+    if ended > 0 {
+        events::record(pool, user_id, EventKind::SessionRevoked, None, client).await;
+    }
+    Ok(ended)
+}
+
+/// Lifts a sign-in lock: the account's failure counter (and its current-password one) start
+/// over. Per-IP and per-device counters are left alone: they are about the guesser.
+pub async fn unlock(pool: &Pool, user_id: &UserId) -> Result<(), AccountError> {
+    let id = user_id.clone();
+    let user = db::query(pool, move |conn| users::find_user_by_id(conn, &id))
+        .await?
+        .ok_or(AccountError::NotFound)?;
+    throttle::forget(pool, &[throttle::Key::account(&user.email), throttle::Key::reauth(&user.id)]).await?;
+    Ok(())
+}

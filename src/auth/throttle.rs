@@ -152,6 +152,12 @@ pub async fn succeeded(pool: &Pool, key: Option<Key>, ip: Option<Key>) -> Result
     .await
 }
 
+/// Clears these counters (an administrator lifting a lock).
+pub async fn forget(pool: &Pool, keys: &[Key]) -> Result<(), StoreError> {
+    let keys: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+    db::query(pool, move |conn| keys.iter().try_for_each(|key| throttle::clear(conn, key))).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::{ClientInfo, Key, budget};

@@ -3,6 +3,7 @@
 mod abuse;
 mod account;
 mod admin;
+mod admin_api;
 mod architecture;
 mod browser;
 mod cli;

@@ -9,6 +9,7 @@ use crate::auth::client::ClientInfo;
 use crate::auth::lifecycle::{self, AccountError};
 use crate::auth::verification;
 use crate::auth::{CurrentUser, Via};
+use crate::db::models::SecurityEvent;
 use crate::db::{self, events};
 use crate::errors::ApiError;
 use crate::routes::device::describe_device;
@@ -136,7 +137,7 @@ pub struct EventResponse {
 }
 
 /// How many of the caller's most recent security events `GET /api/account/events` returns.
-const EVENTS_LISTED: i64 = 100;
+pub const EVENTS_LISTED: i64 = 100;
 
 /// The caller's security events, newest first.
 pub async fn list_events(
@@ -146,16 +147,18 @@ pub async fn list_events(
     let user_id = user.0.user_id;
     let rows =
         db::query(&state.pool, move |conn| events::recent_events(conn, &user_id, EVENTS_LISTED)).await?;
-    Ok(web::Json(
-        rows.into_iter()
-            .map(|e| EventResponse {
-                kind: e.kind.as_str().to_owned(),
-                at: rfc3339(e.created_at),
-                ip: e.ip,
-                device: describe_device(&e.user_agent),
-            })
-            .collect(),
-    ))
+    Ok(web::Json(rows.into_iter().map(EventResponse::from).collect()))
+}
+
+impl From<SecurityEvent> for EventResponse {
+    fn from(e: SecurityEvent) -> Self {
+        Self {
+            kind: e.kind.as_str().to_owned(),
+            at: rfc3339(e.created_at),
+            ip: e.ip,
+            device: describe_device(&e.user_agent),
+        }
+    }
 }
 
 /// The one mapping of an account action's failure to a JSON answer.

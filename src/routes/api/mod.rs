@@ -45,6 +45,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/account/events").get(account::list_events))
                 .service(web::resource("/account/verification").post(recovery::send_verification))
                 .service(web::resource("/admin/users").get(admin::list_users))
+                .service(web::resource("/admin/users/{id}").delete(admin::delete_user))
+                .service(web::resource("/admin/users/{id}/disable").post(admin::disable_user))
+                .service(web::resource("/admin/users/{id}/enable").post(admin::enable_user))
+                .service(web::resource("/admin/users/{id}/role").put(admin::set_role))
+                .service(web::resource("/admin/users/{id}/sessions").delete(admin::end_sessions))
+                .service(web::resource("/admin/users/{id}/events").get(admin::user_events))
+                .service(web::resource("/admin/users/{id}/unlock").post(admin::unlock))
                 .default_service(web::to(crate::errors::not_found)),
         );
 }
