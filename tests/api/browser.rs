@@ -75,8 +75,32 @@ impl Browser {
         self.client.current_url().await.expect("url").path().to_owned()
     }
 
+    /// The page's text. A click that navigates returns before the next page is there, so this
+    /// waits for a body (and tries again if the old one went stale meanwhile).
     pub async fn text(&self) -> String {
-        self.client.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
+        for _ in 0..100 {
+            let body =
+                self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("body")).await;
+            if let Ok(body) = body
+                && let Ok(text) = body.text().await
+            {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page never showed a body");
+    }
+
+    /// The page's text once it contains `needle` (or after ten seconds, whatever it says then).
+    pub async fn wait_for_text(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.text().await;
+            if text.contains(needle) || std::time::Instant::now() > deadline {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Fills the sign-in form at `base` and submits it.
@@ -95,12 +119,17 @@ impl Browser {
             .expect("signed in");
     }
 
+    /// Types into the element (waiting for it: the page may still be loading).
     pub async fn fill(&self, css: &str, value: &str) {
-        self.client.find(Locator::Css(css)).await.expect(css).send_keys(value).await.expect("type");
+        self.element(css).await.send_keys(value).await.expect("type");
     }
 
     pub async fn click(&self, css: &str) {
-        self.client.find(Locator::Css(css)).await.expect(css).click().await.expect("click");
+        self.element(css).await.click().await.expect("click");
+    }
+
+    async fn element(&self, css: &str) -> fantoccini::elements::Element {
+        self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.expect(css)
     }
 
     pub async fn cookie(&self, name: &str) -> Option<String> {

@@ -123,7 +123,7 @@ async fn forged_form_from(attacker_ip: &str) {
         .for_url(&format!("{}/account/sessions/revoke-others", app.address).parse().unwrap())
         .await
         .unwrap();
-    let answer = browser.text().await;
+    let answer = browser.wait_for_text("refused").await;
     assert!(answer.contains("403") && answer.contains("refused"), "{answer}");
     assert_eq!(live_sessions(&app, &user.id), 2, "nothing was revoked");
     browser.goto(&format!("{}/account", app.address)).await;
@@ -154,7 +154,8 @@ async fn a_person_resets_a_forgotten_password_from_the_mailed_link() {
     browser.click("a[href='/forgot-password']").await;
     browser.fill("#email", &user.email).await;
     browser.click("form[action='/forgot-password'] button[type=submit]").await;
-    assert!(browser.text().await.contains("If an account exists"));
+    let text = browser.wait_for_text("If an account exists").await;
+    assert!(text.contains("If an account exists"), "{text}");
     let mail = sink.wait_for(&user.email, 1).await.remove(0);
     let link = mail.link("/reset-password?token=").expect("a link in the mail");
     browser.goto(&link).await;
@@ -166,8 +167,9 @@ async fn a_person_resets_a_forgotten_password_from_the_mailed_link() {
     if browser.client.wait().at_most(Duration::from_secs(10)).for_url(&done).await.is_err() {
         panic!("not sent to sign in: {} {}", browser.path().await, browser.text().await);
     }
-    assert!(browser.text().await.contains("Your password was changed"));
+    let text = browser.wait_for_text("Your password was changed").await;
+    assert!(text.contains("Your password was changed"), "{text}");
     browser.sign_in(&app.address, &user.email, new, false).await;
-    assert!(browser.text().await.contains(&user.email));
+    assert!(browser.wait_for_text(&user.email).await.contains(&user.email));
     browser.quit().await;
 }
