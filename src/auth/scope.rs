@@ -93,13 +93,14 @@ pub async fn forward_auth(
     // `?refresh=never`, for proxies that cannot pass cookies from an auth response to the
     // browser (a refresh whose cookies get lost would look like refresh-token theft): the
     // answer is 401, and the sign-in page, which refreshes in place, sends the browser back.
-    let refresh = !req.query_string().split('&').any(|pair| pair == "refresh=never");
-    let cookies = match refresh {
-        true => match guard::refresh_in_place(&req).await {
+    let never = req.query_string().split('&').any(|pair| pair == "refresh=never");
+    let cookies = if never {
+        Vec::new()
+    } else {
+        match guard::refresh_in_place(&req).await {
             Ok(cookies) => cookies,
             Err(e) => return Ok(guard::store_failure(req, e)),
-        },
-        false => Vec::new(),
+        }
     };
     let policy = req.app_data::<actix_web::web::Data<super::cookies::CookiePolicy>>().cloned();
     let mut res = next.call(req).await?.map_into_boxed_body();

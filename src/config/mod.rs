@@ -9,7 +9,10 @@ use secrecy::SecretString;
 use crate::keys::Alg;
 
 mod origin;
+mod vars;
 pub use origin::{Origins, PublicUrl};
+use vars::default_of;
+pub use vars::{VARS, Var, cli_args};
 
 /// Everything Portcullis can be told. Built by [`Settings::from_env`] in the binary and
 /// in code by the tests; nothing else reads the environment.
@@ -76,124 +79,6 @@ impl Registration {
     pub fn is_open(self) -> bool {
         self != Self::Closed
     }
-}
-
-/// One setting: its environment variable, its default as written in the environment, and what
-/// it means. This table is the single definition behind parsing (`from_lookup`), `--help` of
-/// every command (`cli_args`), and the README and `.env.example` (a test holds them to it).
-pub struct Var {
-    pub name: &'static str,
-    /// `None` when the default is computed at startup; `help` then says how.
-    pub default: Option<&'static str>,
-    pub help: &'static str,
-    /// Its value is never printed, not even by `--help` (which shows env values otherwise).
-    pub secret: bool,
-}
-
-const fn var(name: &'static str, default: Option<&'static str>, help: &'static str) -> Var {
-    Var { name, default, help, secret: false }
-}
-
-pub const VARS: &[Var] = &[
-    Var {
-        secret: true,
-        ..var(
-            "DATABASE_URL",
-            Some("portcullis.db"),
-            "SQLite path or sqlite://PATH; postgres://… selects PostgreSQL",
-        )
-    },
-    var("PORTCULLIS_ADDR", Some("127.0.0.1:8080"), "listen address; port 0 picks a free port"),
-    var(
-        "PORTCULLIS_PUBLIC_URL",
-        None,
-        "origin browsers see [default: http:// + the listen address]; https:// turns on Secure, __Host- cookies and HSTS",
-    ),
-    Var {
-        secret: true,
-        ..var(
-            "PORTCULLIS_JWT_SECRET",
-            None,
-            "HS256 with exactly these bytes (at least 32); nothing is published in the JWKS [default: generated keys in PORTCULLIS_KEY_FILE]",
-        )
-    },
-    var(
-        "PORTCULLIS_JWT_ALG",
-        Some("EdDSA"),
-        "algorithm of generated signing keys: EdDSA (Ed25519), ES256 or RS256",
-    ),
-    var("PORTCULLIS_KEY_FILE", Some("portcullis.key"), "the key ring file (mode 0600), shared by instances"),
-    var("PORTCULLIS_ACCESS_TTL", Some("15m"), "access token lifetime"),
-    var("PORTCULLIS_REFRESH_TTL", Some("14d"), "refresh token / idle session lifetime with \"remember me\""),
-    var("PORTCULLIS_SESSION_MAX", Some("30d"), "absolute session lifetime, however often it is refreshed"),
-    var(
-        "PORTCULLIS_REGISTRATION",
-        Some("open"),
-        "open (signed in at once), verify (an emailed link activates the account) or closed (no /register)",
-    ),
-    var("PORTCULLIS_PASSWORD_MIN", Some("15"), "minimum password length in characters (8–256)"),
-    var(
-        "PORTCULLIS_REFRESH_GRACE",
-        Some("10s"),
-        "how long the previous refresh token still works (parallel tabs)",
-    ),
-    var("PORTCULLIS_CLOCK_LEEWAY", Some("30s"), "clock skew tolerated on token times (0s–30s)"),
-    var(
-        "PORTCULLIS_TRUSTED_PROXIES",
-        None,
-        "comma-separated proxy IPs whose X-Forwarded-For is believed [default: none]",
-    ),
-    var("PORTCULLIS_DB_POOL", None, "database connection pool size [default: 4 × cores, 4–32]"),
-    var("PORTCULLIS_DB_TIMEOUT", Some("5s"), "how long a request waits for a database connection"),
-    var("PORTCULLIS_THROTTLE_ACCOUNT", Some("5"), "failed sign-ins per account before a pause"),
-    var("PORTCULLIS_THROTTLE_IP", Some("50"), "failed sign-ins per client IP before a pause"),
-    Var {
-        secret: true,
-        ..var(
-            "PORTCULLIS_SMTP_URL",
-            None,
-            "smtp://[user:pass@]host:port (STARTTLS when offered; ?tls=required to insist) or smtps://… [default: every mail is written to the log]",
-        )
-    },
-    var(
-        "PORTCULLIS_MAIL_FROM",
-        None,
-        "sender of every mail [default: Portcullis <no-reply@HOST>, HOST from the public URL]",
-    ),
-    var(
-        "PORTCULLIS_CORS_ORIGINS",
-        None,
-        "comma-separated exact origins of this deployment's apps (https://app.example.com): they may call /api with credentials and be sent back to after sign-in [default: none]",
-    ),
-    var("RUST_LOG", Some("info"), "log filter (env_logger syntax)"),
-];
-
-/// The definition of `name`; every name the parser reads is in [`VARS`].
-fn default_of(name: &str) -> Option<&'static str> {
-    VARS.iter().find(|v| v.name == name).and_then(|v| v.default)
-}
-
-/// The settings as global command-line arguments, each also read from its environment
-/// variable, for `--help` of every command (clap shows the variable and the default).
-pub fn cli_args() -> Vec<clap::Arg> {
-    VARS.iter()
-        .filter(|v| v.name != "RUST_LOG")
-        .map(|v| {
-            let long = v.name.trim_start_matches("PORTCULLIS_").to_ascii_lowercase().replace('_', "-");
-            let mut arg = clap::Arg::new(v.name)
-                .long(long)
-                .env(v.name)
-                .value_name("VALUE")
-                .help(v.help)
-                .global(true)
-                .help_heading("Settings (environment variables; an empty value means unset)")
-                .hide_env_values(v.secret);
-            if let Some(default) = v.default {
-                arg = arg.default_value(default);
-            }
-            arg
-        })
-        .collect()
 }
 
 /// A configuration problem, phrased as the one line an operator sees before exit.
@@ -398,92 +283,4 @@ fn default_pool_size() -> u32 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn from(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let owned: Vec<(String, String)> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Settings::from_lookup(|name| owned.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-    }
-
-    #[test]
-    fn no_configuration_gives_the_documented_defaults() {
-        let s = from(&[]).unwrap();
-        assert_eq!(s.database_url, "portcullis.db");
-        assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
-        assert_eq!(s.access_ttl, Duration::from_secs(900));
-        assert_eq!(s.refresh_ttl, Duration::from_secs(14 * 86_400));
-        assert_eq!(s.password_min, 15);
-        assert_eq!(s.registration, Registration::Open);
-        assert!(s.jwt_secret.is_none());
-    }
-
-    #[test]
-    fn durations_accept_seconds_minutes_and_days() {
-        let s = from(&[("PORTCULLIS_ACCESS_TTL", "30s"), ("PORTCULLIS_REFRESH_TTL", "2d")]).unwrap();
-        assert_eq!(s.access_ttl, Duration::from_secs(30));
-        assert_eq!(s.refresh_ttl, Duration::from_secs(2 * 86_400));
-    }
-
-    #[test]
-    fn every_invalid_value_names_its_variable() {
-        for (name, value) in [
-            ("PORTCULLIS_ADDR", "nowhere"),
-            ("PORTCULLIS_PUBLIC_URL", "ftp://x"),
-            ("PORTCULLIS_JWT_SECRET", "short"),
-            ("PORTCULLIS_ACCESS_TTL", "soon"),
-            ("PORTCULLIS_REGISTRATION", "maybe"),
-            ("PORTCULLIS_PASSWORD_MIN", "-1"),
-            ("PORTCULLIS_TRUSTED_PROXIES", "10.0.0.1,bogus"),
-            ("PORTCULLIS_DB_POOL", "0"),
-            ("PORTCULLIS_CLOCK_LEEWAY", "5m"),
-            ("PORTCULLIS_THROTTLE_ACCOUNT", "0"),
-            ("PORTCULLIS_THROTTLE_IP", "many"),
-            ("PORTCULLIS_SMTP_URL", "http://mail.example.com"),
-            ("PORTCULLIS_MAIL_FROM", "not an address"),
-            ("PORTCULLIS_JWT_ALG", "HS256"),
-            ("PORTCULLIS_CORS_ORIGINS", "app.example.com"),
-        ] {
-            let err = from(&[(name, value)]).unwrap_err();
-            assert_eq!(err.name, name);
-            assert!(err.to_string().starts_with(&format!("invalid {name}:")));
-        }
-    }
-
-    #[test]
-    fn the_secret_never_shows_in_debug_output() {
-        let s = from(&[("PORTCULLIS_JWT_SECRET", "a-very-long-secret-that-is-over-32-bytes")]).unwrap();
-        assert!(!format!("{s:?}").contains("a-very-long-secret"));
-    }
-
-    #[test]
-    fn an_empty_value_means_unset_for_every_variable() {
-        let empty: Vec<(&str, &str)> = VARS.iter().map(|v| (v.name, "")).collect();
-        let s = from(&empty).unwrap();
-        assert_eq!(s.database_url, "portcullis.db");
-        assert!(s.jwt_secret.is_none());
-        assert_eq!(s.access_ttl, Duration::from_secs(900));
-    }
-
-    /// README and `.env.example` state what `VARS` says, so none of the three can drift.
-    #[test]
-    fn readme_and_env_example_state_every_variable_with_its_default() {
-        let root = env!("CARGO_MANIFEST_DIR");
-        let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
-        let example = std::fs::read_to_string(format!("{root}/.env.example")).unwrap();
-        for v in VARS {
-            let row = readme.lines().find(|l| l.starts_with(&format!("| `{}` |", v.name)));
-            let row = row.unwrap_or_else(|| panic!("README has no row for {}", v.name));
-            let line = example.lines().find(|l| l.starts_with(&format!("# {}=", v.name)));
-            let line = line.unwrap_or_else(|| panic!(".env.example has no line for {}", v.name));
-            if let Some(default) = v.default {
-                assert!(row.contains(&format!("`{default}`")), "README: {} default {default}: {row}", v.name);
-                assert!(line.starts_with(&format!("# {}={default}", v.name)), ".env.example: {line}");
-            } else {
-                assert!(line.split_whitespace().next_back().is_some(), "{line}");
-                assert!(line.starts_with(&format!("# {}= ", v.name)), ".env.example sets no value: {line}");
-            }
-        }
-    }
-}
+mod tests;

@@ -1,6 +1,7 @@
 //! The key file and what it holds: the server-only secret that CSRF tokens, device cookies
 //! and refresh chains are derived from, and the ring of signing keys other services verify.
 
+mod disk;
 pub mod file;
 pub mod master;
 pub mod signing;
