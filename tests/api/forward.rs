@@ -11,6 +11,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::browser::free_port;
 use crate::helpers::{TestApp, backend_tests, client_with, set_cookie, set_cookies, spawn_app_with};
 
 backend_tests!(
@@ -187,10 +188,6 @@ impl Drop for Nginx {
 }
 
 const NGINX: &str = "/usr/sbin/nginx";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// The `nginx` block of `docs/deployment.md` after the forward-auth marker, pointed at these ports.
 fn documented_server_block(listen: u16, portcullis: u16, app: u16) -> String {

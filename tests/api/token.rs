@@ -6,6 +6,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, error_code, spawn_app, spawn_app_with};
+use crate::keys::parts;
 
 const SECRET: &str = "integration-test-secret-of-at-least-32-bytes";
 
@@ -21,12 +22,6 @@ fn forge(header: &Value, claims: &Value) -> String {
     let input = format!("{}.{}", b64(header), b64(claims));
     let sig = portcullis::keys::hmac_sha256(SECRET.as_bytes(), input.as_bytes());
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
-}
-
-fn parts(token: &str) -> (Value, Value) {
-    let mut it = token.split('.');
-    let mut next = || serde_json::from_slice(&URL_SAFE_NO_PAD.decode(it.next().unwrap()).unwrap()).unwrap();
-    (next(), next())
 }
 
 async fn a_signed_token_whose_claims_are_not_utf8_is_refused() {
