@@ -1,7 +1,7 @@
 use std::fmt;
 
 /// What a user may do. Stored as text (`user` | `admin`), checked by a CHECK constraint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     User,

@@ -69,7 +69,9 @@ pub enum ApiError {
     Unexpected(#[source] anyhow::Error),
 }
 
-#[derive(Serialize)]
+/// Every error the API answers (but the token endpoint's RFC 6749 ones): `error` is a
+/// snake_case code a program can branch on, `message` a sentence for a person.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody<'a> {
     pub error: &'a str,
     pub message: &'a str,

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::accounts::{self, ChangePasswordError, PasswordChange};
 use crate::auth::client::ClientInfo;
@@ -11,17 +12,30 @@ use crate::auth::verification;
 use crate::auth::{CurrentUser, Via};
 use crate::db::models::SecurityEvent;
 use crate::db::{self, events};
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ErrorBody};
 use crate::routes::device::describe_device;
 use crate::routes::format::rfc3339;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct DeleteAccountRequest {
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
 }
 
-/// 204: the account, its sessions, events and links are gone; the cookies are cleared.
+/// Delete your own account.
+///
+/// The account, its sessions, security events and links are gone at once, and the cookies are
+/// cleared. Asks for the password again.
+#[utoipa::path(delete, path = "/api/account", tag = "account",
+    security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    request_body = DeleteAccountRequest,
+    responses(
+        (status = 204, description = "The account, its sessions, events and links are gone; the cookies are cleared."),
+        (status = 409, description = "`last_admin`: the last enabled administrator cannot delete their account.", body = ErrorBody),
+        (status = 422, description = "`wrong_password`.", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`: too many wrong passwords; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),
+    ))]
 pub async fn delete_account(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -48,14 +62,25 @@ pub async fn delete_account(
     Ok(res.finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ChangeEmailRequest {
     new_email: String,
+    #[schema(value_type = String, format = Password)]
     current_password: SecretString,
 }
 
-/// 202: a link goes to the new address (the change applies when it is followed) and a notice
-/// to the old one.
+/// Change your email address.
+///
+/// A confirmation link goes to the new address (the change applies when it is followed) and a
+/// notice to the old one.
+#[utoipa::path(post, path = "/api/account/email", tag = "account",
+    security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    request_body = ChangeEmailRequest,
+    responses(
+        (status = 202, description = "A link goes to the new address (the change applies when it is followed), a notice to the old one."),
+        (status = 422, description = "`invalid_email` (`new_email`) or `wrong_password` (`current_password`).", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`: too many wrong passwords; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),
+    ))]
 pub async fn change_email(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -80,15 +105,28 @@ pub async fn change_email(
     Ok(HttpResponse::Accepted().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ChangePasswordRequest {
+    #[schema(value_type = String, format = Password)]
     current_password: SecretString,
+    #[schema(value_type = String, format = Password)]
     new_password: SecretString,
 }
 
-/// 204: the password is changed and every other session ended. A cookie session gets fresh
-/// cookies; a Bearer client's refresh token is replaced too (older ones of this session die),
-/// so it signs in again when its access token runs out.
+/// Change your password.
+///
+/// Every other session ends. A cookie session gets fresh cookies; a Bearer client's refresh
+/// token is replaced too (older ones of this session die), so it signs in again when its access
+/// token runs out.
+#[utoipa::path(post, path = "/api/account/password", tag = "account",
+    security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed; every other session has ended. A cookie session gets fresh cookies; a Bearer client's refresh token is replaced.", headers(("Set-Cookie" = String, description = "Cookie sessions: the new auth cookies."))),
+        (status = 409, description = "`changed_elsewhere`: another session changed the password a moment ago.", body = ErrorBody),
+        (status = 422, description = "`wrong_password` (`current_password`) or `weak_password` (`new_password`).", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`: too many wrong passwords; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),
+    ))]
 pub async fn change_password(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -127,10 +165,12 @@ pub async fn change_password(
     Ok(res.finish())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct EventResponse {
+    /// What happened: `login_succeeded`, `login_failed`, `refresh_reuse_detected`, `password_changed`, `session_revoked`, `user_disabled`, … (new kinds may appear).
     kind: String,
     /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
     at: String,
     ip: String,
     device: String,
@@ -139,7 +179,13 @@ pub struct EventResponse {
 /// How many of the caller's most recent security events `GET /api/account/events` returns.
 pub const EVENTS_LISTED: i64 = 100;
 
-/// The caller's security events, newest first.
+/// Your security events.
+///
+/// The most recent ones (at most 100), newest first: sign-ins, failures, password changes,
+/// sessions ended.
+#[utoipa::path(get, path = "/api/account/events", tag = "account",
+    security(("bearer" = []), ("access_cookie" = [])),
+    responses((status = 200, description = "The caller's most recent security events (at most 100), newest first.", body = Vec<EventResponse>)))]
 pub async fn list_events(
     state: web::Data<AppState>,
     user: CurrentUser,

@@ -4,6 +4,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::account::{EventResponse, api_error};
 use super::me::UserResponse;
@@ -12,17 +13,22 @@ use crate::auth::client::ClientInfo;
 use crate::auth::lifecycle;
 use crate::db::{self, events, users};
 use crate::domain::{Role, UserId};
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ErrorBody};
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AdminUserResponse {
     #[serde(flatten)]
     user: UserResponse,
     disabled: bool,
 }
 
-/// Every account, for administrators.
+/// List every account.
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin",
+    security(("bearer" = []), ("access_cookie" = [])),
+    responses(
+        (status = 200, description = "Every account.", body = Vec<AdminUserResponse>),
+    ))]
 pub async fn list_users(
     state: web::Data<AppState>,
     _admin: RequireAdmin,
@@ -33,7 +39,19 @@ pub async fn list_users(
     ))
 }
 
-/// 204; an administrator cannot disable their own account (422), nor the last enabled one (409).
+/// Disable a user.
+///
+/// Every session of theirs ends at once. An administrator cannot disable their own account,
+/// nor the last enabled administrator.
+#[utoipa::path(post, path = "/api/admin/users/{id}/disable", tag = "admin",
+    security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    params(("id" = String, Path, description = "The user's id.")),
+    responses(
+        (status = 204, description = "Disabled; every session of the user has ended."),
+        (status = 404, description = "`not_found`: no such user.", body = ErrorBody),
+        (status = 409, description = "`last_admin`: the last enabled administrator.", body = ErrorBody),
+        (status = 422, description = "`cannot_disable_self`.", body = ErrorBody),
+    ))]
 pub async fn disable_user(
     state: web::Data<AppState>,
     admin: RequireAdmin,
@@ -48,6 +66,12 @@ pub async fn disable_user(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Enable a disabled user.
+#[utoipa::path(post, path = "/api/admin/users/{id}/enable", tag = "admin",
+    security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    params(("id" = String, Path, description = "The user's id.")),
+    responses(
+        (status = 204, description = "Enabled."), (status = 404, description = "`not_found`: no such user.", body = ErrorBody)))]
 pub async fn enable_user(
     state: web::Data<AppState>,
     _admin: RequireAdmin,
@@ -59,12 +83,25 @@ pub async fn enable_user(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RoleRequest {
+    #[schema(value_type = Role)]
     role: String,
 }
 
-/// 204; `{"role": "admin" | "user"}`.
+/// Set a user's role.
+///
+/// `admin` or `user`; the last enabled administrator cannot be demoted.
+#[utoipa::path(put, path = "/api/admin/users/{id}/role", tag = "admin",
+    security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    params(("id" = String, Path, description = "The user's id.")),
+    request_body = RoleRequest,
+    responses(
+        (status = 204, description = "The role is set (it reaches access tokens at their next refresh)."),
+        (status = 404, description = "`not_found`: no such user.", body = ErrorBody),
+        (status = 409, description = "`last_admin`: the last enabled administrator cannot be demoted.", body = ErrorBody),
+        (status = 422, description = "`invalid_role`.", body = ErrorBody),
+    ))]
 pub async fn set_role(
     state: web::Data<AppState>,
     _admin: RequireAdmin,
@@ -77,7 +114,17 @@ pub async fn set_role(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// 204: the user, their sessions and events are gone.
+/// Delete a user.
+///
+/// The user, their sessions and events are gone. Never the last enabled administrator.
+#[utoipa::path(delete, path = "/api/admin/users/{id}", tag = "admin",
+    security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    params(("id" = String, Path, description = "The user's id.")),
+    responses(
+        (status = 204, description = "The user, their sessions and events are gone."),
+        (status = 404, description = "`not_found`: no such user.", body = ErrorBody),
+        (status = 409, description = "`last_admin`: the last enabled administrator.", body = ErrorBody),
+    ))]
 pub async fn delete_user(
     state: web::Data<AppState>,
     _admin: RequireAdmin,
@@ -87,7 +134,12 @@ pub async fn delete_user(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// 204: every session of the user ends at once.
+/// End every session of a user.
+#[utoipa::path(delete, path = "/api/admin/users/{id}/sessions", tag = "admin",
+    security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    params(("id" = String, Path, description = "The user's id.")),
+    responses(
+        (status = 204, description = "Every session of the user has ended."), (status = 404, description = "`not_found`: no such user.", body = ErrorBody)))]
 pub async fn end_sessions(
     state: web::Data<AppState>,
     _admin: RequireAdmin,
@@ -100,7 +152,12 @@ pub async fn end_sessions(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// 204: the user's sign-in lock is lifted.
+/// Lift a user's sign-in lock.
+#[utoipa::path(post, path = "/api/admin/users/{id}/unlock", tag = "admin",
+    security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    params(("id" = String, Path, description = "The user's id.")),
+    responses(
+        (status = 204, description = "The user's sign-in lock is lifted."), (status = 404, description = "`not_found`: no such user.", body = ErrorBody)))]
 pub async fn unlock(
     state: web::Data<AppState>,
     _admin: RequireAdmin,
@@ -110,7 +167,14 @@ pub async fn unlock(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// A user's security events, newest first (404 for an unknown user).
+/// Read a user's security events.
+///
+/// The most recent ones, newest first.
+#[utoipa::path(get, path = "/api/admin/users/{id}/events", tag = "admin",
+    security(("bearer" = []), ("access_cookie" = [])),
+    params(("id" = String, Path, description = "The user's id.")),
+    responses((status = 200, description = "The user's most recent security events, newest first.", body = Vec<EventResponse>),
+        (status = 404, description = "`not_found`: no such user.", body = ErrorBody)))]
 pub async fn user_events(
     state: web::Data<AppState>,
     _admin: RequireAdmin,

@@ -1,6 +1,7 @@
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::me::UserResponse;
 use crate::auth::client::ClientInfo;
@@ -10,29 +11,46 @@ use crate::auth::extract::ActingSession;
 use crate::auth::refresh;
 use crate::auth::sessions::{self, Credentials};
 use crate::auth::tokens::TokenKind;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ErrorBody};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
     email: String,
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
     #[serde(default)]
     remember: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CsrfResponse {
     csrf_token: String,
 }
 
-/// Hands out a CSRF token (and its cookie) bound to the caller's session: the signed-in one,
-/// or the one the refresh cookie names once the access token has run out.
+/// Get a CSRF token for a cookie session.
+///
+/// The token is bound to the caller's session (the signed-in one, or the one the refresh cookie
+/// names once the access token has run out) and is also set as the `csrf_token` cookie.
+#[utoipa::path(get, path = "/api/auth/csrf", tag = "session",
+    security((), ("access_cookie" = []), ("refresh_cookie" = [])),
+    responses((status = 200, description = "The token, also set as the `csrf_token` cookie. Send it back in `X-CSRF-Token` on unsafe cookie-session requests.", body = CsrfResponse, headers(("Set-Cookie" = String, description = "The `csrf_token` cookie.")))))]
 pub async fn csrf(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let (token, _) = token_for(&req, &state.csrf, &state.cookies);
     HttpResponse::Ok().cookie(state.cookies.csrf_cookie(&token)).json(CsrfResponse { csrf_token: token })
 }
 
+/// Sign in with email and password.
+///
+/// Sets the access, refresh and CSRF cookies. With `remember`, the cookies outlive the browser
+/// session.
+#[utoipa::path(post, path = "/api/auth/login", tag = "session", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in: the user, and the auth cookies.", body = UserResponse, headers(("Set-Cookie" = String, description = "The access, refresh and CSRF cookies."))),
+        (status = 401, description = "`invalid_credentials`: the email and password do not match an enabled account.", body = ErrorBody),
+        (status = 403, description = "`email_not_verified`: the address is not confirmed yet; or `csrf_failed`: a request from another site.", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`: too many failed attempts; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),
+    ))]
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -56,8 +74,13 @@ pub async fn login(
     Ok(res.json(UserResponse::from(&signed.user)))
 }
 
-/// Ends the caller's session — the signed-in one, or the one the refresh cookie names once
-/// the access token has run out — and clears the cookies. Idempotent: 204 either way.
+/// Sign out.
+///
+/// Ends the caller's session (the signed-in one, or the one the refresh cookie names once the
+/// access token has run out) and clears the cookies. Idempotent.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "session",
+    security((), ("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    responses((status = 204, description = "The session (if any) has ended and the auth cookies are cleared.", headers(("Set-Cookie" = String, description = "Cleared auth cookies.")))))]
 pub async fn logout(
     state: web::Data<AppState>,
     session: ActingSession,
@@ -73,12 +96,21 @@ pub async fn logout(
     Ok(res.finish())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RefreshResponse {
     expires_in: i64,
 }
 
-/// Rotates the refresh cookie: new access and refresh cookies, the old refresh token dies.
+/// Rotate the refresh cookie.
+///
+/// New access and refresh cookies; the old refresh token dies. Presenting a spent refresh token
+/// again ends the session (reuse detection).
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "session",
+    security(("refresh_cookie" = [], "csrf_header" = [])),
+    responses(
+        (status = 200, description = "New access and refresh cookies; the old refresh token is spent.", body = RefreshResponse, headers(("Set-Cookie" = String, description = "The new auth cookies."))),
+        (status = 401, description = "`unauthorized`: no refresh cookie; `invalid_token`: it is expired, revoked or was already used (the session then ends).", body = ErrorBody),
+    ))]
 pub async fn refresh(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -111,14 +143,19 @@ pub async fn refresh(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RevokeRequest {
     #[serde(default)]
     token: String,
 }
 
-/// RFC 7009: revoke the session behind an access or refresh token. Always 200, whether or
-/// not the token was valid (§2.2), so the endpoint reveals nothing.
+/// Revoke a token (RFC 7009).
+///
+/// Ends the session behind an access or refresh token. Always 200, whether or not the token was
+/// valid (§2.2), so the endpoint reveals nothing.
+#[utoipa::path(post, path = "/api/auth/revoke", tag = "tokens",
+    request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Always, whether or not the token was valid (RFC 7009 §2.2).")))]
 pub async fn revoke(
     state: web::Data<AppState>,
     client: ClientInfo,

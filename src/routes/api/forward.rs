@@ -8,7 +8,28 @@ use actix_web::HttpResponse;
 use actix_web::http::header::{self, HeaderValue};
 
 use crate::auth::CurrentUser;
+use crate::errors::ErrorBody;
 
+/// Forward authentication for a reverse proxy.
+///
+/// 200 with the user in `X-Portcullis-*` headers when the request's cookies or Bearer token are
+/// signed in, refreshing in place when only the refresh cookie is valid; else 401. For an unsafe
+/// original method, the Origin rule applies to the original request.
+#[utoipa::path(get, path = "/api/auth/verify", tag = "tokens",
+    security(("bearer" = []), ("access_cookie" = []), ("refresh_cookie" = [])),
+    params(
+        ("refresh" = Option<String>, Query, description = "`never`: answer 401 rather than refresh in place (for proxies that drop the auth response's cookies)."),
+        ("X-Original-Method" = Option<String>, Header, description = "The method of the request the proxy asks about (nginx)."),
+        ("X-Forwarded-Method" = Option<String>, Header, description = "The same (Traefik, Caddy)."),
+    ),
+    responses(
+        (status = 200, description = "Signed in. Never cached.", headers(
+            ("X-Portcullis-User-Id" = String), ("X-Portcullis-Email" = String), ("X-Portcullis-Role" = String),
+            ("X-Portcullis-Set-Cookie-Access" = String, description = "After a refresh in place: the new access cookie, whole."),
+            ("X-Portcullis-Set-Cookie-Refresh" = String, description = "After a refresh in place: the new refresh cookie, whole."),
+        )),
+        (status = 403, description = "`csrf_failed`: the original request is unsafe and came from another site.", body = ErrorBody),
+    ))]
 pub async fn verify(user: CurrentUser) -> HttpResponse {
     let identity = user.0;
     let mut res = HttpResponse::Ok()

@@ -1,17 +1,19 @@
 use actix_web::web::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::CurrentUser;
 use crate::db::models::User;
 use crate::domain::Role;
 use crate::routes::format::rfc3339;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UserResponse {
     id: String,
     email: String,
     role: Role,
     /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
     created_at: String,
     email_verified: bool,
 }
@@ -28,6 +30,10 @@ impl From<&User> for UserResponse {
     }
 }
 
+/// Who is signed in.
+#[utoipa::path(get, path = "/api/me", tag = "account",
+    security(("bearer" = []), ("access_cookie" = [])),
+    responses((status = 200, description = "The signed-in user.", body = UserResponse)))]
 pub async fn me(user: CurrentUser) -> Json<UserResponse> {
     let identity = user.0;
     Json(UserResponse {

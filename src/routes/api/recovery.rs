@@ -4,26 +4,36 @@
 use actix_web::{HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::auth::CurrentUser;
 use crate::auth::client::ClientInfo;
 use crate::auth::recovery::{self, ResetError};
 use crate::auth::verification::{self, VerifyError};
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ErrorBody};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ForgotPasswordRequest {
     email: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ResetPasswordRequest {
     token: String,
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
 }
 
-/// 202 whether or not the address has an account; 429 only for a flood from one client.
+/// Ask for a password-reset link.
+///
+/// The answer is the same whether or not the address has an account; 429 only for a flood
+/// from one client.
+#[utoipa::path(post, path = "/api/auth/forgot-password", tag = "recovery", request_body = ForgotPasswordRequest,
+    responses(
+        (status = 202, description = "If the address has an account, a reset link is on its way."),
+        (status = 429, description = "`too_many_requests`: a flood from one client.", body = ErrorBody, headers(("Retry-After" = u64))),
+    ))]
 pub async fn forgot_password(
     state: web::Data<AppState>,
     client: ClientInfo,
@@ -36,7 +46,15 @@ pub async fn forgot_password(
     }
 }
 
-/// 204 once the password is set and every session has ended.
+/// Set a new password with the token from a reset link.
+///
+/// Every session of the account ends, and a notice is mailed.
+#[utoipa::path(post, path = "/api/auth/reset-password", tag = "recovery", request_body = ResetPasswordRequest,
+    responses(
+        (status = 204, description = "The password is set and every session of the account has ended."),
+        (status = 400, description = "`invalid_link`: the token was used, has expired or is not valid.", body = ErrorBody),
+        (status = 422, description = "`weak_password`: the message says why.", body = ErrorBody),
+    ))]
 pub async fn reset_password(
     state: web::Data<AppState>,
     client: ClientInfo,
@@ -61,12 +79,19 @@ pub async fn reset_password(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct VerifyEmailRequest {
     token: String,
 }
 
-/// 204 once the address the link was mailed to is confirmed.
+/// Confirm an email address with the token from its link.
+///
+/// Also applies a pending change of address.
+#[utoipa::path(post, path = "/api/auth/verify-email", tag = "recovery", request_body = VerifyEmailRequest,
+    responses(
+        (status = 204, description = "The address is confirmed (or the email change applied)."),
+        (status = 400, description = "`invalid_link`: the token was used, has expired or is not valid.", body = ErrorBody),
+    ))]
 pub async fn verify_email(
     state: web::Data<AppState>,
     client: ClientInfo,
@@ -82,8 +107,12 @@ pub async fn verify_email(
     }
 }
 
-/// 202: a new confirmation link is queued (unless the address is confirmed already, or it has
-/// had several lately).
+/// Mail a new confirmation link.
+///
+/// Unless the address is confirmed already, or it has had several links lately.
+#[utoipa::path(post, path = "/api/account/verification", tag = "account",
+    security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    responses((status = 202, description = "A new confirmation link is queued, unless the address is confirmed already or has had several lately.")))]
 pub async fn send_verification(
     state: web::Data<AppState>,
     user: CurrentUser,

@@ -4,6 +4,7 @@
 use actix_web::{HttpResponse, web};
 use secrecy::SecretString;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::me::UserResponse;
 use crate::auth::accounts::{self, RegisterError, Registered};
@@ -11,18 +12,30 @@ use crate::auth::client::ClientInfo;
 use crate::auth::csrf::session_cookies;
 use crate::auth::sessions;
 use crate::domain::Email;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ErrorBody};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
     #[serde(default)]
     email: String,
+    #[schema(value_type = String, format = Password)]
     password: SecretString,
 }
 
-/// 201 with the user and auth cookies (`open`); 202 (`verify`: a link is on its way, and the
-/// answer is the same for a taken address); 404 (`closed`).
+/// Create an account.
+///
+/// With registration `open`, the account is signed in at once; with `verify`, a confirmation
+/// link is mailed and the answer is the same for a taken address; with `closed`, 404.
+#[utoipa::path(post, path = "/api/auth/register", tag = "session", request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registration is `open`: the account exists and is signed in.", body = UserResponse, headers(("Set-Cookie" = String, description = "The access, refresh and CSRF cookies."))),
+        (status = 202, description = "Registration is `verify`: a confirmation link is on its way (the same answer for a taken address)."),
+        (status = 404, description = "`not_found`: registration is `closed`.", body = ErrorBody),
+        (status = 409, description = "`email_taken` (registration `open` only).", body = ErrorBody),
+        (status = 422, description = "`invalid_email` or `weak_password`; the message names the field.", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`: too many registrations from this client.", body = ErrorBody, headers(("Retry-After" = u64))),
+    ))]
 pub async fn register(
     state: web::Data<AppState>,
     client: ClientInfo,

@@ -1,25 +1,35 @@
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::client::ClientInfo;
 use crate::auth::{CurrentUser, sessions as auth_sessions};
 use crate::db::{self, sessions};
-use crate::errors::ApiError;
+use crate::errors::{ApiError, ErrorBody};
 use crate::routes::device::describe_device;
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SessionResponse {
     id: String,
+    /// The browser and system, read from its User-Agent.
     device: String,
     ip: String,
+    /// Unix time, seconds (as are the two below).
     created_at: i64,
     last_used_at: i64,
+    /// When the session ends unless used again (idle timeout) or at its absolute limit.
     expires_at: i64,
+    /// The session making this request.
     current: bool,
 }
 
-/// The caller's live sessions, most recently used first.
+/// List your live sessions.
+///
+/// Most recently used first; the one making the request is marked `current`.
+#[utoipa::path(get, path = "/api/sessions", tag = "account",
+    security(("bearer" = []), ("access_cookie" = [])),
+    responses((status = 200, description = "The caller's live sessions.", body = Vec<SessionResponse>)))]
 pub async fn list_sessions(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -42,7 +52,16 @@ pub async fn list_sessions(
     ))
 }
 
-/// Ends one of the caller's own sessions; anyone else's id is a 404.
+/// End one of your sessions.
+///
+/// Anyone else's session id is a 404.
+#[utoipa::path(delete, path = "/api/sessions/{id}", tag = "account",
+    security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    params(("id" = String, Path, description = "A session id from `GET /api/sessions`.")),
+    responses(
+        (status = 204, description = "The session has ended."),
+        (status = 404, description = "`not_found`: no such session of the caller's.", body = ErrorBody),
+    ))]
 pub async fn delete_session(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -56,7 +75,10 @@ pub async fn delete_session(
     }
 }
 
-/// Ends every other session of the caller: 204.
+/// End every other session of yours.
+#[utoipa::path(post, path = "/api/sessions/revoke-others", tag = "account",
+    security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    responses((status = 204, description = "Every other session of the caller has ended.")))]
 pub async fn revoke_other_sessions(
     state: web::Data<AppState>,
     user: CurrentUser,

@@ -5,23 +5,25 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::client::ClientInfo;
 use crate::auth::refresh::{self, RefreshError};
 use crate::auth::sessions::{self, Credentials, SignInError};
 use crate::auth::tokens::Issued;
-use crate::errors::{ApiError, BAD_CREDENTIALS};
+use crate::errors::{ApiError, BAD_CREDENTIALS, ErrorBody};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct TokenRequest {
     grant_type: Option<String>,
     username: Option<String>,
+    #[schema(value_type = Option<String>, format = Password)]
     password: Option<SecretString>,
     refresh_token: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TokenResponse<'a> {
     access_token: &'a str,
     token_type: &'static str,
@@ -29,13 +31,25 @@ struct TokenResponse<'a> {
     refresh_token: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct OAuthError<'a> {
     error: &'a str,
     error_description: &'a str,
     message: &'a str,
 }
 
+/// Get tokens for a script or service (RFC 6749).
+///
+/// `grant_type=password` with `username` and `password`, or `grant_type=refresh_token` with
+/// `refresh_token`. Errors follow RFC 6749 §5.2 (with our `message` too).
+#[utoipa::path(post, path = "/api/auth/token", tag = "tokens",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "RFC 6749 §5.1. `Cache-Control: no-store`.", body = TokenResponse),
+        (status = 400, description = "RFC 6749 §5.2: `invalid_request`, `invalid_grant` or `unsupported_grant_type`.", body = OAuthError),
+        (status = 403, description = "`email_not_verified`: the address is not confirmed yet.", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`: too many failed attempts; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),
+    ))]
 pub async fn token(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -11,8 +11,8 @@ mod recovery;
 mod register;
 mod verification;
 
-mod layout;
-mod render;
+pub(crate) mod layout;
+pub(crate) mod render;
 
 use actix_web::web;
 
