@@ -64,6 +64,7 @@ pub async fn delete_account(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ChangeEmailRequest {
+    #[schema(format = Email)]
     new_email: String,
     #[schema(value_type = String, format = Password)]
     current_password: SecretString,

@@ -16,9 +16,11 @@ use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
+    #[schema(format = Email)]
     email: String,
     #[schema(value_type = String, format = Password)]
     password: SecretString,
+    /// Keep the cookies after the browser closes ("remember me").
     #[serde(default)]
     remember: bool,
 }
@@ -145,6 +147,7 @@ pub async fn refresh(
 
 #[derive(Deserialize, ToSchema)]
 pub struct RevokeRequest {
+    /// An access or a refresh token.
     #[serde(default)]
     token: String,
 }

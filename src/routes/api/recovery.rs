@@ -15,6 +15,7 @@ use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
 pub struct ForgotPasswordRequest {
+    #[schema(format = Email)]
     email: String,
 }
 

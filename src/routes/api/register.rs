@@ -17,6 +17,7 @@ use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
+    #[schema(format = Email)]
     #[serde(default)]
     email: String,
     #[schema(value_type = String, format = Password)]

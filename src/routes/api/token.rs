@@ -16,10 +16,13 @@ use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
 struct TokenRequest {
+    /// `password` or `refresh_token`.
     grant_type: Option<String>,
+    /// The account's email (`password` grant).
     username: Option<String>,
     #[schema(value_type = Option<String>, format = Password)]
     password: Option<SecretString>,
+    /// The refresh token from an earlier answer (`refresh_token` grant).
     refresh_token: Option<String>,
 }
 
