@@ -67,9 +67,10 @@ async fn schemathesis_finds_nothing_wrong_with_any_operation() {
         .expect("Schemathesis runs");
     let said = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "Schemathesis found something:\n{said}");
-    assert!(said.contains(" passed") && !said.contains("0 generated"), "nothing was tested:\n{said}");
-    let summary = said.lines().rev().find(|l| l.contains("generated")).unwrap_or_default();
-    eprintln!("Schemathesis: {}", summary.trim());
+    let summary = said.lines().rev().find(|l| l.contains(" generated")).unwrap_or_default().trim();
+    let generated: u64 = summary.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(generated > 1000, "too little was tested ({summary}):\n{said}");
+    eprintln!("Schemathesis: {summary}");
 }
 
 backend_tests!(schemathesis_finds_nothing_wrong_with_any_operation);

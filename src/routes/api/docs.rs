@@ -1,16 +1,10 @@
-//! `GET /api/docs`: the OpenAPI document as a page a person reads, rendered here from the
+//! The page of `GET /api/docs`: the OpenAPI document as a person reads it, rendered from the
 //! document itself (so the two cannot disagree), with no script and no asset from elsewhere.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde_json::{Map, Value};
 
-use crate::auth::MaybeUser;
-use crate::errors::PageError;
-use crate::routes::pages::layout::{Layout, layout};
-use crate::routes::pages::render::render;
-use crate::state::AppState;
+use crate::routes::pages::layout::Layout;
 
 #[derive(Template)]
 #[template(path = "pages/api_docs.html")]
@@ -56,27 +50,15 @@ pub struct SchemaView {
     fields: Vec<Field>,
 }
 
-/// The API reference, readable without JavaScript.
-#[utoipa::path(get, path = "/api/docs", tag = "meta",
-    responses((status = 200, description = "This document as an HTML page.", content_type = "text/html")))]
-pub async fn docs(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: MaybeUser,
-) -> Result<HttpResponse, PageError> {
-    let document: Value = serde_json::from_str(super::openapi::json()).map_err(anyhow::Error::from)?;
-    let (layout, csrf_cookie) = layout(&req, &state, user.0.as_ref());
-    render(StatusCode::OK, &page(layout, &document), csrf_cookie)
-}
-
-fn page(layout: Layout, doc: &Value) -> DocsPage {
+/// The page for the document `doc` (the OpenAPI JSON), under the site's layout.
+pub fn page(layout: Layout, doc: &Value) -> DocsPage {
     let info = &doc["info"];
     let schemas = doc.pointer("/components/schemas").and_then(Value::as_object);
     DocsPage {
         layout,
         title: text(&info["title"]),
         version: text(&info["version"]),
-        description: text(&info["description"]),
+        description: markup(&info["description"]),
         sections: sections(doc),
         schemes: doc
             .pointer("/components/securitySchemes")
@@ -88,7 +70,7 @@ fn page(layout: Layout, doc: &Value) -> DocsPage {
                 all.iter()
                     .map(|(name, s)| SchemaView {
                         name: name.clone(),
-                        description: text(&s["description"]),
+                        description: markup(&s["description"]),
                         fields: properties(s, schemas),
                     })
                     .collect()
@@ -105,7 +87,7 @@ fn sections(doc: &Value) -> Vec<Section> {
             tags.iter()
                 .map(|t| Section {
                     name: text(&t["name"]),
-                    description: text(&t["description"]),
+                    description: markup(&t["description"]),
                     operations: vec![],
                 })
                 .collect()
@@ -138,7 +120,7 @@ fn operation(method: &str, path: &str, op: &Value, doc: &Value) -> OperationView
                     name: format!("{} ({})", text(&p["name"]), text(&p["in"])),
                     ty: type_name(&p["schema"]),
                     required: p["required"].as_bool().unwrap_or(false),
-                    description: text(&p["description"]),
+                    description: markup(&p["description"]),
                 })
                 .collect()
         })
@@ -158,7 +140,12 @@ fn operation(method: &str, path: &str, op: &Value, doc: &Value) -> OperationView
                         .and_then(|c| c.values().next())
                         .map(|media| type_name(&media["schema"]))
                         .unwrap_or_default();
-                    Field { name: status.clone(), ty, required: false, description: text(&r["description"]) }
+                    Field {
+                        name: status.clone(),
+                        ty,
+                        required: false,
+                        description: markup(&r["description"]),
+                    }
                 })
                 .collect()
         })
@@ -167,8 +154,8 @@ fn operation(method: &str, path: &str, op: &Value, doc: &Value) -> OperationView
         anchor: format!("{method}-{}", path.trim_start_matches('/').replace(['/', '{', '}', '.'], "-")),
         method: method.to_uppercase(),
         path: path.to_owned(),
-        summary: text(&op["summary"]),
-        description: text(&op["description"]),
+        summary: markup(&op["summary"]),
+        description: markup(&op["description"]),
         auth: auth(op),
         params,
         body,
@@ -200,7 +187,7 @@ fn scheme(name: &str, s: &Value) -> Field {
         "apiKey" => format!("{} {}", text(&s["in"]), text(&s["name"])),
         other => other.to_owned(),
     };
-    Field { name: name.to_owned(), ty, required: false, description: text(&s["description"]) }
+    Field { name: name.to_owned(), ty, required: false, description: markup(&s["description"]) }
 }
 
 /// The fields of an object schema, following `allOf` parts (a flattened struct).
@@ -224,7 +211,7 @@ fn properties(schema: &Value, schemas: Option<&Map<String, Value>>) -> Vec<Field
             name: name.clone(),
             ty: type_name(p),
             required: required.contains(&name.as_str()),
-            description: text(&p["description"]),
+            description: markup(&p["description"]),
         }));
     }
     fields
@@ -272,4 +259,50 @@ fn resolve<'a>(r: &'a Value, doc: &'a Value) -> &'a Value {
 
 fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
+}
+
+/// A description as HTML: escaped, with `backticked` spans set as code (the one markup the
+/// descriptions use). Rendered unescaped by the template, so everything else is escaped here.
+fn markup(v: &Value) -> String {
+    let escaped = v
+        .as_str()
+        .unwrap_or_default()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;");
+    escaped
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { format!("<code>{part}</code>") } else { part.to_owned() })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{markup, type_name};
+
+    #[test]
+    fn descriptions_are_escaped_and_only_backticks_become_code() {
+        let html = markup(&json!("a <b>bold</b> `x<y` & \"q\""));
+        assert_eq!(html, "a &lt;b&gt;bold&lt;/b&gt; <code>x&lt;y</code> &amp; &quot;q&quot;");
+        assert_eq!(markup(&json!(null)), "");
+    }
+
+    #[test]
+    fn types_read_as_a_person_would_say_them() {
+        assert_eq!(type_name(&json!({"$ref": "#/components/schemas/UserResponse"})), "UserResponse");
+        assert_eq!(
+            type_name(&json!({"type": "array", "items": {"$ref": "#/x/EventResponse"}})),
+            "array of EventResponse"
+        );
+        assert_eq!(
+            type_name(&json!({"type": ["string", "null"], "format": "password"})),
+            "string (password)"
+        );
+        assert_eq!(type_name(&json!({"type": "string", "enum": ["user", "admin"]})), "user | admin");
+    }
 }

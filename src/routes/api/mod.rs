@@ -31,7 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/reset-password").post(recovery::reset_password))
         .service(web::resource("/auth/verify-email").post(recovery::verify_email))
         .service(web::resource("/openapi.json").get(openapi::document))
-        .service(web::resource("/docs").get(docs::docs))
+        .service(web::resource("/docs").get(openapi::docs))
         .service(web::resource("/auth/verify").wrap(from_fn(scope::forward_auth)).get(forward::verify))
         .service(web::resource("/auth/csrf").wrap(from_fn(scope::api_refresh_cookie)).get(auth::csrf))
         .service(web::resource("/auth/logout").wrap(from_fn(scope::api_refresh_cookie)).post(auth::logout))

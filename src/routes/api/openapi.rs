@@ -4,7 +4,8 @@
 //! so that a rule enforced in one place (the body parser, the guard, the CSRF checks, the
 //! hashing queue) is documented in one place too.
 
-use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{
     Components, ContentBuilder, HeaderBuilder, Object, Ref, RefOr, Response, ResponseBuilder, Type,
@@ -12,6 +13,11 @@ use utoipa::openapi::{
 use utoipa::{Modify, OpenApi};
 
 use super::{account, admin, auth, docs, forward, me, recovery, register, sessions, token};
+use crate::auth::MaybeUser;
+use crate::errors::PageError;
+use crate::routes::pages::layout::layout;
+use crate::routes::pages::render::render;
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,7 +40,7 @@ use super::{account, admin, auth, docs, forward, me, recovery, register, session
         account::list_events, account::delete_account,
         admin::list_users, admin::disable_user, admin::enable_user, admin::set_role,
         admin::delete_user, admin::end_sessions, admin::user_events, admin::unlock,
-        document, docs::docs,
+        document, docs,
     ),
     modifiers(&Conventions),
     tags(
@@ -59,6 +65,19 @@ pub fn json() -> &'static str {
     responses((status = 200, description = "The OpenAPI 3.1 document of every `/api` route.", content_type = "application/json", body = Object)))]
 pub async fn document() -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(json())
+}
+
+/// The API reference, readable without JavaScript.
+#[utoipa::path(get, path = "/api/docs", tag = "meta",
+    responses((status = 200, description = "This document as an HTML page.", content_type = "text/html")))]
+pub async fn docs(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: MaybeUser,
+) -> Result<HttpResponse, PageError> {
+    let document: serde_json::Value = serde_json::from_str(json()).map_err(anyhow::Error::from)?;
+    let (layout, csrf_cookie) = layout(&req, &state, user.0.as_ref());
+    render(StatusCode::OK, &docs::page(layout, &document), csrf_cookie)
 }
 
 /// The security schemes, and the answers every route of a kind shares.
