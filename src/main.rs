@@ -1,6 +1,8 @@
 use std::process::ExitCode;
 
 use portcullis::cli::Cli;
+use portcullis::config::LogFormat;
+use portcullis::logging;
 
 fn main() -> ExitCode {
     // .env first, so that RUST_LOG and every PORTCULLIS_* variable may come from it.
@@ -10,12 +12,21 @@ fn main() -> ExitCode {
         eprintln!("portcullis: cannot read .env: {e}");
         return ExitCode::from(2);
     }
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let (cli, settings) = Cli::parse_with_settings();
+    // The format is a setting; when the settings themselves are wrong, the environment's
+    // own value (if it is one) still decides how that error is written.
+    let format = match &settings {
+        Ok(settings) => settings.log_format,
+        Err(_) => std::env::var("PORTCULLIS_LOG_FORMAT")
+            .ok()
+            .and_then(|v| LogFormat::parse(&v))
+            .unwrap_or(LogFormat::Text),
+    };
+    logging::init(format);
     let settings = match settings {
         Ok(settings) => settings,
         Err(e) => {
-            eprintln!("portcullis: {e}");
+            eprintln!("{}", logging::fatal_line(format, &e.to_string()));
             return ExitCode::from(2);
         }
     };
@@ -24,7 +35,8 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line, whatever the cause chain holds (libpq's messages span several).
             let message = format!("{e:#}");
-            eprintln!("portcullis: {}", message.split_whitespace().collect::<Vec<_>>().join(" "));
+            let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+            eprintln!("{}", logging::fatal_line(format, &message));
             ExitCode::FAILURE
         }
     }

@@ -3,7 +3,7 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Logger, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 
@@ -25,11 +25,13 @@ use crate::keys::{self, KeyFile, MasterKey};
 use crate::mail::Mail;
 use crate::mail::transport::Transport;
 use crate::mail::worker::Worker;
+use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::{errors, routes};
 
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
 }
 
@@ -51,6 +53,7 @@ impl Application {
             tokio::spawn(reload_keys_every(keys.clone(), settings.key_reload));
         }
         let mail = Mail::new(&settings, &public_url)?;
+        let metrics = Arc::new(Metrics::default());
         let sessions = Sessions {
             pool: pool.clone(),
             keys,
@@ -58,6 +61,7 @@ impl Application {
             devices: Arc::new(DeviceKey::new(master.derive("portcullis device cookie v1"))),
             require_verified_email: settings.registration == Registration::Verify,
             mail: mail.clone(),
+            metrics: metrics.clone(),
         };
         tokio::spawn(db::purge::run_every(pool.clone(), settings.purge_every));
         let worker = Worker {
@@ -65,7 +69,7 @@ impl Application {
             transport: Transport::new(settings.smtp_url.as_ref())?,
             from: mail.from.clone(),
             retry_base: settings.mail_retry,
-            counters: Default::default(),
+            metrics: metrics.clone(),
         };
         tokio::spawn(worker.run(mail.wake.clone()));
         let state = web::Data::new(AppState {
@@ -83,33 +87,65 @@ impl Application {
             public_url: web::Data::new(public_url),
             cors_origins: web::Data::new(settings.cors_origins.clone()),
         });
+        let metrics = web::Data::from(metrics);
+        let metrics_port = match settings.metrics_addr {
+            Some(addr) => Some(serve_metrics(addr, state.clone(), metrics.clone())?),
+            None => None,
+        };
         let apps = settings.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .configure(|cfg| AppState::register(&state, cfg))
+                .app_data(metrics.clone())
                 .wrap(from_fn(errors::shape_bare_errors))
                 .wrap(from_fn(routes::headers::security_headers))
-                // The path without its query string: links in mails carry tokens there.
-                .wrap(
-                    Logger::new(r#"%a "%{method}xi %U" %s %b %Dms"#)
-                        .custom_request_replace("method", |req| req.method().to_string()),
-                )
+                .wrap(from_fn(routes::observe::observe))
                 .configure(|cfg| routes::configure(cfg, &apps))
         })
         .listen(listener)
         .context("cannot start the HTTP server")?
         .run();
         log::info!("listening on http://{addr}");
-        Ok(Self { port: addr.port(), server })
+        Ok(Self { port: addr.port(), metrics_port, server })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The metrics listener's port, when `PORTCULLIS_METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The second listener: `GET /metrics` and nothing else, on one worker. It runs until the
+/// process ends.
+fn serve_metrics(
+    addr: std::net::SocketAddr,
+    state: web::Data<AppState>,
+    metrics: web::Data<Metrics>,
+) -> anyhow::Result<u16> {
+    let listener = TcpListener::bind(addr)
+        .with_context(|| format!("cannot listen on {addr} (PORTCULLIS_METRICS_ADDR)"))?;
+    let bound = listener.local_addr().context("cannot read the metrics address")?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(metrics.clone())
+            .service(web::resource("/metrics").get(routes::observe::metrics))
+    })
+    .workers(1)
+    .listen(listener)
+    .context("cannot start the metrics listener")?
+    .run();
+    tokio::spawn(server);
+    log::info!("metrics on http://{bound}/metrics");
+    Ok(bound.port())
 }
 
 /// The server secret and the key ring: `PORTCULLIS_JWT_SECRET` (HS256), or the key file,

@@ -13,6 +13,12 @@ pub fn new_event(
     session_id: Option<&SessionId>,
     client: &ClientInfo,
 ) -> SecurityEvent {
+    // Every security event is also a log line, for fail2ban or a SIEM (docs/fail2ban/).
+    log::info!(
+        target: "portcullis::security",
+        event = kind.as_str(), ip = client.ip.as_str(), user_id = user_id.as_str();
+        "security event {} from {}", kind.as_str(), client.ip
+    );
     // Time first, so that ids sort in the order events happened, even within one second.
     let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
     SecurityEvent {

@@ -9,6 +9,7 @@ use super::tokens::{Issued, KeyRing, TokenKind};
 use crate::db::models::{Session, User};
 use crate::db::{self, Pool};
 use crate::mail::Mail;
+use crate::metrics::Metrics;
 
 /// What every session operation needs: the database, the key ring that signs and checks
 /// tokens, and how long tokens and sessions live. Built once at startup.
@@ -23,6 +24,8 @@ pub struct Sessions {
     pub require_verified_email: bool,
     /// Security notices (a new device, a changed password) go out through it.
     pub mail: Mail,
+    /// Sign-ins, refreshes and reuse are counted here.
+    pub metrics: Arc<Metrics>,
 }
 
 /// A session with its current token pair: after sign-in, a rotation or a password change.

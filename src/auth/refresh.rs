@@ -65,6 +65,7 @@ pub async fn refresh(s: &Sessions, token: &str, client: &ClientInfo) -> Result<S
             session.previous_jti_hash = Some(presented);
             session.rotated_at = Some(now);
             session.idle_expires_at = idle_expires_at;
+            s.metrics.refreshed();
             return Ok(sign_pair(s, user, session, successor, now)?);
         }
         // Another request rotated this token first (or ended the session): look again.
@@ -82,6 +83,7 @@ pub async fn refresh(s: &Sessions, token: &str, client: &ClientInfo) -> Result<S
         let issued_at = session.rotated_at.unwrap_or(now);
         return Ok(sign_pair(s, user, session, successor, issued_at)?);
     }
+    s.metrics.refresh_reused();
     revoke_for_reuse(&s.pool, &session, client).await?;
     Err(RefreshError::Reused)
 }

@@ -14,6 +14,7 @@ use crate::db::{self, Pool, StoreError, outbox, sessions, users};
 use crate::domain::{Email, MAX_PASSWORD_BYTES, SessionId, UserId};
 use crate::errors::ApiError;
 use crate::mail::{Composed, Mail, compose};
+use crate::metrics::SignInResult;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -73,6 +74,27 @@ pub struct Credentials {
 /// known) and opens a session. The attempt is counted against the client IP and the account
 /// (or, for a browser with the account's device cookie, against that device) before the hash.
 pub async fn sign_in(
+    sessions: &Sessions,
+    hasher: &Hasher,
+    limits: &ThrottleLimits,
+    credentials: Credentials,
+    client: ClientInfo,
+) -> Result<SignedIn, SignInError> {
+    let result = check_and_start(sessions, hasher, limits, credentials, client).await;
+    let counted = match &result {
+        Ok(_) => Some(SignInResult::Ok),
+        Err(SignInError::InvalidCredentials | SignInError::EmailNotVerified) => Some(SignInResult::Failed),
+        Err(SignInError::Throttled { .. }) => Some(SignInResult::Throttled),
+        // The server, not the caller: busy or the database.
+        Err(SignInError::Busy(_) | SignInError::Store(_) | SignInError::Unexpected(_)) => None,
+    };
+    if let Some(result) = counted {
+        sessions.metrics.sign_in(result);
+    }
+    result
+}
+
+async fn check_and_start(
     sessions: &Sessions,
     hasher: &Hasher,
     limits: &ThrottleLimits,

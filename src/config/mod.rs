@@ -38,6 +38,9 @@ pub struct Settings {
     /// Clock skew tolerated on `exp`/`nbf`/`iat`; SPEC §6 caps it at 30 s.
     pub clock_leeway: Duration,
     pub trusted_proxies: Vec<IpAddr>,
+    /// `PORTCULLIS_METRICS_ADDR`: the second listener, for `/metrics` only.
+    pub metrics_addr: Option<SocketAddr>,
+    pub log_format: LogFormat,
     pub db_pool: u32,
     /// How long a request waits for a database connection (and a connection attempt lasts).
     pub db_timeout: Duration,
@@ -78,6 +81,25 @@ pub enum Registration {
 impl Registration {
     pub fn is_open(self) -> bool {
         self != Self::Closed
+    }
+}
+
+/// How log lines are written (`PORTCULLIS_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// env_logger's lines, for a person at a terminal or journald.
+    Text,
+    /// One JSON object per line, for a log pipeline.
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim() {
+            "text" => Some(Self::Text),
+            "json" => Some(Self::Json),
+            _ => None,
+        }
     }
 }
 
@@ -123,6 +145,8 @@ impl Settings {
             refresh_grace: Duration::ZERO,
             clock_leeway: Duration::ZERO,
             trusted_proxies: Vec::new(),
+            metrics_addr: None,
+            log_format: LogFormat::Text,
             db_pool: default_pool_size(),
             db_timeout: Duration::ZERO,
             throttle_account: 0,
@@ -192,6 +216,15 @@ impl Settings {
                 v.split(',').map(|p| p.trim().parse()).collect::<Result<_, _>>().map_err(|_| {
                     invalid("PORTCULLIS_TRUSTED_PROXIES", "expected comma-separated IP addresses")
                 })?;
+        }
+        if let Some(v) = get("PORTCULLIS_METRICS_ADDR") {
+            s.metrics_addr = Some(v.trim().parse().map_err(|_| {
+                invalid("PORTCULLIS_METRICS_ADDR", "expected HOST:PORT such as 127.0.0.1:9090")
+            })?);
+        }
+        if let Some(v) = get("PORTCULLIS_LOG_FORMAT") {
+            s.log_format = LogFormat::parse(&v)
+                .ok_or_else(|| invalid("PORTCULLIS_LOG_FORMAT", "expected text or json"))?;
         }
         if let Some(v) = get("PORTCULLIS_DB_POOL") {
             s.db_pool = v

@@ -88,6 +88,16 @@ pub const VARS: &[Var] = &[
         None,
         "comma-separated exact origins of this deployment's apps (https://app.example.com): they may call /api with credentials and be sent back to after sign-in [default: none]",
     ),
+    var(
+        "PORTCULLIS_METRICS_ADDR",
+        None,
+        "when set, Prometheus metrics at GET /metrics on this address only, never on the public listener [default: unset]",
+    ),
+    var(
+        "PORTCULLIS_LOG_FORMAT",
+        Some("text"),
+        "text, or json: one JSON object per line, every request line with its request id",
+    ),
     var("RUST_LOG", Some("info"), "log filter (env_logger syntax)"),
 ];
 

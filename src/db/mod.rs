@@ -11,7 +11,8 @@ pub mod throttle;
 pub mod tokens;
 pub mod users;
 
-use std::time::Duration;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
@@ -36,6 +37,34 @@ pub enum DbConn {
 
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// A pooled connection, with what the pool needs to know about its health without asking the
+/// server on every checkout (a second round trip per request on PostgreSQL): when it was last
+/// used, and whether a failed query found it dead (the pool then drops it on return).
+pub struct Conn {
+    inner: DbConn,
+    last_used: Instant,
+    dead: bool,
+}
+
+impl Deref for Conn {
+    type Target = DbConn;
+
+    fn deref(&self) -> &DbConn {
+        &self.inner
+    }
+}
+
+impl DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.inner
+    }
+}
+
+/// A connection idle for longer than this is pinged before use: the server may have restarted
+/// or a firewall dropped it meanwhile. Busy connections are not (their failures are caught
+/// where they happen, see [`run`]).
+const PING_AFTER_IDLE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -80,23 +109,24 @@ pub struct Manager {
 }
 
 impl ManageConnection for Manager {
-    type Connection = DbConn;
+    type Connection = Conn;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+    fn connect(&self) -> Result<Conn, r2d2::Error> {
         let conn = match self.target.backend {
             Backend::Postgres => PgConnection::establish(&self.target.url).map(DbConn::Postgres),
             Backend::Sqlite => open_sqlite(&self.target.url).map(DbConn::Sqlite),
         };
-        conn.map_err(r2d2::Error::ConnectionError)
+        let inner = conn.map_err(r2d2::Error::ConnectionError)?;
+        Ok(Conn { inner, last_used: Instant::now(), dead: false })
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), r2d2::Error> {
+        conn.inner.ping().map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        conn.is_broken()
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.dead || conn.inner.is_broken()
     }
 }
 
@@ -153,10 +183,10 @@ pub fn connect(database_url: &str, size: u32, timeout: Duration) -> anyhow::Resu
         .max_size(size)
         .min_idle(Some(1))
         .connection_timeout(timeout)
-        // PostgreSQL connections die with the server or the network, so each checkout pings
-        // and replaces a dead one. A SQLite file cannot go away underneath: no ping, which
-        // would double the queries on the hot path.
-        .test_on_check_out(target.backend == Backend::Postgres)
+        // No ping on every checkout: on PostgreSQL that was a second round trip per request.
+        // A connection idle for a while is pinged (`checkout`), and one a query finds dead is
+        // dropped (`Conn::dead`); a read then retries once on another.
+        .test_on_check_out(false)
         .build(manager)
         .context("cannot build the database pool")
 }
@@ -214,6 +244,20 @@ impl From<diesel::result::Error> for StoreError {
     }
 }
 
+/// A connection from the pool, pinged first if it sat idle long enough to have gone stale; a
+/// dead one is dropped and another taken.
+fn checkout(pool: &Pool) -> Result<PooledConn, StoreError> {
+    for _ in 0..=pool.max_size() {
+        let mut conn = pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        if conn.last_used.elapsed() < PING_AFTER_IDLE || conn.inner.ping().is_ok() {
+            conn.last_used = Instant::now();
+            return Ok(conn);
+        }
+        conn.dead = true;
+    }
+    Err(StoreError::Unavailable("no live database connection".into()))
+}
+
 /// Runs one unit of database work on actix's blocking pool, taking the pooled connection
 /// inside the closure so no worker thread ever waits on the database.
 pub async fn run<T, E, F>(pool: &Pool, work: F) -> Result<T, E>
@@ -224,7 +268,7 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut conn = checkout(&pool)?;
         work(&mut conn).map_err(|e| if_broken(&mut conn, e))
     })
     .await
@@ -232,9 +276,11 @@ where
 }
 
 /// A failure on a connection that is now broken (the server went away mid-query) means
-/// the database is unavailable, whatever the driver called the error: 503, not 500.
-fn if_broken<E: From<StoreError>>(conn: &mut DbConn, error: E) -> E {
-    if conn.is_broken() || conn.ping().is_err() {
+/// the database is unavailable, whatever the driver called the error: 503, not 500. The
+/// connection is marked dead, so the pool drops it rather than hand it out again.
+fn if_broken<E: From<StoreError>>(conn: &mut Conn, error: E) -> E {
+    if conn.inner.is_broken() || conn.inner.ping().is_err() {
+        conn.dead = true;
         E::from(StoreError::Unavailable("the connection broke".into()))
     } else {
         error
@@ -250,20 +296,36 @@ where
     run(pool, move |conn| work(conn).map_err(StoreError::from)).await
 }
 
-/// For one short read on the request path (the guard's look-up). On SQLite it runs right
-/// here when a pooled connection is free: in WAL mode a reader never waits for a writer,
-/// the query takes tens of microseconds, and handing it to the blocking pool cost more
-/// than the query itself (measured: see BENCHMARKS.md). PostgreSQL reads, and SQLite
-/// reads when the pool is busy, go through [`query`] as usual.
+/// For one short read on the request path (the guard's look-up). A read is safe to repeat, so
+/// one that meets a dead connection is retried once on another: a database restart costs no
+/// request an error. On SQLite it runs right here when a pooled connection is free: in WAL
+/// mode a reader never waits for a writer, the query takes tens of microseconds, and handing
+/// it to the blocking pool cost more than the query itself (measured: see BENCHMARKS.md).
 pub async fn query_read<T, F>(pool: &Pool, work: F) -> Result<T, StoreError>
 where
-    F: FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
+    F: Fn(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
     T: Send + 'static,
 {
     if let Some(mut conn) = pool.try_get()
-        && matches!(*conn, DbConn::Sqlite(_))
+        && matches!(conn.inner, DbConn::Sqlite(_))
     {
         return work(&mut conn).map_err(|e| if_broken(&mut conn, StoreError::from(e)));
     }
-    query(pool, work).await
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = checkout(&pool)?;
+        let error = match work(&mut conn) {
+            Ok(rows) => return Ok(rows),
+            Err(e) => if_broken(&mut conn, StoreError::from(e)),
+        };
+        if !conn.dead {
+            return Err(error);
+        }
+        drop(conn);
+        log::warn!("a database connection was dead; the read is retried on another");
+        let mut conn = checkout(&pool)?;
+        work(&mut conn).map_err(|e| if_broken(&mut conn, StoreError::from(e)))
+    })
+    .await
+    .map_err(|_| StoreError::Unavailable("the blocking pool is shut down".into()))?
 }

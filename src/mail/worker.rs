@@ -2,7 +2,6 @@
 //! one each; a mail is claimed by one of them at a time (see `db::outbox::claim_due`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -10,6 +9,7 @@ use tokio::sync::Notify;
 use super::transport::Transport;
 use crate::db::outbox::{self, OutboxMail};
 use crate::db::{self, Pool};
+use crate::metrics::{MailResult, Metrics};
 use lettre::message::Mailbox;
 
 /// Attempts before a mail is given up (logged and counted as failed).
@@ -19,20 +19,14 @@ const CLAIM_SECS: i64 = 120;
 /// How often the outbox is looked at when nothing woke the worker (mail queued elsewhere).
 const POLL: Duration = Duration::from_secs(1);
 
-/// Mails sent and given up since start (for the log and, later, metrics).
-#[derive(Default)]
-pub struct Counters {
-    pub sent: AtomicU64,
-    pub failed: AtomicU64,
-}
-
 pub struct Worker {
     pub pool: Pool,
     pub transport: Transport,
     pub from: Mailbox,
     /// The first retry waits this long; each further one four times longer.
     pub retry_base: Duration,
-    pub counters: Arc<Counters>,
+    /// Mails sent and given up are counted here.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Worker {
@@ -67,7 +61,7 @@ impl Worker {
         let (id, now) = (mail.id.clone(), db::now());
         match result {
             Ok(()) => {
-                self.counters.sent.fetch_add(1, Ordering::Relaxed);
+                self.metrics.mail(MailResult::Sent);
                 db::query(&self.pool, move |conn| outbox::mark_sent(conn, &id, now)).await
             }
             Err(error) => {
@@ -80,7 +74,7 @@ impl Worker {
                         at - now
                     ),
                     None => {
-                        self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                        self.metrics.mail(MailResult::Failed);
                         log::error!("mail {} given up after {} attempts: {error}", mail.id, mail.attempts);
                     }
                 }

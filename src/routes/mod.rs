@@ -6,6 +6,7 @@ pub mod discovery;
 pub mod format;
 pub mod headers;
 pub mod health;
+pub mod observe;
 pub mod pages;
 
 use std::path::PathBuf;

@@ -7,8 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// `keys` is at the bottom: the key file knows nothing of the rest (config names its algorithm).
-const LAYERS: [&str; 12] =
-    ["keys", "config", "domain", "db", "errors", "mail", "auth", "state", "routes", "startup", "cli", "main"];
+const LAYERS: [&str; 14] = [
+    "keys", "metrics", "config", "logging", "domain", "db", "errors", "mail", "auth", "state", "routes",
+    "startup", "cli", "main",
+];
 
 /// Module path (`auth::guard`) → the files it imports, as module paths.
 type Graph = BTreeMap<String, BTreeSet<String>>;

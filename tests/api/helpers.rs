@@ -69,6 +69,8 @@ fn uuid_like() -> String {
 
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:PORT` of the metrics listener, when the settings ask for one.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub jar: Arc<Jar>,
     pub pool: Pool,
@@ -148,11 +150,13 @@ pub async fn spawn_app_on(backend: Backend, tweak: impl FnOnce(&mut Settings)) -
     tweak(&mut settings);
     let app = Application::build(settings.clone()).expect("the app builds");
     let port = app.port();
+    let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     tokio::spawn(app.run_until_stopped());
     let pool = db::connect(&settings.database_url, 2, settings.db_timeout).expect("test pool");
     let jar = Arc::new(Jar::default());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
+        metrics_address,
         client: client_with(jar.clone()),
         jar,
         pool,
@@ -199,7 +203,7 @@ impl TestApp {
         let mut conn = self.pool.get().expect("conn");
         diesel::update(users::table.find(&user.id))
             .set(users::disabled.eq(true))
-            .execute(&mut conn)
+            .execute(&mut **conn)
             .expect("update");
     }
 

@@ -40,7 +40,9 @@ impl Instance {
         let base = loop {
             let line = lines.next().expect("the server logs its address").expect("utf-8 log");
             if let Some(at) = line.find("listening on http://") {
-                break line[at + "listening on ".len()..].trim().to_owned();
+                // A text line ends with the address; a JSON one goes on after a quote.
+                let rest = &line[at + "listening on ".len()..];
+                break rest.split(['"', ' ']).next().unwrap_or_default().trim().to_owned();
             }
         };
         // Keep draining the log so the child never blocks on a full pipe.

@@ -166,10 +166,10 @@ async fn a_hash_with_weaker_parameters_is_upgraded_at_sign_in() {
     let mut conn = app.pool.get().unwrap();
     diesel::update(users::table.find(&user.id))
         .set(users::password_hash.eq(&weak))
-        .execute(&mut conn)
+        .execute(&mut **conn)
         .unwrap();
     assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK);
-    let stored: String = users::table.find(&user.id).select(users::password_hash).first(&mut conn).unwrap();
+    let stored: String = users::table.find(&user.id).select(users::password_hash).first(&mut **conn).unwrap();
     assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
     assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK);
 }

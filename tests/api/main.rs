@@ -24,6 +24,7 @@ mod login;
 mod logout;
 mod mail_tls;
 mod notices;
+mod observe;
 mod openapi;
 mod outage;
 mod pages;

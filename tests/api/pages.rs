@@ -77,7 +77,7 @@ async fn an_event_kind_from_a_newer_version_is_shown_generically() {
              VALUES ('99999999999999999999-x', '{}', 'passkey_added', NULL, '', '', 0)",
             user.id
         ))
-        .execute(&mut conn)
+        .execute(&mut **conn)
         .expect("insert");
     }
     let page = app.get("/account").await;

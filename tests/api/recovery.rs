@@ -197,7 +197,7 @@ async fn a_mail_server_that_is_down_loses_nothing() {
     let mut conn = app.pool.get().unwrap();
     let error: Option<String> = portcullis::db::schema::outbox::table
         .select(portcullis::db::schema::outbox::last_error)
-        .first(&mut conn)
+        .first(&mut **conn)
         .unwrap();
     assert!(error.is_some_and(|e| e.contains("SMTP")), "the failure is recorded");
     let Some(sink) = SmtpSink::start_on(port, 0.0) else { return };

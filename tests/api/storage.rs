@@ -17,13 +17,13 @@ fn end_all_sessions_long_ago(app: &TestApp) {
     let past = portcullis::db::now() - 5400;
     diesel::update(sessions::table)
         .set((sessions::idle_expires_at.eq(past), sessions::absolute_expires_at.eq(past)))
-        .execute(&mut conn)
+        .execute(&mut **conn)
         .unwrap();
 }
 
 fn count_sessions(app: &TestApp) -> i64 {
     let mut conn = app.pool.get().unwrap();
-    sessions::table.count().get_result(&mut conn).unwrap()
+    sessions::table.count().get_result(&mut **conn).unwrap()
 }
 
 fn add_stale_counter(app: &TestApp, key: &str) {
@@ -36,7 +36,7 @@ fn add_stale_counter(app: &TestApp, key: &str) {
             login_throttle::last_failure_at.eq(old),
             login_throttle::locked_until.eq(0),
         ))
-        .execute(&mut conn)
+        .execute(&mut **conn)
         .unwrap();
 }
 

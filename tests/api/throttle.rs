@@ -16,7 +16,7 @@ async fn fail(app: &TestApp, user: &TestUser) -> reqwest::Response {
 
 fn failures(app: &TestApp, key: &str) -> Option<i64> {
     let mut conn = app.pool.get().unwrap();
-    login_throttle::table.find(key).select(login_throttle::failures).first(&mut conn).ok()
+    login_throttle::table.find(key).select(login_throttle::failures).first(&mut **conn).ok()
 }
 
 async fn an_account_is_paused_after_five_failures_even_for_the_right_password() {
@@ -60,7 +60,10 @@ async fn the_back_off_grows_with_each_further_failure() {
     }
     // Let the first 30-second pause run out, then fail once more.
     let mut conn = app.pool.get().unwrap();
-    diesel::update(login_throttle::table).set(login_throttle::locked_until.eq(0)).execute(&mut conn).unwrap();
+    diesel::update(login_throttle::table)
+        .set(login_throttle::locked_until.eq(0))
+        .execute(&mut **conn)
+        .unwrap();
     assert_eq!(fail(&app, &user).await.status(), StatusCode::UNAUTHORIZED);
     let res = fail(&app, &user).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
