@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND="${1:-sqlite}"
 DURATION="${DURATION:-10}"; CONNS="${CONNS:-64}"; THREADS="${THREADS:-2}"
-BIN=./target/release/portcullis
+BIN="${BIN:-./target/release/portcullis}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 [ -x "$BIN" ] || cargo build --release
 

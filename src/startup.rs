@@ -20,6 +20,7 @@ use crate::auth::throttle::ThrottleLimits;
 use crate::auth::tokens::KeyRing;
 use crate::config::{PublicUrl, Registration, Settings};
 use crate::db;
+use crate::db::guard_reads::GuardReads;
 use crate::domain::PasswordPolicy;
 use crate::keys::{self, KeyFile, MasterKey};
 use crate::mail::Mail;
@@ -28,6 +29,11 @@ use crate::mail::worker::Worker;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::{errors, routes};
+
+/// Reader threads for the guard's look-ups on PostgreSQL: one waits on the database while the
+/// other gathers the next batch. (Measured: one thread or four gave a far worse p99 under a
+/// sign-in flood than two, and so did giving them a pool of their own; BENCHMARKS.md.)
+const GUARD_READERS: usize = 2;
 
 pub struct Application {
     port: u16,
@@ -62,6 +68,10 @@ impl Application {
             require_verified_email: settings.registration == Registration::Verify,
             mail: mail.clone(),
             metrics: metrics.clone(),
+            guard_reads: match db::Target::parse(&settings.database_url).backend {
+                db::Backend::Postgres => Some(GuardReads::start(pool.clone(), GUARD_READERS)?),
+                db::Backend::Sqlite => None,
+            },
         };
         tokio::spawn(db::purge::run_every(pool.clone(), settings.purge_every));
         let worker = Worker {

@@ -29,6 +29,7 @@ pub fn new_event(
         ip: client.ip.clone(),
         user_agent: client.user_agent.clone(),
         created_at: db::now(),
+        detail: None,
     }
 }
 
@@ -41,8 +42,29 @@ pub async fn record(
     session_id: Option<&SessionId>,
     client: &ClientInfo,
 ) {
-    let name = kind.as_str().to_owned();
-    let event = new_event(user_id, kind, session_id, client);
+    store(pool, new_event(user_id, kind, session_id, client)).await;
+}
+
+/// [`record`] for what someone else did to the account: `detail` says who (and what).
+pub async fn record_detailed(
+    pool: &Pool,
+    user_id: &UserId,
+    kind: EventKind,
+    detail: String,
+    client: &ClientInfo,
+) {
+    log::info!(
+        target: "portcullis::security",
+        event = kind.as_str(), user_id = user_id.as_str(), detail = detail.as_str();
+        "{} on {user_id} {detail}", kind.as_str()
+    );
+    let mut event = new_event(user_id, kind, None, client);
+    event.detail = Some(detail);
+    store(pool, event).await;
+}
+
+async fn store(pool: &Pool, event: SecurityEvent) {
+    let name = event.kind.as_str().to_owned();
     if let Err(e) = db::query(pool, move |conn| events::insert_event(conn, &event)).await {
         log::error!("could not record a {name} event: {e}");
     }

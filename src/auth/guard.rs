@@ -168,9 +168,12 @@ async fn authenticate(sessions: &Sessions, token: &str, via: Via) -> Result<Outc
         }
     };
     let (session_id, user_id) = (SessionId::from(claims.sid.clone()), UserId::from(claims.sub.clone()));
-    let found = {
-        let (sid, uid) = (session_id.clone(), user_id.clone());
-        db::query_read(&sessions.pool, move |conn| sessions::find_guard_row(conn, &sid, &uid)).await?
+    let (sid, uid) = (session_id.clone(), user_id.clone());
+    let found = match &sessions.guard_reads {
+        Some(reads) => reads.find(sid, uid).await?,
+        None => {
+            db::query_read(&sessions.pool, move |conn| sessions::find_guard_row(conn, &sid, &uid)).await?
+        }
     };
     Ok(match found {
         Some(row) if row.is_live(now) => {

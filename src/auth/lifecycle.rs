@@ -37,6 +37,25 @@ pub enum AccountError {
     Unexpected(#[from] anyhow::Error),
 }
 
+/// Who acts on an account that is not theirs. Their action becomes a security event on that
+/// account, naming them, which its owner sees on the account page.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    /// An administrator, through the admin page or the admin API.
+    Admin { id: &'a UserId, email: &'a str },
+    /// An operator at the server, through `portcullis user …`.
+    CommandLine,
+}
+
+impl Actor<'_> {
+    fn by(&self) -> String {
+        match self {
+            Self::Admin { email, .. } => format!("by {email}"),
+            Self::CommandLine => "from the command line".to_owned(),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for AccountError {
     fn from(e: diesel::result::Error) -> Self {
         Self::Store(e.into())
@@ -69,38 +88,62 @@ pub async fn reauthenticate(
 }
 
 /// Deletes an account with its sessions, events and links (the foreign keys cascade), unless
-/// it is the last enabled administrator.
-pub async fn delete_user(pool: &Pool, user_id: &UserId) -> Result<(), AccountError> {
+/// it is the last enabled administrator. Deleted by someone else (`by`), the deletion is an
+/// event on the administrator's own account (the deleted one keeps nothing).
+pub async fn delete_user(
+    pool: &Pool,
+    user_id: &UserId,
+    by: Option<Actor<'_>>,
+    client: &ClientInfo,
+) -> Result<(), AccountError> {
     let id = user_id.clone();
-    db::run(pool, move |conn| {
+    let email = db::run(pool, move |conn| {
         conn.transaction(|conn| {
             if users::is_last_enabled_admin(conn, &id)? {
                 return Err(AccountError::LastAdmin);
             }
+            let email = users::find_user_by_id(conn, &id)?.ok_or(AccountError::NotFound)?.email;
             if !users::delete_user(conn, &id)? {
                 return Err(AccountError::NotFound);
             }
-            Ok(())
+            Ok(email)
         })
     })
-    .await
+    .await?;
+    if let Some(Actor::Admin { id: admin, .. }) = by
+        && admin != user_id
+    {
+        events::record_detailed(pool, admin, EventKind::UserDeleted, format!("deleted {email}"), client)
+            .await;
+    }
+    Ok(())
 }
 
 /// Gives an account a role; demoting the last enabled administrator is refused.
-pub async fn set_role(pool: &Pool, user_id: &UserId, role: Role) -> Result<(), AccountError> {
+pub async fn set_role(
+    pool: &Pool,
+    user_id: &UserId,
+    role: Role,
+    by: Actor<'_>,
+    client: &ClientInfo,
+) -> Result<(), AccountError> {
     let id = user_id.clone();
-    db::run(pool, move |conn| {
+    let before = db::run(pool, move |conn| {
         conn.transaction(|conn| {
+            let user = users::find_user_by_id(conn, &id)?.ok_or(AccountError::NotFound)?;
             if role != Role::Admin && users::is_last_enabled_admin(conn, &id)? {
                 return Err(AccountError::LastAdmin);
             }
-            if !users::set_role(conn, &id, role, db::now())? {
-                return Err(AccountError::NotFound);
-            }
-            Ok(())
+            users::set_role(conn, &id, role, db::now())?;
+            Ok(user.role)
         })
     })
-    .await
+    .await?;
+    if before != role {
+        let detail = format!("{before} → {role}, {}", by.by());
+        events::record_detailed(pool, user_id, EventKind::RoleChanged, detail, client).await;
+    }
+    Ok(())
 }
 
 /// An operator sets a password (`portcullis user set-password`): the policy applies, every
@@ -143,6 +186,7 @@ pub async fn set_disabled(
     pool: &Pool,
     user_id: &UserId,
     disabled: bool,
+    by: Actor<'_>,
     client: &ClientInfo,
 ) -> Result<(), AccountError> {
     let id = user_id.clone();
@@ -159,7 +203,7 @@ pub async fn set_disabled(
     })
     .await?;
     let kind = if disabled { EventKind::UserDisabled } else { EventKind::UserEnabled };
-    events::record(pool, user_id, kind, None, client).await;
+    events::record_detailed(pool, user_id, kind, by.by(), client).await;
     Ok(())
 }
 
@@ -167,6 +211,7 @@ pub async fn set_disabled(
 pub async fn end_all_sessions(
     pool: &Pool,
     user_id: &UserId,
+    by: Actor<'_>,
     client: &ClientInfo,
 ) -> Result<usize, AccountError> {
     let id = user_id.clone();
@@ -177,19 +222,24 @@ pub async fn end_all_sessions(
         Ok(sessions::revoke_user_sessions(conn, &id, db::now())?)
     })
     .await?;
-    if ended > 0 {
-        events::record(pool, user_id, EventKind::SessionRevoked, None, client).await;
-    }
+    let detail = format!("{ended} session{}, {}", if ended == 1 { "" } else { "s" }, by.by());
+    events::record_detailed(pool, user_id, EventKind::SessionsEnded, detail, client).await;
     Ok(ended)
 }
 
 /// Lifts a sign-in lock: the account's failure counter (and its current-password one) start
 /// over. Per-IP and per-device counters are left alone: they are about the guesser.
-pub async fn unlock(pool: &Pool, user_id: &UserId) -> Result<(), AccountError> {
+pub async fn unlock(
+    pool: &Pool,
+    user_id: &UserId,
+    by: Actor<'_>,
+    client: &ClientInfo,
+) -> Result<(), AccountError> {
     let id = user_id.clone();
     let user = db::query(pool, move |conn| users::find_user_by_id(conn, &id))
         .await?
         .ok_or(AccountError::NotFound)?;
     throttle::forget(pool, &[throttle::Key::account(&user.email), throttle::Key::reauth(&user.id)]).await?;
+    events::record_detailed(pool, user_id, EventKind::Unlocked, by.by(), client).await;
     Ok(())
 }

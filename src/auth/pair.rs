@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::device::DeviceKey;
 use super::lifetimes::Lifetimes;
 use super::tokens::{Issued, KeyRing, TokenKind};
+use crate::db::guard_reads::GuardReads;
 use crate::db::models::{Session, User};
 use crate::db::{self, Pool};
 use crate::mail::Mail;
@@ -26,6 +27,9 @@ pub struct Sessions {
     pub mail: Mail,
     /// Sign-ins, refreshes and reuse are counted here.
     pub metrics: Arc<Metrics>,
+    /// On PostgreSQL, the guard's look-ups go through these reader threads, which coalesce
+    /// concurrent ones into one query; on SQLite they run inline (`db::query_read`).
+    pub guard_reads: Option<GuardReads>,
 }
 
 /// A session with its current token pair: after sign-in, a rotation or a password change.

@@ -152,6 +152,21 @@ pub async fn succeeded(pool: &Pool, key: Option<Key>, ip: Option<Key>) -> Result
     .await
 }
 
+/// Whether any of these counters is pausing attempts right now (the admin page shows a lock).
+pub async fn any_locked(pool: &Pool, keys: &[Key]) -> Result<bool, StoreError> {
+    let keys: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+    let now = db::now();
+    db::query(pool, move |conn| {
+        for key in &keys {
+            if throttle::locked_until(conn, key)? > now {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    })
+    .await
+}
+
 /// Clears these counters (an administrator lifting a lock).
 pub async fn forget(pool: &Pool, keys: &[Key]) -> Result<(), StoreError> {
     let keys: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();

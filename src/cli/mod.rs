@@ -1,5 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `user add|list|disable|enable|set-password|verify|role|delete`
-//! and `keys list|rotate`.
+//! The command line: `serve` (default), `migrate`, `user add|list|disable|enable|set-password|verify|role|delete`,
+//! `keys list|rotate` and `backup PATH`.
 
 mod keys;
 
@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
 use crate::auth::client::ClientInfo;
-use crate::auth::lifecycle::{self, AccountError};
+use crate::auth::lifecycle::{self, AccountError, Actor};
 use crate::auth::password::Hasher;
 use crate::auth::{accounts, password};
 use crate::config::{self, ConfigError, PublicUrl, Settings};
@@ -38,6 +38,9 @@ pub enum Command {
     /// Manage the signing keys in PORTCULLIS_KEY_FILE.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Copy the live SQLite database to PATH (a new file, mode 0600), consistently, while the
+    /// server runs. On PostgreSQL, use pg_dump.
+    Backup { path: std::path::PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +105,17 @@ impl Cli {
             Command::User(cmd) => run_user(&settings, cmd),
             Command::Keys(KeysCommand::List) => keys::list(&settings),
             Command::Keys(KeysCommand::Rotate) => keys::rotate(&settings),
+            Command::Backup { path } => {
+                let copied = db::backup::backup(&settings.database_url, &path)?;
+                println!(
+                    "backed up {} users to {} ({} bytes); keep {} with it",
+                    copied.users,
+                    path.display(),
+                    copied.bytes,
+                    settings.key_file.display()
+                );
+                Ok(())
+            }
         }
     }
 }
@@ -132,13 +146,14 @@ fn run_user(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Role { email, role } => {
             let user = find(&mut conn, &email)?;
             let role = Role::try_from(role.as_str()).map_err(anyhow::Error::msg)?;
-            block_on(lifecycle::set_role(&pool, &user.id, role)).map_err(explain)?;
+            block_on(lifecycle::set_role(&pool, &user.id, role, Actor::CommandLine, &command_line()))
+                .map_err(explain)?;
             println!("{} is now {role}", user.email);
             Ok(())
         }
         UserCommand::Delete { email } => {
             let user = find(&mut conn, &email)?;
-            block_on(lifecycle::delete_user(&pool, &user.id)).map_err(explain)?;
+            block_on(lifecycle::delete_user(&pool, &user.id, None, &command_line())).map_err(explain)?;
             println!("deleted {} with its sessions and history", user.email);
             Ok(())
         }
@@ -237,8 +252,13 @@ fn set_password(settings: &Settings, pool: &Pool, conn: &mut DbConn, raw_email: 
 fn set_disabled(pool: &Pool, conn: &mut DbConn, raw_email: &str, disabled: bool) -> anyhow::Result<()> {
     let user = find(conn, raw_email)?;
     let email = user.email.clone();
-    let client = ClientInfo { ip: String::new(), user_agent: "portcullis command line".into() };
-    block_on(lifecycle::set_disabled(pool, &user.id, disabled, &client)).map_err(explain)?;
+    block_on(lifecycle::set_disabled(pool, &user.id, disabled, Actor::CommandLine, &command_line()))
+        .map_err(explain)?;
     println!("{} {email}", if disabled { "disabled (all sessions ended)" } else { "enabled" });
     Ok(())
+}
+
+/// Where an operator's command comes from, for the events it records.
+fn command_line() -> ClientInfo {
+    ClientInfo { ip: String::new(), user_agent: "portcullis command line".into() }
 }

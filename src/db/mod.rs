@@ -1,7 +1,9 @@
 //! Storage: one connection type for both backends, chosen at run time by `DATABASE_URL`.
 //! See docs/architecture.md for why this is a runtime choice and not a cargo feature.
 
+pub mod backup;
 pub mod events;
+pub mod guard_reads;
 pub mod models;
 pub mod outbox;
 pub mod purge;
@@ -179,6 +181,10 @@ pub fn connect(database_url: &str, size: u32, timeout: Duration) -> anyhow::Resu
     let mut first =
         manager.connect().with_context(|| format!("cannot open the {:?} database", target.backend))?;
     run_migrations(&mut first)?;
+    build_pool(manager, size, timeout)
+}
+
+fn build_pool(manager: Manager, size: u32, timeout: Duration) -> anyhow::Result<Pool> {
     r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
@@ -312,20 +318,26 @@ where
         return work(&mut conn).map_err(|e| if_broken(&mut conn, StoreError::from(e)));
     }
     let pool = pool.clone();
-    actix_web::web::block(move || {
-        let mut conn = checkout(&pool)?;
-        let error = match work(&mut conn) {
-            Ok(rows) => return Ok(rows),
-            Err(e) => if_broken(&mut conn, StoreError::from(e)),
-        };
-        if !conn.dead {
-            return Err(error);
-        }
-        drop(conn);
-        log::warn!("a database connection was dead; the read is retried on another");
-        let mut conn = checkout(&pool)?;
-        work(&mut conn).map_err(|e| if_broken(&mut conn, StoreError::from(e)))
-    })
-    .await
-    .map_err(|_| StoreError::Unavailable("the blocking pool is shut down".into()))?
+    actix_web::web::block(move || read_with_retry(&pool, work))
+        .await
+        .map_err(|_| StoreError::Unavailable("the blocking pool is shut down".into()))?
+}
+
+/// Runs a read on a pooled connection, and once more on another if the first was dead.
+pub(crate) fn read_with_retry<T>(
+    pool: &Pool,
+    work: impl Fn(&mut DbConn) -> diesel::QueryResult<T>,
+) -> Result<T, StoreError> {
+    let mut conn = checkout(pool)?;
+    let error = match work(&mut conn) {
+        Ok(rows) => return Ok(rows),
+        Err(e) => if_broken(&mut conn, StoreError::from(e)),
+    };
+    if !conn.dead {
+        return Err(error);
+    }
+    drop(conn);
+    log::warn!("a database connection was dead; the read is retried on another");
+    let mut conn = checkout(pool)?;
+    work(&mut conn).map_err(|e| if_broken(&mut conn, StoreError::from(e)))
 }

@@ -105,4 +105,6 @@ pub struct SecurityEvent {
     pub ip: String,
     pub user_agent: String,
     pub created_at: i64,
+    /// Who caused it, when that was someone else (an administrator): "by admin@example.com".
+    pub detail: Option<String>,
 }

@@ -55,6 +55,7 @@ diesel::table! {
         ip -> Text,
         user_agent -> Text,
         created_at -> Int8,
+        detail -> Nullable<Text>,
     }
 }
 

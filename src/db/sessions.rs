@@ -40,7 +40,7 @@ pub fn insert_session_for_enabled_user(
 
 /// What the guard needs of a session and its user: whether both are live, and who it is.
 /// No hash, no token hashes: the request identity is built from this alone.
-#[derive(Debug, Queryable)]
+#[derive(Debug, Clone, Queryable)]
 pub struct GuardRow {
     pub revoked_at: Option<i64>,
     pub idle_expires_at: i64,

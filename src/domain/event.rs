@@ -15,6 +15,14 @@ pub enum EventKind {
     PasswordReset,
     EmailVerified,
     EmailChanged,
+    /// An administrator gave the account another role.
+    RoleChanged,
+    /// An administrator ended every session of the account.
+    SessionsEnded,
+    /// An administrator lifted the account's sign-in lock.
+    Unlocked,
+    /// On an administrator's own account: they deleted someone's account.
+    UserDeleted,
     /// A kind written by a newer version (a rolling upgrade): stored as is, shown generically.
     Other(String),
 }
@@ -35,6 +43,10 @@ impl EventKind {
             Self::PasswordReset => "password_reset",
             Self::EmailVerified => "email_verified",
             Self::EmailChanged => "email_changed",
+            Self::RoleChanged => "role_changed",
+            Self::SessionsEnded => "sessions_ended",
+            Self::Unlocked => "unlocked",
+            Self::UserDeleted => "user_deleted",
             Self::Other(kind) => kind,
         }
     }
@@ -55,6 +67,10 @@ impl EventKind {
             Self::PasswordReset => "Password reset with an emailed link; every session ended",
             Self::EmailVerified => "Email address confirmed",
             Self::EmailChanged => "Email address changed",
+            Self::RoleChanged => "Role changed by an administrator",
+            Self::SessionsEnded => "Every session ended by an administrator",
+            Self::Unlocked => "Sign-in lock lifted by an administrator",
+            Self::UserDeleted => "You deleted an account",
             Self::Other(_) => "Security event",
         }
     }
@@ -62,7 +78,7 @@ impl EventKind {
 
 impl From<String> for EventKind {
     fn from(raw: String) -> Self {
-        const KNOWN: [EventKind; 13] = [
+        const KNOWN: [EventKind; 17] = [
             EventKind::LoginSucceeded,
             EventKind::LoginFailed,
             EventKind::RefreshReuseDetected,
@@ -76,6 +92,10 @@ impl From<String> for EventKind {
             EventKind::PasswordReset,
             EventKind::EmailVerified,
             EventKind::EmailChanged,
+            EventKind::RoleChanged,
+            EventKind::SessionsEnded,
+            EventKind::Unlocked,
+            EventKind::UserDeleted,
         ];
         KNOWN.into_iter().find(|k| k.as_str() == raw).unwrap_or(EventKind::Other(raw))
     }

@@ -1,6 +1,7 @@
 //! The single route table, used by the server and the tests alike.
 
 pub mod api;
+pub mod assets;
 pub mod device;
 pub mod discovery;
 pub mod format;
@@ -9,10 +10,8 @@ pub mod health;
 pub mod observe;
 pub mod pages;
 
-use std::path::PathBuf;
-
 use actix_web::http::header;
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::web;
 
 use crate::auth::scope;
@@ -34,11 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, apps: &Origins) {
         .service(web::resource("/readyz").get(health::readyz))
         .service(web::resource("/.well-known/jwks.json").get(discovery::jwks))
         .service(web::resource("/.well-known/oauth-authorization-server").get(discovery::metadata))
-        .service(
-            web::scope("/static")
-                .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "public, max-age=3600")))
-                .service(actix_files::Files::new("", static_dir())),
-        )
+        .service(web::resource("/static/{path:.+}").get(assets::asset))
         .service(web::scope("/api").wrap(from_fn(scope::api)).wrap(cors(apps)).configure(api::configure))
         .service(
             web::scope("")
@@ -67,10 +62,4 @@ fn cors(apps: &Origins) -> Cors {
         .supports_credentials()
         .block_on_origin_mismatch(false)
         .max_age(600)
-}
-
-/// `./static` when run from a checkout, else the one the binary was built from.
-fn static_dir() -> PathBuf {
-    let local = PathBuf::from("static");
-    if local.is_dir() { local } else { PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/static")) }
 }

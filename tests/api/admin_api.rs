@@ -143,7 +143,7 @@ async fn administrators_end_sessions_read_events_and_lift_locks() {
         call(&app, &boss, Method::GET, &path("/events"), None).await.json().await.unwrap();
     let kinds: Vec<&str> = events.iter().filter_map(|e| e["kind"].as_str()).collect();
     assert_eq!(kinds, app.event_kinds(&user), "the user's stored events, newest first");
-    assert!(kinds.contains(&"login_failed") && kinds.contains(&"session_revoked"), "{kinds:?}");
+    assert!(kinds.contains(&"login_failed") && kinds.contains(&"sessions_ended"), "{kinds:?}");
 
     assert_eq!(
         call(&app, &boss, Method::POST, &path("/unlock"), None).await.status(),

@@ -54,7 +54,7 @@ pub async fn delete_account(
     )
     .await
     .map_err(api_error)?;
-    lifecycle::delete_user(&state.pool, &identity.user_id).await.map_err(api_error)?;
+    lifecycle::delete_user(&state.pool, &identity.user_id, None, &client).await.map_err(api_error)?;
     let mut res = HttpResponse::NoContent();
     for cookie in state.cookies.cleared() {
         res.cookie(cookie);
@@ -175,6 +175,8 @@ pub struct EventResponse {
     at: String,
     ip: String,
     device: String,
+    /// Who caused it, when someone else did: "by admin@example.com".
+    detail: Option<String>,
 }
 
 /// How many of the caller's most recent security events `GET /api/account/events` returns.
@@ -204,6 +206,7 @@ impl From<SecurityEvent> for EventResponse {
             at: rfc3339(e.created_at),
             ip: e.ip,
             device: describe_device(&e.user_agent),
+            detail: e.detail,
         }
     }
 }

@@ -10,7 +10,7 @@ use super::account::{EventResponse, api_error};
 use super::me::UserResponse;
 use crate::auth::RequireAdmin;
 use crate::auth::client::ClientInfo;
-use crate::auth::lifecycle;
+use crate::auth::lifecycle::{self, Actor};
 use crate::db::{self, events, users};
 use crate::domain::{Role, UserId};
 use crate::errors::{ApiError, ErrorBody};
@@ -62,7 +62,7 @@ pub async fn disable_user(
     if user_id == admin.0.user_id {
         return Err(ApiError::unprocessable("cannot_disable_self", "You cannot disable your own account."));
     }
-    lifecycle::set_disabled(&state.pool, &user_id, true, &client).await.map_err(api_error)?;
+    lifecycle::set_disabled(&state.pool, &user_id, true, actor(&admin), &client).await.map_err(api_error)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -74,12 +74,12 @@ pub async fn disable_user(
         (status = 204, description = "Enabled."), (status = 404, description = "`not_found`: no such user.", body = ErrorBody)))]
 pub async fn enable_user(
     state: web::Data<AppState>,
-    _admin: RequireAdmin,
+    admin: RequireAdmin,
     client: ClientInfo,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user_id = UserId::from(id.into_inner());
-    lifecycle::set_disabled(&state.pool, &user_id, false, &client).await.map_err(api_error)?;
+    lifecycle::set_disabled(&state.pool, &user_id, false, actor(&admin), &client).await.map_err(api_error)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -104,13 +104,16 @@ pub struct RoleRequest {
     ))]
 pub async fn set_role(
     state: web::Data<AppState>,
-    _admin: RequireAdmin,
+    admin: RequireAdmin,
+    client: ClientInfo,
     id: web::Path<String>,
     body: web::Json<RoleRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let role = Role::try_from(body.role.as_str())
         .map_err(|_| ApiError::unprocessable("invalid_role", "role: expected admin or user."))?;
-    lifecycle::set_role(&state.pool, &UserId::from(id.into_inner()), role).await.map_err(api_error)?;
+    lifecycle::set_role(&state.pool, &UserId::from(id.into_inner()), role, actor(&admin), &client)
+        .await
+        .map_err(api_error)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -127,10 +130,13 @@ pub async fn set_role(
     ))]
 pub async fn delete_user(
     state: web::Data<AppState>,
-    _admin: RequireAdmin,
+    admin: RequireAdmin,
+    client: ClientInfo,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    lifecycle::delete_user(&state.pool, &UserId::from(id.into_inner())).await.map_err(api_error)?;
+    lifecycle::delete_user(&state.pool, &UserId::from(id.into_inner()), Some(actor(&admin)), &client)
+        .await
+        .map_err(api_error)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -142,11 +148,11 @@ pub async fn delete_user(
         (status = 204, description = "Every session of the user has ended."), (status = 404, description = "`not_found`: no such user.", body = ErrorBody)))]
 pub async fn end_sessions(
     state: web::Data<AppState>,
-    _admin: RequireAdmin,
+    admin: RequireAdmin,
     client: ClientInfo,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    lifecycle::end_all_sessions(&state.pool, &UserId::from(id.into_inner()), &client)
+    lifecycle::end_all_sessions(&state.pool, &UserId::from(id.into_inner()), actor(&admin), &client)
         .await
         .map_err(api_error)?;
     Ok(HttpResponse::NoContent().finish())
@@ -160,10 +166,13 @@ pub async fn end_sessions(
         (status = 204, description = "The user's sign-in lock is lifted."), (status = 404, description = "`not_found`: no such user.", body = ErrorBody)))]
 pub async fn unlock(
     state: web::Data<AppState>,
-    _admin: RequireAdmin,
+    admin: RequireAdmin,
+    client: ClientInfo,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    lifecycle::unlock(&state.pool, &UserId::from(id.into_inner())).await.map_err(api_error)?;
+    lifecycle::unlock(&state.pool, &UserId::from(id.into_inner()), actor(&admin), &client)
+        .await
+        .map_err(api_error)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -190,4 +199,9 @@ pub async fn user_events(
     .await?
     .ok_or(ApiError::NotFound)?;
     Ok(web::Json(rows.into_iter().map(EventResponse::from).collect()))
+}
+
+/// The administrator making the request, as the events of their actions name them.
+fn actor(admin: &RequireAdmin) -> Actor<'_> {
+    Actor::Admin { id: &admin.0.user_id, email: &admin.0.email }
 }

@@ -33,6 +33,8 @@ pub struct EventRow {
     pub what: &'static str,
     pub ip: String,
     pub device: String,
+    /// Who caused it, when someone else did ("by admin@example.com").
+    pub detail: String,
     /// Consecutive events of one kind from one place are one row ("Failed sign-in × 20"),
     /// so that a burst cannot push everything else off the page.
     pub count: usize,
@@ -88,6 +90,8 @@ fn fold_events(recent: Vec<SecurityEvent>) -> Vec<EventRow> {
             && last.what == what
             && last.ip == e.ip
             && last.device == device
+            && e.detail.is_none()
+            && last.detail.is_empty()
         {
             last.count += 1;
             continue;
@@ -95,7 +99,15 @@ fn fold_events(recent: Vec<SecurityEvent>) -> Vec<EventRow> {
         if rows.len() == EVENTS_SHOWN {
             break;
         }
-        rows.push(EventRow { when: format::human_time(e.created_at), what, ip: e.ip, device, count: 1 });
+        let detail = e.detail.unwrap_or_default();
+        rows.push(EventRow {
+            when: format::human_time(e.created_at),
+            what,
+            ip: e.ip,
+            device,
+            detail,
+            count: 1,
+        });
     }
     rows
 }

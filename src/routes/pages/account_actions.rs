@@ -102,7 +102,7 @@ pub async fn delete_account(
         }
         Err(e) => return Err(account_error(e)),
     }
-    match lifecycle::delete_user(&state.pool, &identity.user_id).await {
+    match lifecycle::delete_user(&state.pool, &identity.user_id, None, &client).await {
         Ok(()) => Ok(see_other("/login?deleted=done", state.cookies.cleared())),
         Err(AccountError::LastAdmin) => {
             refused("You are the last administrator: make someone else an administrator first.").await

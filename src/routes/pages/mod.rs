@@ -1,7 +1,7 @@
 //! Server-rendered pages: the page routes. Each page is a `<Name>Page` template struct next
 //! to its handler; `layout.rs` fills the base layout, `render.rs` turns a page into a response.
 
-mod account;
+pub(crate) mod account;
 mod account_actions;
 mod admin_users;
 mod home;
@@ -48,5 +48,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/account/sessions/{id}/revoke").post(account_actions::revoke_session))
         .service(web::resource("/admin/users").get(admin_users::admin_users_page))
         .service(web::resource("/admin/users/{id}/disable").post(admin_users::disable_user))
-        .service(web::resource("/admin/users/{id}/enable").post(admin_users::enable_user));
+        .service(web::resource("/admin/users/{id}/enable").post(admin_users::enable_user))
+        .service(web::resource("/admin/users/{id}").get(admin_users::admin_user_page))
+        .service(web::resource("/admin/users/{id}/role").post(admin_users::set_role))
+        .service(web::resource("/admin/users/{id}/sessions/end").post(admin_users::end_sessions))
+        .service(web::resource("/admin/users/{id}/unlock").post(admin_users::unlock))
+        .service(web::resource("/admin/users/{id}/delete").post(admin_users::delete_user));
 }

@@ -1,0 +1,169 @@
+//! The admin page's tools for one account (role, end every session, lift the sign-in lock,
+//! delete), and every administrator's action as a security event naming them, seen by the
+//! account's owner. The JSON twins are in `admin_api.rs`; here, that they leave the same events.
+
+use portcullis::domain::Role;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, TestUser, backend_tests, spawn_app_with};
+
+async fn app_with_a_low_lock() -> TestApp {
+    spawn_app_with(|s| s.throttle_account = 2).await
+}
+
+/// The account page of `user`, read in a browser of their own.
+async fn account_page_of(app: &TestApp, user: &TestUser) -> String {
+    let theirs = crate::helpers::client_with(std::sync::Arc::new(reqwest::cookie::Jar::default()));
+    let csrf_page = theirs.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(csrf_page.status(), StatusCode::OK);
+    let csrf = csrf_page.headers().get_all("set-cookie").iter().find_map(|c| {
+        let c = c.to_str().ok()?;
+        c.strip_prefix("csrf_token=").map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
+    });
+    let form = [
+        ("email", user.email.as_str()),
+        ("password", user.password.as_str()),
+        ("csrf_token", csrf.as_deref().unwrap_or_default()),
+    ];
+    let signed_in = theirs.post(app.url("/login")).form(&form).send().await.unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    theirs.get(app.url("/account")).send().await.unwrap().text().await.unwrap()
+}
+
+async fn an_admin_changes_a_role_ends_sessions_and_lifts_a_lock_and_the_owner_sees_who() {
+    let app = app_with_a_low_lock().await;
+    let admin = app.add_user(Role::Admin);
+    let user = app.add_user(Role::User);
+    let token = app.bearer_for(&user).await;
+    app.login_as(&admin).await;
+    let csrf = app.cookie("csrf_token").unwrap();
+    let page = app.get(&format!("/admin/users/{}", user.id)).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&user.email) && html.contains("Not locked"), "{html}");
+
+    let role = app
+        .post_form(&format!("/admin/users/{}/role", user.id), &[("role", "admin"), ("csrf_token", &csrf)])
+        .await;
+    assert_eq!(role.status(), StatusCode::SEE_OTHER);
+    assert_eq!(role.headers()["location"], format!("/admin/users/{}?done=role", user.id));
+    let bad = app
+        .post_form(&format!("/admin/users/{}/role", user.id), &[("role", "root"), ("csrf_token", &csrf)])
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let end =
+        app.post_form(&format!("/admin/users/{}/sessions/end", user.id), &[("csrf_token", &csrf)]).await;
+    assert_eq!(end.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::UNAUTHORIZED, "ended at once");
+
+    for _ in 0..2 {
+        app.token(&user.email, "a wrong password").await;
+    }
+    assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    let locked = app.get(&format!("/admin/users/{}", user.id)).await.text().await.unwrap();
+    assert!(locked.contains("Paused after failed attempts"), "the page shows the lock");
+    let unlock = app.post_form(&format!("/admin/users/{}/unlock", user.id), &[("csrf_token", &csrf)]).await;
+    assert_eq!(unlock.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK);
+
+    let kinds = app.event_kinds(&user);
+    for kind in ["role_changed", "sessions_ended", "unlocked"] {
+        assert!(kinds.contains(&kind.to_owned()), "{kind} not in {kinds:?}");
+    }
+    let theirs = account_page_of(&app, &user).await;
+    assert!(theirs.contains("Role changed by an administrator"), "{theirs}");
+    assert!(theirs.contains(&format!("user → admin, by {}", admin.email)), "the owner sees who");
+    assert!(theirs.contains(&format!(
+        "Sign-in lock lifted by an administrator <span class=\"muted\">(by {})",
+        admin.email
+    )));
+}
+
+async fn an_admin_deletes_an_account_only_with_the_box_ticked_and_keeps_a_record() {
+    let app = spawn_app_with(|_| {}).await;
+    let admin = app.add_user(Role::Admin);
+    let user = app.add_user(Role::User);
+    app.login_as(&admin).await;
+    let csrf = app.cookie("csrf_token").unwrap();
+    let delete = format!("/admin/users/{}/delete", user.id);
+    assert_eq!(
+        app.post_form(&delete, &[("csrf_token", &csrf)]).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK, "still there");
+    let gone = app.post_form(&delete, &[("confirm", "yes"), ("csrf_token", &csrf)]).await;
+    assert_eq!(gone.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.get(&format!("/admin/users/{}", user.id)).await.status(), StatusCode::NOT_FOUND);
+    assert!(
+        app.event_kinds(&admin).contains(&"user_deleted".to_owned()),
+        "on the administrator's own record"
+    );
+    let own = format!("/admin/users/{}/delete", admin.id);
+    let refused = app.post_form(&own, &[("confirm", "yes"), ("csrf_token", &csrf)]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "not your own account from here");
+}
+
+async fn the_tools_are_for_administrators_only() {
+    let app = spawn_app_with(|_| {}).await;
+    let user = app.add_user(Role::User);
+    let other = app.add_user(Role::User);
+    app.login_as(&user).await;
+    let csrf = app.cookie("csrf_token").unwrap();
+    assert_eq!(app.get(&format!("/admin/users/{}", other.id)).await.status(), StatusCode::FORBIDDEN);
+    for action in ["role", "sessions/end", "unlock", "delete"] {
+        let res = app
+            .post_form(
+                &format!("/admin/users/{}/{action}", other.id),
+                &[("role", "admin"), ("confirm", "yes"), ("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{action}");
+    }
+    assert!(app.event_kinds(&other).is_empty(), "nothing happened to them");
+}
+
+async fn the_admin_api_leaves_the_same_events_naming_the_admin() {
+    let app = spawn_app_with(|_| {}).await;
+    let admin = app.add_user(Role::Admin);
+    let user = app.add_user(Role::User);
+    let bearer = app.bearer_for(&admin).await;
+    let client = reqwest::Client::new();
+    let role = client
+        .put(app.url(&format!("/api/admin/users/{}/role", user.id)))
+        .bearer_auth(&bearer)
+        .json(&serde_json::json!({"role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(role.status(), StatusCode::NO_CONTENT);
+    let disable = client
+        .post(app.url(&format!("/api/admin/users/{}/disable", user.id)))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disable.status(), StatusCode::NO_CONTENT);
+    let events: Value = client
+        .get(app.url(&format!("/api/admin/users/{}/events", user.id)))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let by = format!("by {}", admin.email);
+    let find = |kind: &str| events.as_array().unwrap().iter().find(|e| e["kind"] == kind).cloned();
+    assert_eq!(find("role_changed").expect("role_changed")["detail"], format!("user → admin, {by}"));
+    assert_eq!(find("user_disabled").expect("user_disabled")["detail"], by);
+}
+
+backend_tests!(
+    an_admin_changes_a_role_ends_sessions_and_lifts_a_lock_and_the_owner_sees_who,
+    an_admin_deletes_an_account_only_with_the_box_ticked_and_keeps_a_record,
+    the_tools_are_for_administrators_only,
+    the_admin_api_leaves_the_same_events_naming_the_admin,
+);
