@@ -7,6 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
+use super::lifecycle::Actor;
 use crate::db::models::{Session, User};
 use crate::db::sessions::GuardRow;
 use crate::domain::{Role, SessionId, UserId};
@@ -139,6 +140,13 @@ impl FromRequest for MaybeUser {
 /// A signed-in admin, or 403 (a page for pages, JSON for the API) for anyone else.
 #[derive(Debug, Clone)]
 pub struct RequireAdmin(pub Identity);
+
+impl RequireAdmin {
+    /// This administrator, as the events of their actions name them.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor::Admin { id: &self.0.user_id, email: &self.0.email }
+    }
+}
 
 impl FromRequest for RequireAdmin {
     type Error = actix_web::Error;

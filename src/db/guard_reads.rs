@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use tokio::sync::oneshot;
 
 use super::schema::{sessions, users};
-use super::sessions::GuardRow;
+use super::sessions::{GUARD_COLUMNS, GuardRow};
 use super::{DbConn, Pool, StoreError};
 use crate::domain::{SessionId, UserId};
 
@@ -115,16 +115,7 @@ fn find_guard_rows(
     let query = sessions::table.inner_join(users::table).filter(sessions::id.eq_any(session_ids)).select((
         sessions::id,
         sessions::user_id,
-        (
-            sessions::revoked_at,
-            sessions::idle_expires_at,
-            sessions::absolute_expires_at,
-            users::email,
-            users::role,
-            users::disabled,
-            users::created_at,
-            users::email_verified,
-        ),
+        GUARD_COLUMNS,
     ));
     let rows: Vec<(String, String, GuardRow)> = match conn {
         DbConn::Postgres(c) => query.load(c)?,

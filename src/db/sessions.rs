@@ -63,6 +63,28 @@ impl GuardRow {
     }
 }
 
+/// The columns of a [`GuardRow`], in its order (a tuple of columns is statically known, so its
+/// statement is cached; `as_select()` has no static id and never is).
+pub const GUARD_COLUMNS: (
+    sessions::revoked_at,
+    sessions::idle_expires_at,
+    sessions::absolute_expires_at,
+    users::email,
+    users::role,
+    users::disabled,
+    users::created_at,
+    users::email_verified,
+) = (
+    sessions::revoked_at,
+    sessions::idle_expires_at,
+    sessions::absolute_expires_at,
+    users::email,
+    users::role,
+    users::disabled,
+    users::created_at,
+    users::email_verified,
+);
+
 /// The guard's one query: the session and its user, joined on the primary keys.
 ///
 /// Runs on the backend's own connection rather than through `MultiConnection`, with a
@@ -74,22 +96,11 @@ pub fn find_guard_row(
     session_id: &SessionId,
     user_id: &UserId,
 ) -> QueryResult<Option<GuardRow>> {
-    // A tuple of columns (statically known, so the statement is cached) rather than
-    // `as_select()`, whose query has no static id and so is never cached.
     let query = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session_id.as_str()))
         .filter(users::id.eq(user_id.as_str()))
-        .select((
-            sessions::revoked_at,
-            sessions::idle_expires_at,
-            sessions::absolute_expires_at,
-            users::email,
-            users::role,
-            users::disabled,
-            users::created_at,
-            users::email_verified,
-        ));
+        .select(GUARD_COLUMNS);
     // `load`, not `first`: a bound `LIMIT` makes SQLite recompile the cached statement on
     // every execution (measured: 97 µs against 9 µs); the keys are unique anyway.
     let rows = match conn {

@@ -10,7 +10,7 @@ use super::account::{EventResponse, api_error};
 use super::me::UserResponse;
 use crate::auth::RequireAdmin;
 use crate::auth::client::ClientInfo;
-use crate::auth::lifecycle::{self, Actor};
+use crate::auth::lifecycle;
 use crate::db::{self, events, users};
 use crate::domain::{Role, UserId};
 use crate::errors::{ApiError, ErrorBody};
@@ -62,7 +62,7 @@ pub async fn disable_user(
     if user_id == admin.0.user_id {
         return Err(ApiError::unprocessable("cannot_disable_self", "You cannot disable your own account."));
     }
-    lifecycle::set_disabled(&state.pool, &user_id, true, actor(&admin), &client).await.map_err(api_error)?;
+    lifecycle::set_disabled(&state.pool, &user_id, true, admin.actor(), &client).await.map_err(api_error)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -79,7 +79,7 @@ pub async fn enable_user(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user_id = UserId::from(id.into_inner());
-    lifecycle::set_disabled(&state.pool, &user_id, false, actor(&admin), &client).await.map_err(api_error)?;
+    lifecycle::set_disabled(&state.pool, &user_id, false, admin.actor(), &client).await.map_err(api_error)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -111,7 +111,7 @@ pub async fn set_role(
 ) -> Result<HttpResponse, ApiError> {
     let role = Role::try_from(body.role.as_str())
         .map_err(|_| ApiError::unprocessable("invalid_role", "role: expected admin or user."))?;
-    lifecycle::set_role(&state.pool, &UserId::from(id.into_inner()), role, actor(&admin), &client)
+    lifecycle::set_role(&state.pool, &UserId::from(id.into_inner()), role, admin.actor(), &client)
         .await
         .map_err(api_error)?;
     Ok(HttpResponse::NoContent().finish())
@@ -134,7 +134,7 @@ pub async fn delete_user(
     client: ClientInfo,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    lifecycle::delete_user(&state.pool, &UserId::from(id.into_inner()), Some(actor(&admin)), &client)
+    lifecycle::delete_user(&state.pool, &UserId::from(id.into_inner()), Some(admin.actor()), &client)
         .await
         .map_err(api_error)?;
     Ok(HttpResponse::NoContent().finish())
@@ -152,7 +152,7 @@ pub async fn end_sessions(
     client: ClientInfo,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    lifecycle::end_all_sessions(&state.pool, &UserId::from(id.into_inner()), actor(&admin), &client)
+    lifecycle::end_all_sessions(&state.pool, &UserId::from(id.into_inner()), admin.actor(), &client)
         .await
         .map_err(api_error)?;
     Ok(HttpResponse::NoContent().finish())
@@ -170,7 +170,7 @@ pub async fn unlock(
     client: ClientInfo,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    lifecycle::unlock(&state.pool, &UserId::from(id.into_inner()), actor(&admin), &client)
+    lifecycle::unlock(&state.pool, &UserId::from(id.into_inner()), admin.actor(), &client)
         .await
         .map_err(api_error)?;
     Ok(HttpResponse::NoContent().finish())
@@ -199,9 +199,4 @@ pub async fn user_events(
     .await?
     .ok_or(ApiError::NotFound)?;
     Ok(web::Json(rows.into_iter().map(EventResponse::from).collect()))
-}
-
-/// The administrator making the request, as the events of their actions name them.
-fn actor(admin: &RequireAdmin) -> Actor<'_> {
-    Actor::Admin { id: &admin.0.user_id, email: &admin.0.email }
 }

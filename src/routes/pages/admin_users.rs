@@ -14,7 +14,7 @@ use super::layout::{Layout, layout};
 use super::render::{render, see_other};
 use crate::auth::client::ClientInfo;
 use crate::auth::extract::RequireAdmin;
-use crate::auth::lifecycle::{self, AccountError, Actor};
+use crate::auth::lifecycle::{self, AccountError};
 use crate::auth::throttle;
 use crate::db::{self, StoreError, events, sessions, users};
 use crate::domain::{Role, UserId};
@@ -174,7 +174,7 @@ pub async fn set_role(
     let role = Role::try_from(form.role.as_str()).map_err(|_| {
         PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "Not possible", "Choose admin or user.")
     })?;
-    let by = Actor::Admin { id: &admin.0.user_id, email: &admin.0.email };
+    let by = admin.actor();
     lifecycle::set_role(&state.pool, &user_id, role, by, &client).await.map_err(refusal)?;
     Ok(see_other(&format!("/admin/users/{user_id}?done=role"), []))
 }
@@ -186,7 +186,7 @@ pub async fn end_sessions(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let user_id = UserId::from(id.into_inner());
-    let by = Actor::Admin { id: &admin.0.user_id, email: &admin.0.email };
+    let by = admin.actor();
     lifecycle::end_all_sessions(&state.pool, &user_id, by, &client).await.map_err(refusal)?;
     Ok(see_other(&format!("/admin/users/{user_id}?done=sessions"), []))
 }
@@ -198,7 +198,7 @@ pub async fn unlock(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let user_id = UserId::from(id.into_inner());
-    let by = Actor::Admin { id: &admin.0.user_id, email: &admin.0.email };
+    let by = admin.actor();
     lifecycle::unlock(&state.pool, &user_id, by, &client).await.map_err(refusal)?;
     Ok(see_other(&format!("/admin/users/{user_id}?done=unlock"), []))
 }
@@ -231,7 +231,7 @@ pub async fn delete_user(
             "Delete your own account from your account page.",
         ));
     }
-    let by = Actor::Admin { id: &admin.0.user_id, email: &admin.0.email };
+    let by = admin.actor();
     lifecycle::delete_user(&state.pool, &user_id, Some(by), &client).await.map_err(refusal)?;
     Ok(see_other("/admin/users", []))
 }
@@ -265,7 +265,7 @@ async fn set_disabled(
             "You cannot disable your own account.",
         ));
     }
-    let by = Actor::Admin { id: &admin.0.user_id, email: &admin.0.email };
+    let by = admin.actor();
     lifecycle::set_disabled(&state.pool, user_id, disabled, by, client).await.map_err(refusal)?;
     Ok(see_other("/admin/users", []))
 }
