@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP benchmark of a release build with wrk. Usage: scripts/bench.sh [sqlite|postgres]
 # Prints req/s and p99 for /healthz, /api/me (Bearer and cookie), sign-ins per second,
-# /api/me under a sign-in flood, and the server's peak RSS. Knobs: DURATION (s), CONNS, THREADS.
+# /api/me under a sign-in flood, and the server's peak RSS. Knobs: DURATION (s), CONNS, THREADS,
+# BIN (another build), ONLY=flood (the last row alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND="${1:-sqlite}"
@@ -62,11 +63,14 @@ run() {
 }
 
 echo "backend: $BACKEND   wrk -t$THREADS -c$CONNS -d${DURATION}s   cores: $(nproc)"
-run "GET /healthz" /healthz
-run "GET /api/me (Bearer)" /api/me "$work/bearer.lua"
-run "GET /api/me (cookie)" /api/me "$work/cookie.lua"
-run "POST /api/auth/token (sign-ins)" /api/auth/token "$work/login.lua"
-sleep 2  # let queued sign-ins drain
+# ONLY=flood measures the last row alone (for comparing builds on the flood's tail).
+if [ "${ONLY:-}" != flood ]; then
+  run "GET /healthz" /healthz
+  run "GET /api/me (Bearer)" /api/me "$work/bearer.lua"
+  run "GET /api/me (cookie)" /api/me "$work/cookie.lua"
+  run "POST /api/auth/token (sign-ins)" /api/auth/token "$work/login.lua"
+  sleep 2  # let queued sign-ins drain
+fi
 # /api/me while a sign-in flood runs: the flood starts first and keeps going past the measurement.
 wrk -t1 -c32 -d"$((DURATION + 6))s" --timeout 30s -s "$work/login.lua" "$base/api/auth/token" >/dev/null &
 flood=$!
