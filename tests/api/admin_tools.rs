@@ -167,3 +167,42 @@ backend_tests!(
     the_tools_are_for_administrators_only,
     the_admin_api_leaves_the_same_events_naming_the_admin,
 );
+
+/// The same tools from a real browser: the list links to the account, the role is chosen in a
+/// select, the notice says what happened, and deleting needs the box ticked (the browser itself
+/// refuses the form without it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_browser_an_admin_uses_the_tools_on_one_account() {
+    let Some(browser) = crate::browser::Browser::start().await else { return };
+    let app = spawn_app_with(|_| {}).await;
+    let admin = app.add_user(Role::Admin);
+    let user = app.add_user(Role::User);
+    let token = app.bearer_for(&user).await;
+    browser.sign_in(&app.address, &admin.email, &admin.password, false).await;
+    browser.goto(&app.url("/admin/users")).await;
+    browser.click(&format!("a[href='/admin/users/{}']", user.id)).await;
+    browser.wait_for_text("Lift the sign-in lock").await;
+
+    browser.click("select#role option[value=admin]").await;
+    browser.click(&format!("form[action='/admin/users/{}/role'] button", user.id)).await;
+    let text = browser.wait_for_text("The role is changed.").await;
+    assert!(
+        text.contains("Role changed by an administrator") && text.contains(&format!("by {}", admin.email)),
+        "{text}"
+    );
+
+    browser.click(&format!("form[action='/admin/users/{}/sessions/end'] button", user.id)).await;
+    browser.wait_for_text("Every session of this account has ended.").await;
+    assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::UNAUTHORIZED);
+
+    let delete = format!("form[action='/admin/users/{}/delete'] button", user.id);
+    browser.click(&delete).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(browser.path().await, format!("/admin/users/{}", user.id), "not without the box");
+    browser.click("input[name=confirm]").await;
+    browser.click(&delete).await;
+    let list = browser.wait_for_text("Member since").await;
+    assert_eq!(browser.path().await, "/admin/users");
+    assert!(!list.contains(&user.email), "{list}");
+    browser.quit().await;
+}
