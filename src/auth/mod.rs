@@ -12,6 +12,7 @@ pub mod guard;
 pub mod lifecycle;
 pub mod lifetimes;
 pub mod links;
+pub mod mfa;
 pub mod pair;
 pub mod password;
 #[cfg(test)]
@@ -23,6 +24,8 @@ pub mod scope;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
+pub mod totp;
+pub mod two_factor;
 pub mod verification;
 
 pub use extract::{CurrentUser, Identity, MaybeUser, RequireAdmin, Via};

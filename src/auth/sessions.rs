@@ -9,8 +9,9 @@ use super::pair::sign_pair;
 use super::password::{Busy, Hasher, Verdict};
 use super::throttle::{self, ThrottleLimits, Throttled};
 use super::tokens::{hash_jti, random_id};
+use crate::db::mfa::{self, NewChallenge};
 use crate::db::models::{Session, User};
-use crate::db::{self, Pool, StoreError, outbox, sessions, users};
+use crate::db::{self, Pool, StoreError, factors, outbox, sessions, users};
 use crate::domain::{Email, MAX_PASSWORD_BYTES, SessionId, UserId};
 use crate::errors::ApiError;
 use crate::mail::{Composed, Mail, compose};
@@ -27,6 +28,9 @@ pub enum SignInError {
     /// The password was right, but the address is not confirmed yet (`verify` registration).
     #[error("the email address is not verified")]
     EmailNotVerified,
+    /// The password was right and TOTP is on: the sign-in waits for a code (`auth::mfa`).
+    #[error("a second factor is required")]
+    MfaRequired { mfa_token: String },
     /// The hashing queue is full: come back in a moment.
     #[error(transparent)]
     Busy(#[from] Busy),
@@ -43,6 +47,7 @@ impl From<SignInError> for ApiError {
             SignInError::InvalidCredentials => Self::InvalidCredentials,
             SignInError::Throttled { retry_after_secs } => Self::TooManyRequests { retry_after_secs },
             SignInError::EmailNotVerified => Self::EmailNotVerified,
+            SignInError::MfaRequired { mfa_token } => Self::MfaRequired { mfa_token },
             SignInError::Busy(busy) => busy.into(),
             SignInError::Store(e) => e.into(),
             SignInError::Unexpected(e) => e.into(),
@@ -85,6 +90,8 @@ pub async fn sign_in(
         Ok(_) => Some(SignInResult::Ok),
         Err(SignInError::InvalidCredentials | SignInError::EmailNotVerified) => Some(SignInResult::Failed),
         Err(SignInError::Throttled { .. }) => Some(SignInResult::Throttled),
+        // Half-way: counted when the code step ends (`auth::mfa`).
+        Err(SignInError::MfaRequired { .. }) => None,
         // The server, not the caller: busy or the database.
         Err(SignInError::Busy(_) | SignInError::Store(_) | SignInError::Unexpected(_)) => None,
     };
@@ -158,6 +165,16 @@ async fn check_and_start(
     if sessions.require_verified_email && !user.email_verified {
         return Err(SignInError::EmailNotVerified);
     }
+    let uid = user.id.clone();
+    if db::query(pool, move |conn| factors::totp_is_on(conn, &uid)).await? {
+        let flow = if browser { MfaFlow::Cookie } else { MfaFlow::Token };
+        let mfa_token = open_mfa_challenge(pool, &user.id, flow, remember, device.is_some()).await?;
+        if verdict == Verdict::MatchNeedsRehash {
+            rehash(pool, hasher, &user.id, password).await;
+        }
+        events::record(pool, &user.id, EventKind::MfaChallenged, None, &client).await;
+        return Err(SignInError::MfaRequired { mfa_token });
+    }
     // The session first: its insert checks the hash just verified, which a rehash replaces.
     let mut signed = start_session(sessions, user, remember, &client).await?;
     if verdict == Verdict::MatchNeedsRehash {
@@ -174,6 +191,58 @@ async fn check_and_start(
     }
     events::record(pool, &signed.user.id, EventKind::LoginSucceeded, Some(&signed.session.id), &client).await;
     Ok(signed)
+}
+
+/// How long the code step may take, and how many wrong codes it allows (SPEC §9).
+pub const MFA_TTL_SECS: i64 = 5 * 60;
+pub const MFA_MAX_FAILURES: i64 = 5;
+
+/// Where a sign-in waiting for its code started, which decides how it ends: cookies (the
+/// sign-in page, the JSON login) or a token response (the token endpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaFlow {
+    Cookie,
+    Token,
+}
+
+impl MfaFlow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cookie => "cookie",
+            Self::Token => "token",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        if raw == "token" { Self::Token } else { Self::Cookie }
+    }
+}
+
+/// The half-signed-in state: a random token (only its hash is stored) that a code turns into
+/// a session. It is not a session and carries no access.
+async fn open_mfa_challenge(
+    pool: &Pool,
+    user_id: &UserId,
+    flow: MfaFlow,
+    remember: bool,
+    known_device: bool,
+) -> Result<String, StoreError> {
+    let token = random_id();
+    let (hash, uid) = (hash_jti(&token), user_id.clone());
+    db::query(pool, move |conn| {
+        let challenge = NewChallenge {
+            token_hash: &hash,
+            user_id: &uid,
+            flow: flow.as_str(),
+            remember,
+            known_device,
+            now: db::now(),
+            ttl: MFA_TTL_SECS,
+        };
+        mfa::insert(conn, &challenge)
+    })
+    .await?;
+    Ok(token)
 }
 
 /// Queues a security notice. A failure is logged: the action it reports has happened.

@@ -57,6 +57,11 @@ impl Key {
         Self(format!("reauth:{user_id}"))
     }
 
+    /// Guesses at one account's second-factor codes (sign-in step, confirmation).
+    pub fn second_factor(user_id: &UserId) -> Self {
+        Self(format!("code:{user_id}"))
+    }
+
     /// Recovery mails requested from one client IP (IPv6: its /64).
     pub fn mail_ip(client: &ClientInfo) -> Option<Self> {
         client_net(client).map(|net| Self(format!("mail-ip:{net}")))

@@ -3,9 +3,12 @@
 
 pub mod backup;
 pub mod events;
+pub mod factors;
 pub mod guard_reads;
+pub mod mfa;
 pub mod models;
 pub mod outbox;
+pub mod passkeys;
 pub mod purge;
 pub mod schema;
 pub mod sessions;
@@ -221,6 +224,17 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
 }
 
 /// Seconds since the Unix epoch: the one time format stored on both backends.
+/// An insert's result: `false` when a unique key was already taken (the connection type that
+/// serves both backends has no `ON CONFLICT`).
+pub fn unless_taken(inserted: diesel::QueryResult<usize>) -> diesel::QueryResult<bool> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match inserted {
+        Ok(n) => Ok(n == 1),
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }

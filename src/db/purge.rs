@@ -109,7 +109,9 @@ async fn purge_batches(pool: &Pool) -> Result<Purged, StoreError> {
     loop {
         let n = super::query(pool, move |conn| {
             Ok(super::tokens::purge_dead(conn, day_ago, BATCH)?
-                + super::outbox::purge_done(conn, day_ago, BATCH)?)
+                + super::outbox::purge_done(conn, day_ago, BATCH)?
+                + super::mfa::purge_dead(conn, now, BATCH)?
+                + super::passkeys::purge_dead(conn, now, BATCH)?)
         })
         .await?;
         purged.tokens_and_mails += n;

@@ -18,6 +18,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    mfa_challenges (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        flow -> Text,
+        remember -> Bool,
+        known_device -> Bool,
+        created_at -> Int8,
+        expires_at -> Int8,
+        failures -> Int8,
+        used_at -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
     one_time_tokens (token_hash) {
         token_hash -> Text,
         purpose -> Text,
@@ -43,6 +57,28 @@ diesel::table! {
         sent_at -> Nullable<Int8>,
         failed_at -> Nullable<Int8>,
         last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    passkeys (id) {
+        id -> Text,
+        user_id -> Text,
+        credential_id -> Text,
+        user_handle -> Text,
+        name -> Text,
+        passkey -> Text,
+        created_at -> Int8,
+        last_used_at -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> Text,
+        created_at -> Int8,
+        used_at -> Nullable<Int8>,
     }
 }
 
@@ -78,6 +114,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    totp_factors (user_id) {
+        user_id -> Text,
+        secret_sealed -> Text,
+        created_at -> Int8,
+        confirmed_at -> Nullable<Int8>,
+        last_step -> Int8,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Text,
         email -> Text,
@@ -90,16 +136,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webauthn_ceremonies (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        state -> Text,
+        expires_at -> Int8,
+    }
+}
+
+diesel::joinable!(mfa_challenges -> users (user_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
+diesel::joinable!(passkeys -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(totp_factors -> users (user_id));
+diesel::joinable!(webauthn_ceremonies -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     job_leases,
     login_throttle,
+    mfa_challenges,
     one_time_tokens,
     outbox,
+    passkeys,
+    recovery_codes,
     security_events,
     sessions,
+    totp_factors,
     users,
+    webauthn_ceremonies,
 );

@@ -23,6 +23,18 @@ pub enum EventKind {
     Unlocked,
     /// On an administrator's own account: they deleted someone's account.
     UserDeleted,
+    /// A correct password; the sign-in waits for the second factor.
+    MfaChallenged,
+    /// A wrong code at the second step.
+    MfaFailed,
+    TotpEnabled,
+    TotpDisabled,
+    /// A sign-in completed with a recovery code (each works once).
+    RecoveryCodeUsed,
+    PasskeyAdded,
+    PasskeyRemoved,
+    /// An administrator turned every second factor of the account off.
+    SecondFactorReset,
     /// A kind written by a newer version (a rolling upgrade): stored as is, shown generically.
     Other(String),
 }
@@ -47,6 +59,14 @@ impl EventKind {
             Self::SessionsEnded => "sessions_ended",
             Self::Unlocked => "unlocked",
             Self::UserDeleted => "user_deleted",
+            Self::MfaChallenged => "mfa_challenged",
+            Self::MfaFailed => "mfa_failed",
+            Self::TotpEnabled => "totp_enabled",
+            Self::TotpDisabled => "totp_disabled",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
+            Self::SecondFactorReset => "second_factor_reset",
             Self::Other(kind) => kind,
         }
     }
@@ -71,6 +91,14 @@ impl EventKind {
             Self::SessionsEnded => "Every session ended by an administrator",
             Self::Unlocked => "Sign-in lock lifted by an administrator",
             Self::UserDeleted => "You deleted an account",
+            Self::MfaChallenged => "Correct password; the authenticator code was asked for",
+            Self::MfaFailed => "Wrong authenticator code at sign-in",
+            Self::TotpEnabled => "Two-factor sign-in with an authenticator app turned on",
+            Self::TotpDisabled => "Two-factor sign-in with an authenticator app turned off",
+            Self::RecoveryCodeUsed => "Signed in with a recovery code",
+            Self::PasskeyAdded => "Passkey added",
+            Self::PasskeyRemoved => "Passkey removed",
+            Self::SecondFactorReset => "Second factors reset by an administrator",
             Self::Other(_) => "Security event",
         }
     }
@@ -78,7 +106,7 @@ impl EventKind {
 
 impl From<String> for EventKind {
     fn from(raw: String) -> Self {
-        const KNOWN: [EventKind; 17] = [
+        const KNOWN: [EventKind; 25] = [
             EventKind::LoginSucceeded,
             EventKind::LoginFailed,
             EventKind::RefreshReuseDetected,
@@ -96,6 +124,14 @@ impl From<String> for EventKind {
             EventKind::SessionsEnded,
             EventKind::Unlocked,
             EventKind::UserDeleted,
+            EventKind::MfaChallenged,
+            EventKind::MfaFailed,
+            EventKind::TotpEnabled,
+            EventKind::TotpDisabled,
+            EventKind::RecoveryCodeUsed,
+            EventKind::PasskeyAdded,
+            EventKind::PasskeyRemoved,
+            EventKind::SecondFactorReset,
         ];
         KNOWN.into_iter().find(|k| k.as_str() == raw).unwrap_or(EventKind::Other(raw))
     }
@@ -114,8 +150,9 @@ mod tests {
     #[test]
     fn kinds_round_trip_and_unknown_ones_are_shown_generically() {
         assert_eq!(EventKind::from("lockout".to_owned()), EventKind::Lockout);
-        let newer = EventKind::from("passkey_added".to_owned());
-        assert_eq!(newer.as_str(), "passkey_added");
+        assert_eq!(EventKind::from("passkey_added".to_owned()), EventKind::PasskeyAdded);
+        let newer = EventKind::from("hardware_key_lost".to_owned());
+        assert_eq!(newer.as_str(), "hardware_key_lost");
         assert_eq!(newer.describe(), "Security event");
     }
 }

@@ -32,6 +32,16 @@ pub enum ApiError {
     /// Right password, address not confirmed yet (`verify` registration).
     #[error("email not verified")]
     EmailNotVerified,
+    /// Right password, and a second factor is on: complete the sign-in with a code at
+    /// `POST /api/auth/mfa`, sending this token with it.
+    #[error("a second factor is required")]
+    MfaRequired { mfa_token: String },
+    /// The second step's code is wrong (or already used); `attempts_left` for this mfa_token.
+    #[error("invalid code")]
+    InvalidCode { attempts_left: i64 },
+    /// The mfa_token is unknown, expired, used, or dead after too many wrong codes.
+    #[error("invalid mfa token")]
+    InvalidMfaToken,
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{0}")]
@@ -75,6 +85,15 @@ pub enum ApiError {
 pub struct ErrorBody<'a> {
     pub error: &'a str,
     pub message: &'a str,
+}
+
+/// `mfa_required`: the error body, and the token that completes the sign-in at
+/// `POST /api/auth/mfa` (5 minutes, single use, dead after 5 wrong codes).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MfaRequiredBody<'a> {
+    pub error: &'a str,
+    pub message: &'a str,
+    pub mfa_token: &'a str,
 }
 
 impl ApiError {
@@ -121,6 +140,27 @@ impl ApiError {
                 "email_not_verified",
                 "Confirm your email address first: follow the link we mailed you, or ask for a new one."
                     .into(),
+            ),
+            Self::MfaRequired { .. } => (
+                "mfa_required",
+                "Enter the code from your authenticator app (or a recovery code) to finish signing in."
+                    .into(),
+            ),
+            Self::InvalidCode { attempts_left: 0 } => (
+                "invalid_code",
+                "That code is not right, and this sign-in has had too many wrong codes. Sign in again."
+                    .into(),
+            ),
+            Self::InvalidCode { attempts_left } => (
+                "invalid_code",
+                format!(
+                    "That code is not right or was already used. Try the current code from your app \
+                     ({attempts_left} attempts left)."
+                ),
+            ),
+            Self::InvalidMfaToken => (
+                "invalid_mfa_token",
+                "This sign-in has expired, was completed, or had too many wrong codes. Sign in again.".into(),
             ),
             Self::Forbidden(message) => ("forbidden", (*message).into()),
             Self::CsrfFailed(message) => ("csrf_failed", (*message).into()),
@@ -169,7 +209,11 @@ impl From<anyhow::Error> for ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::Unauthorized { .. } | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized { .. }
+            | Self::InvalidCredentials
+            | Self::MfaRequired { .. }
+            | Self::InvalidCode { .. }
+            | Self::InvalidMfaToken => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) | Self::CsrfFailed(_) | Self::EmailNotVerified => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -193,8 +237,12 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CACHE_CONTROL, "no-store"));
         match self {
-            Self::InvalidCredentials => {
+            Self::InvalidCredentials | Self::InvalidCode { .. } | Self::InvalidMfaToken => {
                 res.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="portcullis""#));
+            }
+            Self::MfaRequired { mfa_token } => {
+                res.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="portcullis""#));
+                return res.json(MfaRequiredBody { error: code, message: &message, mfa_token });
             }
             Self::Unauthorized { invalid_token } => {
                 let challenge = if *invalid_token {

@@ -56,6 +56,31 @@ pub fn password_changed(mail: &Mail, to: &str, how: &str) -> anyhow::Result<Comp
 }
 
 #[derive(Template)]
+#[template(path = "mail/factor_changed.txt")]
+struct FactorText<'a> {
+    what: &'a str,
+    account: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/factor_changed.html")]
+struct FactorHtml<'a> {
+    what: &'a str,
+    account: &'a str,
+}
+
+/// A notice that the account's second factors changed; `what` is the sentence that says how.
+pub fn factor_changed(mail: &Mail, to: &str, what: &str) -> anyhow::Result<Composed> {
+    let account = mail.link("/account/2fa");
+    Ok(Composed {
+        to: to.to_owned(),
+        subject: "Your Portcullis sign-in settings changed".to_owned(),
+        text: FactorText { what, account: &account }.render()?,
+        html: FactorHtml { what, account: &account }.render()?,
+    })
+}
+
+#[derive(Template)]
 #[template(path = "mail/verify_email.txt")]
 struct VerifyText<'a> {
     link: &'a str,

@@ -1,0 +1,223 @@
+//! The second factor an account owner manages: turning TOTP on (a pending secret, confirmed
+//! by a first code, then ten recovery codes shown once) and off (with the password), and
+//! using a code — at the second sign-in step, or anywhere else a code is asked for.
+
+use diesel::Connection;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::client::ClientInfo;
+use super::events::{self, EventKind};
+use super::lifecycle::{self, AccountError};
+use super::password::Hasher;
+use super::throttle::{self, ThrottleLimits, Throttled};
+use super::totp::{self, Code, Sealer};
+use crate::db::{self, Pool, StoreError, factors};
+use crate::domain::UserId;
+use crate::mail::{Mail, compose};
+
+/// What the second factor needs, built once at startup.
+pub struct TwoFactor {
+    pub sealer: Sealer,
+    /// How authenticator apps name the account: the public host.
+    pub issuer: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FactorError {
+    #[error("two-factor sign-in is already on")]
+    AlreadyOn,
+    #[error("no authenticator app is waiting to be confirmed")]
+    NotPending,
+    #[error("that code is not right")]
+    WrongCode,
+    #[error("too many wrong codes")]
+    Throttled(Throttled),
+    /// Turning TOTP off: the password check failed (or was throttled).
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+/// A pending (or re-shown) TOTP secret, in every form a person may need it.
+pub struct Enrolment {
+    /// Base32, for typing into an app.
+    pub secret: String,
+    pub otpauth_url: String,
+    pub qr_svg: String,
+}
+
+/// The code step's throttle key: guesses at one account's codes, from anywhere.
+pub fn code_key(user_id: &UserId) -> throttle::Key {
+    throttle::Key::second_factor(user_id)
+}
+
+/// Starts (or shows again) the enrolment of an authenticator app. A second call before the
+/// confirmation shows the same pending secret.
+pub async fn start_totp(
+    pool: &Pool,
+    tf: &TwoFactor,
+    user_id: &UserId,
+    email: &str,
+) -> Result<Enrolment, FactorError> {
+    let uid = user_id.clone();
+    let found = db::query(pool, move |conn| factors::find_totp(conn, &uid)).await?;
+    let sealed = match found {
+        Some(row) if row.confirmed_at.is_some() => return Err(FactorError::AlreadyOn),
+        Some(row) => row.secret_sealed,
+        None => {
+            let sealed = tf.sealer.seal(user_id, totp::new_secret().expose_secret())?;
+            let (uid, new) = (user_id.clone(), sealed.clone());
+            let stored =
+                db::query(pool, move |conn| factors::insert_pending_totp(conn, &uid, &new, db::now()))
+                    .await?;
+            if stored {
+                sealed
+            } else {
+                // A concurrent first call won: show its secret.
+                let uid = user_id.clone();
+                let row = db::query(pool, move |conn| factors::find_totp(conn, &uid)).await?;
+                row.filter(|r| r.confirmed_at.is_none()).ok_or(FactorError::AlreadyOn)?.secret_sealed
+            }
+        }
+    };
+    let secret = tf.sealer.open(user_id, &sealed)?;
+    let generator = totp::generator(&secret, &tf.issuer, email)?;
+    let otpauth_url = generator.to_url().map_err(|e| anyhow::anyhow!("cannot make the otpauth URL: {e}"))?;
+    Ok(Enrolment { secret: totp::secret_text(&secret), qr_svg: totp::qr_svg(&otpauth_url)?, otpauth_url })
+}
+
+/// Confirms the pending secret with a first code: TOTP is on, and ten recovery codes (returned
+/// here, shown once) replace any earlier ones.
+pub async fn confirm_totp(
+    pool: &Pool,
+    tf: &TwoFactor,
+    limits: &ThrottleLimits,
+    user_id: &UserId,
+    code: &SecretString,
+    client: &ClientInfo,
+) -> Result<Vec<String>, FactorError> {
+    let key = code_key(user_id);
+    throttle::attempt(pool, &key, limits.per_account).await?.map_err(FactorError::Throttled)?;
+    let uid = user_id.clone();
+    let row = match db::query(pool, move |conn| factors::find_totp(conn, &uid)).await? {
+        Some(row) if row.confirmed_at.is_some() => return Err(FactorError::AlreadyOn),
+        Some(row) => row,
+        None => return Err(FactorError::NotPending),
+    };
+    let generator = totp::generator(&tf.sealer.open(user_id, &row.secret_sealed)?, &tf.issuer, "")?;
+    let Code::Totp(digits) = Code::parse(code) else {
+        return Err(FactorError::WrongCode);
+    };
+    let step = totp::matching_step(&generator, &digits, db::now()).ok_or(FactorError::WrongCode)?;
+    let (codes, hashes) = totp::new_recovery_codes();
+    let uid = user_id.clone();
+    let confirmed = db::query(pool, move |conn| {
+        conn.transaction(|conn| {
+            let now = db::now();
+            if !factors::confirm_totp(conn, &uid, step, now)? {
+                return Ok(false);
+            }
+            factors::replace_recovery_codes(conn, &uid, &hashes, now)?;
+            Ok(true)
+        })
+    })
+    .await?;
+    if !confirmed {
+        return Err(FactorError::AlreadyOn);
+    }
+    throttle::succeeded(pool, Some(key), None).await?;
+    events::record(pool, user_id, EventKind::TotpEnabled, None, client).await;
+    Ok(codes)
+}
+
+/// Turns TOTP off (with the password, checked like a sign-in): the secret and the recovery
+/// codes are deleted, and the owner is told by mail.
+pub async fn disable_totp(
+    (pool, hasher, limits): (&Pool, &Hasher, &ThrottleLimits),
+    mail: &Mail,
+    user_id: &UserId,
+    password: SecretString,
+    client: &ClientInfo,
+) -> Result<(), FactorError> {
+    let user = lifecycle::reauthenticate(pool, hasher, limits, user_id, password, client).await?;
+    let uid = user_id.clone();
+    let was_on = db::query(pool, move |conn| factors::delete_totp(conn, &uid)).await?;
+    if was_on {
+        events::record(pool, user_id, EventKind::TotpDisabled, None, client).await;
+        let what = "Two-factor sign-in with an authenticator app was turned off for your account.";
+        super::sessions::notify(pool, mail, compose::factor_changed(mail, &user.email, what)).await;
+    }
+    Ok(())
+}
+
+/// What a correct code was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsedCode {
+    Totp,
+    Recovery,
+}
+
+/// Uses a code of the user's: a TOTP code of a step not used before (so a code works once, even
+/// within its 30 s), or an unused recovery code. `None`: wrong, used, or no factor.
+pub async fn use_code(
+    pool: &Pool,
+    sealer: &Sealer,
+    user_id: &UserId,
+    code: &SecretString,
+) -> Result<Option<UsedCode>, StoreError> {
+    match Code::parse(code) {
+        Code::Totp(digits) => {
+            let uid = user_id.clone();
+            let Some(row) = db::query(pool, move |conn| factors::find_totp(conn, &uid)).await? else {
+                return Ok(None);
+            };
+            let step =
+                match sealer.open(user_id, &row.secret_sealed).and_then(|s| totp::generator(&s, "-", "-")) {
+                    Ok(generator) => totp::matching_step(&generator, &digits, db::now()),
+                    Err(e) => {
+                        log::error!("cannot check a TOTP code of user {user_id}: {e:#}");
+                        None
+                    }
+                };
+            let Some(step) = step.filter(|s| *s > row.last_step) else {
+                return Ok(None);
+            };
+            let uid = user_id.clone();
+            let used = db::query(pool, move |conn| factors::use_totp_step(conn, &uid, step)).await?;
+            Ok(used.then_some(UsedCode::Totp))
+        }
+        Code::Recovery(hash) => {
+            let uid = user_id.clone();
+            let used =
+                db::query(pool, move |conn| factors::use_recovery_code(conn, &uid, &hash, db::now())).await?;
+            Ok(used.then_some(UsedCode::Recovery))
+        }
+        Code::Malformed => Ok(None),
+    }
+}
+
+/// Which factors an account has on (the account and admin pages show it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Factors {
+    pub totp: bool,
+    pub totp_pending: bool,
+    pub recovery_codes_left: i64,
+    pub passkeys: i64,
+}
+
+pub async fn factors_of(pool: &Pool, user_id: &UserId) -> Result<Factors, StoreError> {
+    let uid = user_id.clone();
+    db::query(pool, move |conn| {
+        let row = factors::find_totp(conn, &uid)?;
+        Ok(Factors {
+            totp: row.as_ref().is_some_and(|r| r.confirmed_at.is_some()),
+            totp_pending: row.as_ref().is_some_and(|r| r.confirmed_at.is_none()),
+            recovery_codes_left: factors::unused_recovery_codes(conn, &uid)?,
+            passkeys: db::passkeys::count_for_user(conn, &uid)?,
+        })
+    })
+    .await
+}
