@@ -18,6 +18,8 @@ use crate::auth::password::Hasher;
 use crate::auth::sessions::Sessions;
 use crate::auth::throttle::ThrottleLimits;
 use crate::auth::tokens::KeyRing;
+use crate::auth::totp::Sealer;
+use crate::auth::two_factor::TwoFactor;
 use crate::config::{PublicUrl, Registration, Settings};
 use crate::db;
 use crate::db::guard_reads::GuardReads;
@@ -82,6 +84,10 @@ impl Application {
             metrics: metrics.clone(),
         };
         tokio::spawn(worker.run(mail.wake.clone()));
+        let two_factor = TwoFactor {
+            sealer: Sealer::new(master.derive("portcullis totp secret v1")),
+            issuer: public_url.mail_host(),
+        };
         let state = web::Data::new(AppState {
             pool,
             sessions: web::Data::new(sessions),
@@ -96,6 +102,7 @@ impl Application {
             reset_ttl: settings.reset_ttl,
             public_url: web::Data::new(public_url),
             cors_origins: web::Data::new(settings.cors_origins.clone()),
+            two_factor: web::Data::new(two_factor),
         });
         let metrics = web::Data::from(metrics);
         let metrics_port = match settings.metrics_addr {

@@ -12,6 +12,7 @@ use crate::auth::csrf::CsrfKey;
 use crate::auth::password::Hasher;
 use crate::auth::sessions::Sessions;
 use crate::auth::throttle::ThrottleLimits;
+use crate::auth::two_factor::TwoFactor;
 use crate::config::{Origins, PublicUrl, Registration};
 use crate::db::Pool;
 use crate::domain::PasswordPolicy;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub registration: Registration,
     pub mail: Mail,
     pub reset_ttl: Duration,
+    /// TOTP sealing and passkeys (WebAuthn, when the public URL has a host name).
+    pub two_factor: web::Data<TwoFactor>,
 }
 
 impl AppState {

@@ -48,7 +48,7 @@ pub enum Actor<'a> {
 }
 
 impl Actor<'_> {
-    fn by(&self) -> String {
+    pub(crate) fn by(&self) -> String {
         match self {
             Self::Admin { email, .. } => format!("by {email}"),
             Self::CommandLine => "from the command line".to_owned(),
@@ -239,7 +239,12 @@ pub async fn unlock(
     let user = db::query(pool, move |conn| users::find_user_by_id(conn, &id))
         .await?
         .ok_or(AccountError::NotFound)?;
-    throttle::forget(pool, &[throttle::Key::account(&user.email), throttle::Key::reauth(&user.id)]).await?;
+    let keys = [
+        throttle::Key::account(&user.email),
+        throttle::Key::reauth(&user.id),
+        throttle::Key::second_factor(&user.id),
+    ];
+    throttle::forget(pool, &keys).await?;
     events::record_detailed(pool, user_id, EventKind::Unlocked, by.by(), client).await;
     Ok(())
 }

@@ -12,6 +12,7 @@ use super::tokens::hash_jti;
 use super::totp::Sealer;
 use super::two_factor::{UsedCode, code_key, use_code};
 use crate::db::{self, StoreError, mfa, users};
+use crate::errors::ApiError;
 use crate::mail::compose;
 use crate::metrics::SignInResult;
 
@@ -27,6 +28,19 @@ pub enum MfaError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+/// The one place a second-step failure becomes an HTTP answer.
+impl From<MfaError> for ApiError {
+    fn from(e: MfaError) -> Self {
+        match e {
+            MfaError::InvalidToken => Self::InvalidMfaToken,
+            MfaError::WrongCode { attempts_left } => Self::InvalidCode { attempts_left },
+            MfaError::Throttled { retry_after_secs } => Self::TooManyRequests { retry_after_secs },
+            MfaError::Store(e) => e.into(),
+            MfaError::Unexpected(e) => e.into(),
+        }
+    }
 }
 
 impl From<SignInError> for MfaError {

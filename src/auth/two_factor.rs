@@ -7,11 +7,11 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
-use super::lifecycle::{self, AccountError};
+use super::lifecycle::{self, AccountError, Actor};
 use super::password::Hasher;
 use super::throttle::{self, ThrottleLimits, Throttled};
 use super::totp::{self, Code, Sealer};
-use crate::db::{self, Pool, StoreError, factors};
+use crate::db::{self, Pool, StoreError, factors, passkeys, users};
 use crate::domain::UserId;
 use crate::mail::{Mail, compose};
 
@@ -220,4 +220,26 @@ pub async fn factors_of(pool: &Pool, user_id: &UserId) -> Result<Factors, StoreE
         })
     })
     .await
+}
+
+/// An administrator's reset: every second factor of the account (TOTP, recovery codes,
+/// passkeys) is gone, which is a security event naming them and a mail to the owner.
+pub async fn reset(pool: &Pool, mail: &Mail, user_id: &UserId, by: Actor<'_>, client: &ClientInfo) -> Result<(), AccountError> {
+    let uid = user_id.clone();
+    let email = db::run(pool, move |conn| {
+        conn.transaction(|conn| {
+            let email = users::find_user_by_id(conn, &uid)?.ok_or(AccountError::NotFound)?.email;
+            factors::delete_totp(conn, &uid)?;
+            passkeys::delete_all(conn, &uid)?;
+            Ok::<_, AccountError>(email)
+        })
+    })
+    .await?;
+    events::record_detailed(pool, user_id, EventKind::SecondFactorReset, by.by(), client).await;
+    let what = format!(
+        "Every second factor of your account (authenticator app, recovery codes, passkeys) was reset {}.",
+        by.by()
+    );
+    super::sessions::notify(pool, mail, compose::factor_changed(mail, &email, &what)).await;
+    Ok(())
 }

@@ -11,6 +11,9 @@ mod recovery;
 mod register;
 mod sessions;
 mod token;
+mod two_factor;
+
+pub(crate) use two_factor::factor_error;
 
 use actix_web::middleware::from_fn;
 use actix_web::web;
@@ -24,6 +27,7 @@ use crate::auth::scope;
 /// unsafe request comes with only the refresh cookie.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/login").post(auth::login))
+        .service(web::resource("/auth/mfa").post(two_factor::complete_mfa))
         .service(web::resource("/auth/register").post(register::register))
         .service(web::resource("/auth/token").post(token::token))
         .service(web::resource("/auth/revoke").post(auth::revoke))
@@ -48,6 +52,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/account/password").post(account::change_password))
                 .service(web::resource("/account/events").get(account::list_events))
                 .service(web::resource("/account/verification").post(recovery::send_verification))
+                .service(web::resource("/account/2fa").get(two_factor::factors))
+                .service(
+                    web::resource("/account/2fa/totp")
+                        .post(two_factor::start_totp)
+                        .delete(two_factor::disable_totp),
+                )
+                .service(web::resource("/account/2fa/totp/confirm").post(two_factor::confirm_totp))
                 .service(web::resource("/admin/users").get(admin::list_users))
                 .service(web::resource("/admin/users/{id}").delete(admin::delete_user))
                 .service(web::resource("/admin/users/{id}/disable").post(admin::disable_user))
@@ -56,6 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/admin/users/{id}/sessions").delete(admin::end_sessions))
                 .service(web::resource("/admin/users/{id}/events").get(admin::user_events))
                 .service(web::resource("/admin/users/{id}/unlock").post(admin::unlock))
+                .service(web::resource("/admin/users/{id}/2fa").delete(two_factor::reset_user_factors))
                 .default_service(web::to(crate::errors::not_found)),
         );
 }

@@ -2,7 +2,7 @@
 //! services. Answers follow §5.1 and §5.2 to the letter, plus our `message` field.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,7 +11,7 @@ use crate::auth::client::ClientInfo;
 use crate::auth::refresh::{self, RefreshError};
 use crate::auth::sessions::{self, Credentials, SignInError};
 use crate::auth::tokens::Issued;
-use crate::errors::{ApiError, BAD_CREDENTIALS, ErrorBody};
+use crate::errors::{ApiError, BAD_CREDENTIALS, ErrorBody, MfaRequiredBody};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -49,7 +49,7 @@ struct OAuthError<'a> {
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "RFC 6749 §5.1. `Cache-Control: no-store`.", body = TokenResponse),
-        (status = 400, description = "RFC 6749 §5.2: `invalid_request`, `invalid_grant` or `unsupported_grant_type`.", body = OAuthError),
+        (status = 400, description = "RFC 6749 §5.2: `invalid_request`, `invalid_grant` or `unsupported_grant_type`; or `mfa_required` with an `mfa_token` for `POST /api/auth/mfa` (TOTP is on).", content((OAuthError), (MfaRequiredBody))),
         (status = 403, description = "`email_not_verified`: the address is not confirmed yet.", body = ErrorBody),
         (status = 429, description = "`too_many_requests`: too many failed attempts; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),
     ))]
@@ -116,6 +116,14 @@ async fn password_grant(
     match sessions::sign_in(&state.sessions, &state.hasher, &state.throttle, credentials, client).await {
         Ok(signed) => Ok(token_response(&signed.access, &signed.refresh)),
         Err(SignInError::InvalidCredentials) => Ok(oauth_error("invalid_grant", BAD_CREDENTIALS)),
+        // SPEC §9: the JSON login's body, as a §5.2 error status.
+        Err(SignInError::MfaRequired { mfa_token }) => {
+            let mut res = ApiError::MfaRequired { mfa_token }.error_response();
+            *res.status_mut() = StatusCode::BAD_REQUEST;
+            res.headers_mut().remove(header::WWW_AUTHENTICATE);
+            res.headers_mut().insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+            Ok(res)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -134,7 +142,7 @@ async fn refresh_grant(state: &AppState, client: ClientInfo, token: &str) -> Res
     }
 }
 
-fn token_response(access: &Issued, refresh: &Issued) -> HttpResponse {
+pub(super) fn token_response(access: &Issued, refresh: &Issued) -> HttpResponse {
     no_store(HttpResponse::Ok()).json(TokenResponse {
         access_token: access.token.expose_secret(),
         token_type: "Bearer",

@@ -8,7 +8,7 @@ use super::layout::{Layout, layout};
 use super::render::render;
 use crate::auth::{CurrentUser, Identity};
 use crate::db::models::SecurityEvent;
-use crate::db::{self, StoreError, events, sessions};
+use crate::db::{self, StoreError, events, factors, sessions};
 use crate::errors::PageError;
 use crate::routes::device::describe_device;
 use crate::routes::format;
@@ -53,6 +53,9 @@ pub struct AccountPage {
     error: Option<String>,
     password_min: usize,
     email_verified: bool,
+    /// Which second factors are on (`/account/2fa` manages them).
+    totp_on: bool,
+    passkeys: i64,
 }
 
 #[derive(Deserialize)]
@@ -123,10 +126,11 @@ pub async fn show(
     cookies: impl IntoIterator<Item = Cookie<'static>>,
 ) -> Result<HttpResponse, PageError> {
     let user_id = identity.user_id.clone();
-    let (live, recent) = db::run(&state.pool, move |conn| {
+    let (live, recent, (totp_on, passkeys)) = db::run(&state.pool, move |conn| {
         let live = sessions::live_sessions(conn, &user_id, db::now())?;
         let recent = events::recent_events(conn, &user_id, EVENTS_READ)?;
-        Ok::<_, StoreError>((live, recent))
+        let factors = (factors::totp_is_on(conn, &user_id)?, db::passkeys::count_for_user(conn, &user_id)?);
+        Ok::<_, StoreError>((live, recent, factors))
     })
     .await?;
     let (layout, csrf_cookie) = layout(req, state, Some(identity));
@@ -151,6 +155,8 @@ pub async fn show(
         error,
         password_min: state.password_policy.min_chars,
         email_verified: identity.email_verified,
+        totp_on,
+        passkeys,
     };
     render(status, &page, csrf_cookie.into_iter().chain(cookies))
 }

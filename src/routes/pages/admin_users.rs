@@ -16,6 +16,7 @@ use crate::auth::client::ClientInfo;
 use crate::auth::extract::RequireAdmin;
 use crate::auth::lifecycle::{self, AccountError};
 use crate::auth::throttle;
+use crate::auth::two_factor::{self, Factors};
 use crate::db::{self, StoreError, events, sessions, users};
 use crate::domain::{Role, UserId};
 use crate::errors::PageError;
@@ -94,6 +95,7 @@ pub struct AdminUserPage {
     layout: Layout,
     user: UserRow,
     locked: bool,
+    factors: Factors,
     events: Vec<EventRow>,
     notice: Option<&'static str>,
 }
@@ -125,8 +127,13 @@ pub async fn admin_user_page(
     })
     .await?;
     let Some((user, live, recent)) = found else { return Err(PageError::not_found()) };
-    let keys = [throttle::Key::account(&user.email), throttle::Key::reauth(&user.id)];
+    let keys = [
+        throttle::Key::account(&user.email),
+        throttle::Key::reauth(&user.id),
+        throttle::Key::second_factor(&user.id),
+    ];
     let locked = throttle::any_locked(&state.pool, &keys).await?;
+    let factors = two_factor::factors_of(&state.pool, &user.id).await?;
     let row = UserRow {
         sessions: i64::try_from(live).unwrap_or(i64::MAX),
         is_self: user.id == identity.user_id,
@@ -151,10 +158,11 @@ pub async fn admin_user_page(
         Some("role") => Some("The role is changed."),
         Some("sessions") => Some("Every session of this account has ended."),
         Some("unlock") => Some("The sign-in lock is lifted."),
+        Some("2fa") => Some("Every second factor of this account is off; its owner has been told by mail."),
         _ => None,
     };
     let (layout, csrf_cookie) = layout(&req, &state, Some(&identity));
-    render(StatusCode::OK, &AdminUserPage { layout, user: row, locked, events, notice }, csrf_cookie)
+    render(StatusCode::OK, &AdminUserPage { layout, user: row, locked, factors, events, notice }, csrf_cookie)
 }
 
 #[derive(Deserialize)]
@@ -201,6 +209,17 @@ pub async fn unlock(
     let by = admin.actor();
     lifecycle::unlock(&state.pool, &user_id, by, &client).await.map_err(refusal)?;
     Ok(see_other(&format!("/admin/users/{user_id}?done=unlock"), []))
+}
+
+pub async fn reset_factors(
+    state: web::Data<AppState>,
+    admin: RequireAdmin,
+    client: ClientInfo,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let user_id = UserId::from(id.into_inner());
+    two_factor::reset(&state.pool, &state.mail, &user_id, admin.actor(), &client).await.map_err(refusal)?;
+    Ok(see_other(&format!("/admin/users/{user_id}?done=2fa"), []))
 }
 
 #[derive(Deserialize)]

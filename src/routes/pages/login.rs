@@ -9,6 +9,7 @@ use super::render::{render, see_other};
 use crate::auth::client::ClientInfo;
 use crate::auth::cookies;
 use crate::auth::csrf::session_cookies;
+use crate::auth::mfa::{self, MfaError};
 use crate::auth::sessions::{self, Credentials, SignInError};
 use crate::auth::{Identity, MaybeUser};
 use crate::domain::safe_next;
@@ -122,6 +123,10 @@ pub async fn login(
             res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
             Ok(res)
         }
+        Err(SignInError::MfaRequired { mfa_token }) => {
+            let next = safe_next(form.next.as_deref(), &state.cors_origins).to_owned();
+            code_form(&req, &state, identity, StatusCode::OK, mfa_token, next, None)
+        }
         Err(SignInError::EmailNotVerified) => {
             let (layout, csrf_cookie) = layout(&req, &state, identity);
             let next = safe_next(form.next.as_deref(), &state.cors_origins).to_owned();
@@ -145,4 +150,69 @@ fn show(
     let (layout, csrf_cookie) = layout(req, state, identity);
     let next = safe_next(next, &state.cors_origins).to_owned();
     render(status, &LoginPage { layout, next, email, notice: None, error, unverified: false }, csrf_cookie)
+}
+
+/// The second step: the password was right and TOTP is on.
+#[derive(Template)]
+#[template(path = "pages/login_code.html")]
+pub struct LoginCodePage {
+    layout: Layout,
+    mfa_token: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    mfa_token: String,
+    code: SecretString,
+    next: Option<String>,
+}
+
+/// Finishes a sign-in with a code: the session the password step would have opened.
+pub async fn login_code(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: MaybeUser,
+    client: ClientInfo,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let identity = user.0.as_ref();
+    let next = safe_next(form.next.as_deref(), &state.cors_origins).to_owned();
+    let sealer = &state.two_factor.sealer;
+    match mfa::complete(&state.sessions, sealer, &state.throttle, &form.mfa_token, &form.code, &client).await {
+        Ok(done) => Ok(see_other(&next, session_cookies(&state.cookies, &state.csrf, &done.signed))),
+        Err(MfaError::WrongCode { attempts_left }) if attempts_left > 0 => {
+            let error = ApiError::InvalidCode { attempts_left }.to_string_for_people();
+            code_form(&req, &state, identity, StatusCode::UNAUTHORIZED, form.mfa_token, next, Some(error))
+        }
+        Err(MfaError::WrongCode { .. } | MfaError::InvalidToken) => {
+            let error = ApiError::InvalidMfaToken.to_string_for_people();
+            show(&req, &state, identity, StatusCode::UNAUTHORIZED, Some(&next), String::new(), Some(error))
+        }
+        Err(MfaError::Throttled { retry_after_secs }) => {
+            let error = format!("Too many wrong codes. Try again in {retry_after_secs} seconds.");
+            let mut res =
+                code_form(&req, &state, identity, StatusCode::TOO_MANY_REQUESTS, form.mfa_token, next, Some(error))?;
+            let value = actix_web::http::header::HeaderValue::from(retry_after_secs);
+            res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
+            Ok(res)
+        }
+        Err(e) => Err(ApiError::from(e).into()),
+    }
+}
+
+fn code_form(
+    req: &HttpRequest,
+    state: &AppState,
+    identity: Option<&Identity>,
+    status: StatusCode,
+    mfa_token: String,
+    next: String,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let (layout, csrf_cookie) = layout(req, state, identity);
+    render(status, &LoginCodePage { layout, mfa_token, next, error }, csrf_cookie)
 }

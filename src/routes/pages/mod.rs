@@ -9,6 +9,7 @@ mod login;
 mod logout;
 mod recovery;
 mod register;
+mod two_factor;
 mod verification;
 
 pub(crate) mod layout;
@@ -19,6 +20,7 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").get(home::home_page))
         .service(web::resource("/login").get(login::login_page).post(login::login))
+        .service(web::resource("/login/mfa").post(login::login_code))
         .service(web::resource("/register").get(register::register_page).post(register::register))
         .service(web::resource("/logout").post(logout::logout))
         .service(
@@ -38,6 +40,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/verify-email/resend").post(verification::resend_verification))
         .service(web::resource("/account").get(account::account_page))
+        .service(web::resource("/account/2fa").get(two_factor::two_factor_page))
+        .service(web::resource("/account/2fa/totp/confirm").post(two_factor::confirm_totp))
+        .service(web::resource("/account/2fa/totp/disable").post(two_factor::disable_totp))
         .service(web::resource("/account/verification").post(verification::send_verification))
         .service(web::resource("/account/password").post(account_actions::change_password))
         .service(web::resource("/account/delete").post(account_actions::delete_account))
@@ -53,5 +58,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/admin/users/{id}/role").post(admin_users::set_role))
         .service(web::resource("/admin/users/{id}/sessions/end").post(admin_users::end_sessions))
         .service(web::resource("/admin/users/{id}/unlock").post(admin_users::unlock))
+        .service(web::resource("/admin/users/{id}/2fa/reset").post(admin_users::reset_factors))
         .service(web::resource("/admin/users/{id}/delete").post(admin_users::delete_user));
 }

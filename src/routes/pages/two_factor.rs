@@ -1,0 +1,140 @@
+//! `/account/2fa`: the caller's second factors — an authenticator app (TOTP) with its recovery
+//! codes, and passkeys.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::layout::{Layout, layout};
+use super::render::{render, see_other};
+use crate::auth::client::ClientInfo;
+use crate::auth::lifecycle::AccountError;
+use crate::auth::two_factor::{self, FactorError, Factors};
+use crate::auth::{CurrentUser, Identity};
+use crate::errors::PageError;
+use crate::state::AppState;
+
+/// A pending authenticator app, as the page shows it.
+pub struct Pending {
+    pub secret: String,
+    /// Drawn by Portcullis from the otpauth URL (no image service sees the secret).
+    pub qr_svg: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/two_factor.html")]
+pub struct TwoFactorPage {
+    layout: Layout,
+    factors: Factors,
+    pending: Option<Pending>,
+    /// Just after the confirmation: the recovery codes, shown this once.
+    recovery_codes: Vec<String>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct TwoFactorQuery {
+    done: Option<String>,
+}
+
+pub async fn two_factor_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<TwoFactorQuery>,
+) -> Result<HttpResponse, PageError> {
+    let notice = match query.done.as_deref() {
+        Some("totp-off") => Some("Two-factor sign-in with an authenticator app is off."),
+        _ => None,
+    };
+    show(&req, &state, &user.0, StatusCode::OK, (notice, None), Vec::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    code: SecretString,
+}
+
+pub async fn confirm_totp(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+    form: web::Form<ConfirmForm>,
+) -> Result<HttpResponse, PageError> {
+    let identity = user.0;
+    let tf = &state.two_factor;
+    match two_factor::confirm_totp(&state.pool, tf, &state.throttle, &identity.user_id, &form.code, &client).await {
+        Ok(codes) => {
+            let notice = Some("Two-factor sign-in is on. Save your recovery codes now.");
+            show(&req, &state, &identity, StatusCode::OK, (notice, None), codes).await
+        }
+        Err(FactorError::WrongCode) => {
+            let error = "That is not the current code of your authenticator app. Check the time on your phone and try the newest code.";
+            show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, (None, Some(error.to_owned())), Vec::new())
+                .await
+        }
+        Err(FactorError::AlreadyOn | FactorError::NotPending) => Ok(see_other("/account/2fa", [])),
+        Err(e) => Err(page_error(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DisableForm {
+    password: SecretString,
+}
+
+pub async fn disable_totp(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+    form: web::Form<DisableForm>,
+) -> Result<HttpResponse, PageError> {
+    let identity = user.0;
+    let checks = (&state.pool, &state.hasher, &state.throttle);
+    let password = form.into_inner().password;
+    match two_factor::disable_totp(checks, &state.mail, &identity.user_id, password, &client).await {
+        Ok(()) => Ok(see_other("/account/2fa?done=totp-off", [])),
+        Err(FactorError::Account(AccountError::WrongPassword)) => {
+            let error = Some("That is not your password: two-factor sign-in is still on.".to_owned());
+            show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, (None, error), Vec::new()).await
+        }
+        Err(e) => Err(page_error(e)),
+    }
+}
+
+fn page_error(e: FactorError) -> PageError {
+    crate::routes::api::factor_error(e).into()
+}
+
+async fn show(
+    req: &HttpRequest,
+    state: &AppState,
+    identity: &Identity,
+    status: StatusCode,
+    (notice, error): (Option<&'static str>, Option<String>),
+    recovery_codes: Vec<String>,
+) -> Result<HttpResponse, PageError> {
+    let factors = two_factor::factors_of(&state.pool, &identity.user_id).await?;
+    // A second visit before the confirmation shows the same pending secret (SPEC §9).
+    let pending = if factors.totp {
+        None
+    } else {
+        let tf = &state.two_factor;
+        let e = two_factor::start_totp(&state.pool, tf, &identity.user_id, &identity.email).await.map_err(page_error)?;
+        Some(Pending { secret: e.secret, qr_svg: e.qr_svg })
+    };
+    let (layout, csrf_cookie) = layout(req, state, Some(identity));
+    let page = TwoFactorPage { layout, factors, pending, recovery_codes, notice, error };
+    let mut res = render(status, &page, csrf_cookie)?;
+    // The page may hold a secret or recovery codes: never from a cache.
+    res.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
+}
