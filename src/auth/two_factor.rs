@@ -224,7 +224,13 @@ pub async fn factors_of(pool: &Pool, user_id: &UserId) -> Result<Factors, StoreE
 
 /// An administrator's reset: every second factor of the account (TOTP, recovery codes,
 /// passkeys) is gone, which is a security event naming them and a mail to the owner.
-pub async fn reset(pool: &Pool, mail: &Mail, user_id: &UserId, by: Actor<'_>, client: &ClientInfo) -> Result<(), AccountError> {
+pub async fn reset(
+    pool: &Pool,
+    mail: &Mail,
+    user_id: &UserId,
+    by: Actor<'_>,
+    client: &ClientInfo,
+) -> Result<(), AccountError> {
     let uid = user_id.clone();
     let email = db::run(pool, move |conn| {
         conn.transaction(|conn| {

@@ -38,6 +38,7 @@ fn routes(id: &str) -> Vec<(Method, String, Option<Value>)> {
         (Method::DELETE, format!("/api/admin/users/{id}/sessions"), None),
         (Method::GET, format!("/api/admin/users/{id}/events"), None),
         (Method::POST, format!("/api/admin/users/{id}/unlock"), None),
+        (Method::DELETE, format!("/api/admin/users/{id}/2fa"), None),
     ]
 }
 

@@ -278,6 +278,15 @@ impl TestApp {
         body["access_token"].as_str().expect("access_token").to_owned()
     }
 
+    /// A Bearer access token for a user with TOTP on: the token endpoint, then the code step.
+    pub async fn bearer_for_with_code(&self, user: &TestUser, code: &str) -> String {
+        let first: Value = self.token(&user.email, &user.password).await.json().await.expect("json");
+        let mfa_token = first["mfa_token"].as_str().expect("mfa_required");
+        let body = serde_json::json!({"mfa_token": mfa_token, "code": code});
+        let done: Value = self.post_json("/api/auth/mfa", &body).await.json().await.expect("json");
+        done["access_token"].as_str().expect("access_token").to_owned()
+    }
+
     /// `GET /api/me` with a fresh client (no cookies) and the given bearer token.
     pub async fn me_with_bearer(&self, token: &str) -> Response {
         reqwest::Client::new().get(self.url("/api/me")).bearer_auth(token).send().await.expect("request")

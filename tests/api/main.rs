@@ -39,5 +39,6 @@ mod smtp;
 mod storage;
 mod throttle;
 mod token;
+mod two_factor;
 mod verification;
 mod verifiers;

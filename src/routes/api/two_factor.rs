@@ -44,8 +44,8 @@ pub async fn complete_mfa(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let sealer = &state.two_factor.sealer;
-    let done = mfa::complete(&state.sessions, sealer, &state.throttle, &body.mfa_token, &body.code, &client)
-        .await?;
+    let done =
+        mfa::complete(&state.sessions, sealer, &state.throttle, &body.mfa_token, &body.code, &client).await?;
     if done.flow == MfaFlow::Token {
         return Ok(super::token::token_response(&done.signed.access, &done.signed.refresh));
     }
@@ -70,7 +70,10 @@ pub struct FactorsResponse {
 #[utoipa::path(get, path = "/api/account/2fa", tag = "two-factor",
     security(("bearer" = []), ("access_cookie" = [])),
     responses((status = 200, description = "Which factors are on.", body = FactorsResponse)))]
-pub async fn factors(state: web::Data<AppState>, user: CurrentUser) -> Result<web::Json<FactorsResponse>, ApiError> {
+pub async fn factors(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<web::Json<FactorsResponse>, ApiError> {
     let f = two_factor::factors_of(&state.pool, &user.0.user_id).await?;
     Ok(web::Json(FactorsResponse {
         totp: f.totp,
@@ -100,9 +103,10 @@ pub struct TotpEnrolmentResponse {
     ))]
 pub async fn start_totp(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
     let identity = user.0;
-    let enrolment = two_factor::start_totp(&state.pool, &state.two_factor, &identity.user_id, &identity.email)
-        .await
-        .map_err(factor_error)?;
+    let enrolment =
+        two_factor::start_totp(&state.pool, &state.two_factor, &identity.user_id, &identity.email)
+            .await
+            .map_err(factor_error)?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(TotpEnrolmentResponse { secret: enrolment.secret, otpauth_url: enrolment.otpauth_url }))
@@ -140,9 +144,10 @@ pub async fn confirm_totp(
     body: web::Json<ConfirmTotpRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let tf = &state.two_factor;
-    let codes = two_factor::confirm_totp(&state.pool, tf, &state.throttle, &user.0.user_id, &body.code, &client)
-        .await
-        .map_err(factor_error)?;
+    let codes =
+        two_factor::confirm_totp(&state.pool, tf, &state.throttle, &user.0.user_id, &body.code, &client)
+            .await
+            .map_err(factor_error)?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(RecoveryCodesResponse { recovery_codes: codes }))

@@ -182,7 +182,8 @@ pub async fn login_code(
     let identity = user.0.as_ref();
     let next = safe_next(form.next.as_deref(), &state.cors_origins).to_owned();
     let sealer = &state.two_factor.sealer;
-    match mfa::complete(&state.sessions, sealer, &state.throttle, &form.mfa_token, &form.code, &client).await {
+    match mfa::complete(&state.sessions, sealer, &state.throttle, &form.mfa_token, &form.code, &client).await
+    {
         Ok(done) => Ok(see_other(&next, session_cookies(&state.cookies, &state.csrf, &done.signed))),
         Err(MfaError::WrongCode { attempts_left }) if attempts_left > 0 => {
             let error = ApiError::InvalidCode { attempts_left }.to_string_for_people();
@@ -194,8 +195,15 @@ pub async fn login_code(
         }
         Err(MfaError::Throttled { retry_after_secs }) => {
             let error = format!("Too many wrong codes. Try again in {retry_after_secs} seconds.");
-            let mut res =
-                code_form(&req, &state, identity, StatusCode::TOO_MANY_REQUESTS, form.mfa_token, next, Some(error))?;
+            let mut res = code_form(
+                &req,
+                &state,
+                identity,
+                StatusCode::TOO_MANY_REQUESTS,
+                form.mfa_token,
+                next,
+                Some(error),
+            )?;
             let value = actix_web::http::header::HeaderValue::from(retry_after_secs);
             res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
             Ok(res)

@@ -67,15 +67,24 @@ pub async fn confirm_totp(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     let tf = &state.two_factor;
-    match two_factor::confirm_totp(&state.pool, tf, &state.throttle, &identity.user_id, &form.code, &client).await {
+    match two_factor::confirm_totp(&state.pool, tf, &state.throttle, &identity.user_id, &form.code, &client)
+        .await
+    {
         Ok(codes) => {
             let notice = Some("Two-factor sign-in is on. Save your recovery codes now.");
             show(&req, &state, &identity, StatusCode::OK, (notice, None), codes).await
         }
         Err(FactorError::WrongCode) => {
             let error = "That is not the current code of your authenticator app. Check the time on your phone and try the newest code.";
-            show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, (None, Some(error.to_owned())), Vec::new())
-                .await
+            show(
+                &req,
+                &state,
+                &identity,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                (None, Some(error.to_owned())),
+                Vec::new(),
+            )
+            .await
         }
         Err(FactorError::AlreadyOn | FactorError::NotPending) => Ok(see_other("/account/2fa", [])),
         Err(e) => Err(page_error(e)),
@@ -125,7 +134,9 @@ async fn show(
         None
     } else {
         let tf = &state.two_factor;
-        let e = two_factor::start_totp(&state.pool, tf, &identity.user_id, &identity.email).await.map_err(page_error)?;
+        let e = two_factor::start_totp(&state.pool, tf, &identity.user_id, &identity.email)
+            .await
+            .map_err(page_error)?;
         Some(Pending { secret: e.secret, qr_svg: e.qr_svg })
     };
     let (layout, csrf_cookie) = layout(req, state, Some(identity));

@@ -1,0 +1,442 @@
+//! TOTP as a second factor (SPEC §9), through the front door on both backends: enrolment and
+//! its recovery codes, the code step after the JSON login, the token endpoint and the sign-in
+//! page, code replay, the mfa_token's life, throttling, turning it off and an admin's reset.
+//! Codes are computed here from the secret the server hands out.
+
+use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+use portcullis::domain::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use totp_rs::{Builder, Secret};
+
+use crate::helpers::{
+    TestApp, TestUser, backend_tests, error_code, set_cookie, set_cookies, spawn_app, spawn_app_with,
+};
+
+backend_tests!(
+    enrolment_shows_one_pending_secret_until_a_code_confirms_it,
+    with_totp_on_the_json_login_asks_for_a_code_and_the_code_step_sets_the_cookies,
+    a_code_works_once_even_within_its_thirty_seconds,
+    a_recovery_code_signs_in_once_in_place_of_a_code,
+    the_token_endpoint_answers_400_mfa_required_and_the_code_step_returns_tokens,
+    an_mfa_token_dies_after_five_wrong_codes_on_success_and_at_expiry,
+    code_guesses_are_throttled_per_account_across_mfa_tokens,
+    the_sign_in_page_asks_for_the_code_and_keeps_remember_me,
+    turning_totp_off_takes_the_password_and_mails_the_owner,
+    an_administrator_resets_a_users_second_factor,
+    the_two_factor_page_shows_a_qr_code_and_the_same_pending_secret,
+);
+
+/// The current 30 s time step.
+fn step_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 30
+}
+
+/// The code of `step` for a base32 secret, as an authenticator app computes it.
+fn code(secret: &str, step: u64) -> String {
+    let secret = Secret::try_from_base32(secret).expect("base32 secret");
+    Builder::new().with_secret(secret).build().expect("totp").generate(step * 30).to_string()
+}
+
+async fn call(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut req = reqwest::Client::new().request(method, app.url(path)).bearer_auth(token);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    req.send().await.expect("request")
+}
+
+/// Turns TOTP on for `user` through the API; returns the secret and the recovery codes. The
+/// confirming code is the current step's, so that step is used up.
+async fn turn_on(app: &TestApp, user: &TestUser) -> (String, Vec<String>) {
+    let token = app.bearer_for(user).await;
+    let started = call(app, &token, Method::POST, "/api/account/2fa/totp", None).await;
+    assert_eq!(started.status(), StatusCode::OK);
+    let secret = started.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
+    let confirm = json!({"code": code(&secret, step_now())});
+    let confirmed = call(app, &token, Method::POST, "/api/account/2fa/totp/confirm", Some(confirm)).await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    let body: Value = confirmed.json().await.unwrap();
+    let codes =
+        body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    (secret, codes)
+}
+
+/// The JSON login's `mfa_required` answer: asserts its shape and returns the mfa_token.
+async fn mfa_token_from_login(app: &TestApp, user: &TestUser, remember: bool) -> String {
+    let body = json!({"email": user.email, "password": user.password, "remember": remember});
+    let res = app.post_json("/api/auth/login", &body).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let cookies = set_cookies(res.headers());
+    assert!(
+        set_cookie(&cookies, "access_token").is_none() && set_cookie(&cookies, "refresh_token").is_none()
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "mfa_required", "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    body["mfa_token"].as_str().expect("an mfa_token").to_owned()
+}
+
+async fn complete(app: &TestApp, mfa_token: &str, code: &str) -> reqwest::Response {
+    app.post_json("/api/auth/mfa", &json!({"mfa_token": mfa_token, "code": code})).await
+}
+
+fn mails_to(app: &TestApp, to: &str) -> Vec<String> {
+    use portcullis::db::schema::outbox;
+    let mut conn = app.pool.get().unwrap();
+    outbox::table.filter(outbox::recipient.eq(to)).select(outbox::subject).load(&mut **conn).unwrap()
+}
+
+async fn enrolment_shows_one_pending_secret_until_a_code_confirms_it() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    let token = app.bearer_for(&user).await;
+    let first: Value =
+        call(&app, &token, Method::POST, "/api/account/2fa/totp", None).await.json().await.unwrap();
+    let again: Value =
+        call(&app, &token, Method::POST, "/api/account/2fa/totp", None).await.json().await.unwrap();
+    let secret = first["secret"].as_str().unwrap();
+    assert_eq!(first, again, "the same pending secret");
+    assert!(first["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/"), "{first}");
+    assert!(first["otpauth_url"].as_str().unwrap().contains(&format!("secret={secret}")), "{first}");
+    let state: Value = call(&app, &token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
+    assert_eq!(state["totp"], false, "pending is not on");
+    assert_eq!(state["totp_pending"], true);
+    // A pending secret does not turn the code step on.
+    assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK);
+
+    let wrong =
+        call(&app, &token, Method::POST, "/api/account/2fa/totp/confirm", Some(json!({"code": "000000"})))
+            .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(wrong).await, "invalid_code");
+    let right = json!({"code": code(secret, step_now())});
+    let confirmed = call(&app, &token, Method::POST, "/api/account/2fa/totp/confirm", Some(right)).await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    assert_eq!(confirmed.headers()["cache-control"], "no-store");
+    let codes: Value = confirmed.json().await.unwrap();
+    let codes = codes["recovery_codes"].as_array().unwrap();
+    assert_eq!(codes.len(), 10);
+    let distinct: std::collections::HashSet<_> = codes.iter().collect();
+    assert_eq!(distinct.len(), 10);
+
+    let state: Value = call(&app, &token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
+    assert_eq!((state["totp"].clone(), state["recovery_codes_left"].clone()), (json!(true), json!(10)));
+    let again = call(&app, &token, Method::POST, "/api/account/2fa/totp", None).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(again).await, "totp_already_on");
+    let stored: Vec<String> = {
+        use portcullis::db::schema::recovery_codes;
+        let mut conn = app.pool.get().unwrap();
+        recovery_codes::table.select(recovery_codes::code_hash).load(&mut **conn).unwrap()
+    };
+    assert!(
+        codes.iter().all(|c| !stored.iter().any(|h| h.contains(c.as_str().unwrap()))),
+        "stored only hashed"
+    );
+    let sealed: String = {
+        use portcullis::db::schema::totp_factors;
+        let mut conn = app.pool.get().unwrap();
+        totp_factors::table.select(totp_factors::secret_sealed).first(&mut **conn).unwrap()
+    };
+    assert!(!sealed.contains(secret), "the secret is sealed, not stored as is");
+    assert!(app.event_kinds(&user).contains(&"totp_enabled".to_owned()));
+}
+
+async fn with_totp_on_the_json_login_asks_for_a_code_and_the_code_step_sets_the_cookies() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    let (secret, _) = turn_on(&app, &user).await;
+    let mfa_token = mfa_token_from_login(&app, &user, false).await;
+    // The half-signed-in token is no session.
+    assert_eq!(app.me_with_bearer(&mfa_token).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/me").await.status(), StatusCode::UNAUTHORIZED);
+
+    let done = complete(&app, &mfa_token, &code(&secret, step_now() + 1)).await;
+    assert_eq!(done.status(), StatusCode::OK);
+    let cookies = set_cookies(done.headers());
+    assert!(
+        set_cookie(&cookies, "access_token").is_some() && set_cookie(&cookies, "refresh_token").is_some()
+    );
+    let body: Value = done.json().await.unwrap();
+    assert_eq!(body["email"], user.email.as_str());
+    assert_eq!(app.get("/api/me").await.status(), StatusCode::OK, "signed in by the cookies");
+    let kinds = app.event_kinds(&user);
+    assert_eq!(kinds.iter().take(2).collect::<Vec<_>>(), ["login_succeeded", "mfa_challenged"], "{kinds:?}");
+
+    let wrong_password =
+        json!({"email": user.email, "password": "not the password at all", "remember": false});
+    let res = app.post_json("/api/auth/login", &wrong_password).await;
+    assert_eq!(error_code(res).await, "invalid_credentials", "no code step without the password");
+}
+
+async fn a_code_works_once_even_within_its_thirty_seconds() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    let (secret, _) = turn_on(&app, &user).await;
+    let now = step_now();
+    // The confirming code's step is used up.
+    let mfa_token = mfa_token_from_login(&app, &user, false).await;
+    let replayed = complete(&app, &mfa_token, &code(&secret, now)).await;
+    assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = replayed.json().await.unwrap();
+    assert_eq!((body["error"].as_str(), body["message"].as_str().is_some()), (Some("invalid_code"), true));
+
+    let next = code(&secret, now + 1);
+    assert_eq!(complete(&app, &mfa_token, &next).await.status(), StatusCode::OK);
+    let again = mfa_token_from_login(&app, &user, false).await;
+    let res = complete(&app, &again, &next).await;
+    assert_eq!(error_code(res).await, "invalid_code", "the same code a second time");
+    let far = complete(&app, &again, &code(&secret, now + 5)).await;
+    assert_eq!(error_code(far).await, "invalid_code", "beyond one step of skew");
+    assert!(app.event_kinds(&user).contains(&"mfa_failed".to_owned()));
+}
+
+async fn a_recovery_code_signs_in_once_in_place_of_a_code() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    let (_, codes) = turn_on(&app, &user).await;
+    let mfa_token = mfa_token_from_login(&app, &user, false).await;
+    let typed = codes[0].to_uppercase().replace('-', " ");
+    assert_eq!(
+        complete(&app, &mfa_token, &typed).await.status(),
+        StatusCode::OK,
+        "case and spacing do not matter"
+    );
+    let second = mfa_token_from_login(&app, &user, false).await;
+    assert_eq!(error_code(complete(&app, &second, &codes[0]).await).await, "invalid_code", "used up");
+    assert_eq!(complete(&app, &second, &codes[1]).await.status(), StatusCode::OK);
+    let token = app.bearer_for_with_code(&user, &codes[2]).await;
+    let state: Value = call(&app, &token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
+    assert_eq!(state["recovery_codes_left"], 7);
+    assert!(app.event_kinds(&user).contains(&"recovery_code_used".to_owned()));
+}
+
+async fn the_token_endpoint_answers_400_mfa_required_and_the_code_step_returns_tokens() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    let (secret, _) = turn_on(&app, &user).await;
+    let res = app.token(&user.email, &user.password).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "mfa_required", "{body}");
+    let mfa_token = body["mfa_token"].as_str().unwrap();
+    assert!(body.get("access_token").is_none());
+
+    let done = complete(&app, mfa_token, &code(&secret, step_now() + 1)).await;
+    assert_eq!(done.status(), StatusCode::OK);
+    assert_eq!(done.headers()["cache-control"], "no-store");
+    assert!(set_cookie(&set_cookies(done.headers()), "access_token").is_none(), "tokens, not cookies");
+    let tokens: Value = done.json().await.unwrap();
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert!(tokens["refresh_token"].as_str().is_some());
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(app.me_with_bearer(access).await.status(), StatusCode::OK);
+}
+
+async fn an_mfa_token_dies_after_five_wrong_codes_on_success_and_at_expiry() {
+    let app = spawn_app_with(|s| s.throttle_account = 100).await;
+    let user = app.add_user(Role::User);
+    let (secret, codes) = turn_on(&app, &user).await;
+    let mfa_token = mfa_token_from_login(&app, &user, false).await;
+    for left in (0..5).rev() {
+        let res = complete(&app, &mfa_token, "123456").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_code");
+        assert!(body["message"].as_str().unwrap().contains(if left > 0 {
+            "attempts left"
+        } else {
+            "Sign in again"
+        }));
+    }
+    let dead = complete(&app, &mfa_token, &codes[0]).await;
+    assert_eq!(error_code(dead).await, "invalid_mfa_token", "dead after five wrong codes");
+
+    let used = mfa_token_from_login(&app, &user, false).await;
+    assert_eq!(complete(&app, &used, &code(&secret, step_now() + 1)).await.status(), StatusCode::OK);
+    assert_eq!(error_code(complete(&app, &used, &codes[1]).await).await, "invalid_mfa_token", "single use");
+
+    let late = mfa_token_from_login(&app, &user, false).await;
+    {
+        use portcullis::db::schema::mfa_challenges;
+        let mut conn = app.pool.get().unwrap();
+        diesel::update(mfa_challenges::table)
+            .filter(mfa_challenges::used_at.is_null())
+            .set(mfa_challenges::expires_at.eq(portcullis::db::now() - 1))
+            .execute(&mut **conn)
+            .unwrap();
+    }
+    assert_eq!(error_code(complete(&app, &late, &codes[2]).await).await, "invalid_mfa_token", "expired");
+    assert_eq!(error_code(complete(&app, "made-up", &codes[2]).await).await, "invalid_mfa_token");
+}
+
+async fn code_guesses_are_throttled_per_account_across_mfa_tokens() {
+    let app = spawn_app_with(|s| s.throttle_account = 3).await;
+    let user = app.add_user(Role::User);
+    let (_, codes) = turn_on(&app, &user).await;
+    for _ in 0..3 {
+        let mfa_token = mfa_token_from_login(&app, &user, false).await;
+        assert_eq!(complete(&app, &mfa_token, "999999").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let mfa_token = mfa_token_from_login(&app, &user, false).await;
+    let paused = complete(&app, &mfa_token, &codes[0]).await;
+    assert_eq!(paused.status(), StatusCode::TOO_MANY_REQUESTS, "a new token does not reset the count");
+    assert!(paused.headers().contains_key("retry-after"));
+    assert_eq!(error_code(paused).await, "too_many_requests");
+}
+
+async fn the_sign_in_page_asks_for_the_code_and_keeps_remember_me() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    let (secret, _) = turn_on(&app, &user).await;
+    let csrf = app.csrf_token().await;
+    let form = [
+        ("email", user.email.as_str()),
+        ("password", user.password.as_str()),
+        ("remember", "1"),
+        ("next", "/account?tab=2"),
+        ("csrf_token", csrf.as_str()),
+    ];
+    let step = app.post_form("/login", &form).await;
+    assert_eq!(step.status(), StatusCode::OK);
+    let cookies = set_cookies(step.headers());
+    assert!(
+        set_cookie(&cookies, "access_token").is_none() && set_cookie(&cookies, "refresh_token").is_none()
+    );
+    let html = step.text().await.unwrap();
+    assert!(html.contains("Authentication code") && html.contains("action=\"/login/mfa\""), "{html}");
+    let mfa_token =
+        html.split("name=\"mfa_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let csrf = app.cookie("csrf_token").unwrap();
+
+    let wrong = [
+        ("mfa_token", mfa_token.as_str()),
+        ("code", "111111"),
+        ("next", "/account?tab=2"),
+        ("csrf_token", &csrf),
+    ];
+    let res = app.post_form("/login/mfa", &wrong).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("role=\"alert\"") && html.contains("attempts left"), "{html}");
+    let no_csrf = [("mfa_token", mfa_token.as_str()), ("code", "111111")];
+    assert_eq!(app.post_form("/login/mfa", &no_csrf).await.status(), StatusCode::FORBIDDEN, "CSRF applies");
+
+    let right_code = code(&secret, step_now() + 1);
+    let right = [
+        ("mfa_token", mfa_token.as_str()),
+        ("code", right_code.as_str()),
+        ("next", "/account?tab=2"),
+        ("csrf_token", &csrf),
+    ];
+    let done = app.post_form("/login/mfa", &right).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(done.headers()["location"], "/account?tab=2");
+    let cookies = set_cookies(done.headers());
+    let refresh = set_cookie(&cookies, "refresh_token").expect("refresh cookie");
+    assert!(refresh.contains("Max-Age="), "remember me persists the cookies: {refresh}");
+    assert!(set_cookie(&cookies, "device").is_some(), "the device cookie, as after a password: {cookies:?}");
+    assert_eq!(app.get("/account").await.status(), StatusCode::OK);
+}
+
+async fn turning_totp_off_takes_the_password_and_mails_the_owner() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    let (_, codes) = turn_on(&app, &user).await;
+    let token = app.bearer_for_with_code(&user, &codes[0]).await;
+    let wrong = call(
+        &app,
+        &token,
+        Method::DELETE,
+        "/api/account/2fa/totp",
+        Some(json!({"password": "nope nope nope"})),
+    )
+    .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(wrong).await, "wrong_password");
+    let off =
+        call(&app, &token, Method::DELETE, "/api/account/2fa/totp", Some(json!({"password": user.password})))
+            .await;
+    assert_eq!(off.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK, "no code step now");
+    assert!(app.event_kinds(&user).contains(&"totp_disabled".to_owned()));
+    assert!(mails_to(&app, &user.email).iter().any(|s| s.contains("sign-in settings changed")));
+    let state: Value = call(&app, &token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
+    assert_eq!((state["totp"].clone(), state["recovery_codes_left"].clone()), (json!(false), json!(0)));
+}
+
+async fn an_administrator_resets_a_users_second_factor() {
+    let app = spawn_app().await;
+    let admin = app.add_user(Role::Admin);
+    let user = app.add_user(Role::User);
+    let other = app.add_user(Role::User);
+    turn_on(&app, &user).await;
+    let path = format!("/api/admin/users/{}/2fa", user.id);
+    let not_admin = app.bearer_for(&other).await;
+    assert_eq!(call(&app, &not_admin, Method::DELETE, &path, None).await.status(), StatusCode::FORBIDDEN);
+    let token = app.bearer_for(&admin).await;
+    let unknown = call(&app, &token, Method::DELETE, "/api/admin/users/nobody/2fa", None).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert_eq!(call(&app, &token, Method::DELETE, &path, None).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.token(&user.email, &user.password).await.status(),
+        StatusCode::OK,
+        "the password alone again"
+    );
+    assert_eq!(app.event_kinds(&user)[1], "second_factor_reset");
+    let events: Value =
+        call(&app, &token, Method::GET, &format!("/api/admin/users/{}/events", user.id), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+    let reset = events.as_array().unwrap().iter().find(|e| e["kind"] == "second_factor_reset").unwrap();
+    assert_eq!(reset["detail"], format!("by {}", admin.email));
+    assert!(mails_to(&app, &user.email).iter().any(|s| s.contains("sign-in settings changed")));
+}
+
+async fn the_two_factor_page_shows_a_qr_code_and_the_same_pending_secret() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    assert_eq!(app.get("/account/2fa").await.status(), StatusCode::SEE_OTHER, "signed in only");
+    app.login_as(&user).await;
+    let page = app.get("/account/2fa").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<svg") && !html.contains("<img"), "an inline QR code drawn here");
+    let secret_of =
+        |html: &str| html.split("id=\"totp-secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let secret = secret_of(&html);
+    assert_eq!(
+        secret_of(&app.get("/account/2fa").await.text().await.unwrap()),
+        secret,
+        "the same pending secret"
+    );
+    let csrf = app.cookie("csrf_token").unwrap();
+    let wrong =
+        app.post_form("/account/2fa/totp/confirm", &[("code", "000000"), ("csrf_token", &csrf)]).await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let right_code = code(&secret, step_now());
+    let on =
+        app.post_form("/account/2fa/totp/confirm", &[("code", &right_code), ("csrf_token", &csrf)]).await;
+    assert_eq!(on.status(), StatusCode::OK);
+    let html = on.text().await.unwrap();
+    assert_eq!(html.matches("<li><code>").count(), 10, "{html}");
+    assert!(html.contains("shown only now"));
+    let account = app.get("/account").await.text().await.unwrap();
+    assert!(account.contains("Authenticator app") && account.contains("/account/2fa"));
+    let off = app
+        .post_form("/account/2fa/totp/disable", &[("password", &user.password), ("csrf_token", &csrf)])
+        .await;
+    assert_eq!(off.status(), StatusCode::SEE_OTHER);
+    assert_eq!(off.headers()["location"], "/account/2fa?done=totp-off");
+}
