@@ -14,6 +14,7 @@ use crate::auth::cookies::CookiePolicy;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::device::DeviceKey;
 use crate::auth::lifetimes::{Lifetimes, secs};
+use crate::auth::passkeys::Passkeys;
 use crate::auth::password::Hasher;
 use crate::auth::sessions::Sessions;
 use crate::auth::throttle::ThrottleLimits;
@@ -87,6 +88,7 @@ impl Application {
         let two_factor = TwoFactor {
             sealer: Sealer::new(master.derive("portcullis totp secret v1")),
             issuer: public_url.mail_host(),
+            passkeys: Passkeys::for_origin(&public_url),
         };
         let state = web::Data::new(AppState {
             pool,

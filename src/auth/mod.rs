@@ -14,6 +14,7 @@ pub mod lifetimes;
 pub mod links;
 pub mod mfa;
 pub mod pair;
+pub mod passkeys;
 pub mod password;
 #[cfg(test)]
 mod proptests;

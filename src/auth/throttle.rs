@@ -77,6 +77,11 @@ impl Key {
         client_net(client).map(|net| Self(format!("ip:{net}")))
     }
 
+    /// Passkey ceremonies started from one client IP (IPv6: its /64).
+    pub fn passkey_ip(client: &ClientInfo) -> Option<Self> {
+        client_net(client).map(|net| Self(format!("passkey:{net}")))
+    }
+
     /// Registrations from one client IP (IPv6: its /64).
     pub fn registration(client: &ClientInfo) -> Option<Self> {
         client_net(client).map(|net| Self(format!("register:{net}")))

@@ -20,6 +20,8 @@ pub struct TwoFactor {
     pub sealer: Sealer,
     /// How authenticator apps name the account: the public host.
     pub issuer: String,
+    /// `None` behind an IP public URL (WebAuthn refuses IP addresses).
+    pub passkeys: Option<super::passkeys::Passkeys>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -42,6 +42,9 @@ pub enum ApiError {
     /// The mfa_token is unknown, expired, used, or dead after too many wrong codes.
     #[error("invalid mfa token")]
     InvalidMfaToken,
+    /// A passkey sign-in whose answer does not verify or names no usable passkey.
+    #[error("passkey rejected")]
+    PasskeyRejected,
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{0}")]
@@ -87,13 +90,14 @@ pub struct ErrorBody<'a> {
     pub message: &'a str,
 }
 
-/// `mfa_required`: the error body, and the token that completes the sign-in at
-/// `POST /api/auth/mfa` (5 minutes, single use, dead after 5 wrong codes).
+/// The error body of a sign-in: with `mfa_required`, also the token that completes the sign-in
+/// at `POST /api/auth/mfa` (5 minutes, single use, dead after 5 wrong codes).
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MfaRequiredBody<'a> {
     pub error: &'a str,
     pub message: &'a str,
-    pub mfa_token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa_token: Option<&'a str>,
 }
 
 impl ApiError {
@@ -162,6 +166,11 @@ impl ApiError {
                 "invalid_mfa_token",
                 "This sign-in has expired, was completed, or had too many wrong codes. Sign in again.".into(),
             ),
+            Self::PasskeyRejected => (
+                "passkey_rejected",
+                "That passkey is not registered here or could not be verified. Sign in with your password."
+                    .into(),
+            ),
             Self::Forbidden(message) => ("forbidden", (*message).into()),
             Self::CsrfFailed(message) => ("csrf_failed", (*message).into()),
             Self::NotFound => ("not_found", "There is nothing here.".into()),
@@ -213,7 +222,8 @@ impl ResponseError for ApiError {
             | Self::InvalidCredentials
             | Self::MfaRequired { .. }
             | Self::InvalidCode { .. }
-            | Self::InvalidMfaToken => StatusCode::UNAUTHORIZED,
+            | Self::InvalidMfaToken
+            | Self::PasskeyRejected => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) | Self::CsrfFailed(_) | Self::EmailNotVerified => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -237,12 +247,19 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CACHE_CONTROL, "no-store"));
         match self {
-            Self::InvalidCredentials | Self::InvalidCode { .. } | Self::InvalidMfaToken => {
+            Self::InvalidCredentials
+            | Self::InvalidCode { .. }
+            | Self::InvalidMfaToken
+            | Self::PasskeyRejected => {
                 res.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="portcullis""#));
             }
             Self::MfaRequired { mfa_token } => {
                 res.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="portcullis""#));
-                return res.json(MfaRequiredBody { error: code, message: &message, mfa_token });
+                return res.json(MfaRequiredBody {
+                    error: code,
+                    message: &message,
+                    mfa_token: Some(mfa_token),
+                });
             }
             Self::Unauthorized { invalid_token } => {
                 let challenge = if *invalid_token {

@@ -17,11 +17,19 @@ struct Asset {
 }
 
 /// Every file under `static/`; `tests/api/health.rs` checks that none is missing here.
-const ASSETS: &[Asset] = &[Asset {
-    path: "css/app.css",
-    content_type: "text/css; charset=utf-8",
-    bytes: include_bytes!("../../static/css/app.css"),
-}];
+const ASSETS: &[Asset] = &[
+    Asset {
+        path: "css/app.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("../../static/css/app.css"),
+    },
+    // The one script: passkey buttons (WebAuthn needs the browser's API).
+    Asset {
+        path: "js/passkeys.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../static/js/passkeys.js"),
+    },
+];
 
 /// `ETag`s, computed once.
 fn etags() -> &'static Vec<String> {

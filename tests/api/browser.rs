@@ -17,6 +17,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub struct Browser {
     pub client: Client,
     driver: Child,
+    driver_port: u16,
     _profile: tempfile::TempDir,
 }
 
@@ -59,7 +60,7 @@ impl Browser {
                 .connect(&url)
                 .await
             {
-                Ok(client) => return Some(Self { client, driver, _profile: profile }),
+                Ok(client) => return Some(Self { client, driver, driver_port: port, _profile: profile }),
                 Err(e) => last_error = Some(e),
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -147,6 +148,27 @@ impl Browser {
 }
 
 impl Browser {
+    /// Gives the browser a virtual platform authenticator (the WebDriver WebAuthn extension,
+    /// which chromedriver implements): it holds discoverable credentials and verifies its user.
+    pub async fn add_virtual_authenticator(&self) {
+        let session = self.client.session_id().await.expect("session id").expect("a session");
+        let url = format!("http://127.0.0.1:{}/session/{session}/webauthn/authenticator", self.driver_port);
+        let options = json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserVerified": true,
+            "isUserConsenting": true,
+        });
+        let res = reqwest::Client::new().post(url).json(&options).send().await.expect("chromedriver");
+        assert!(
+            res.status().is_success(),
+            "no virtual authenticator: {}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+
     /// Ends the WebDriver session (chromedriver closes Chromium) and chromedriver itself.
     pub async fn quit(self) {
         let _ = self.client.clone().close().await;

@@ -31,6 +31,7 @@ mod openapi;
 mod outage;
 mod pages;
 mod parity;
+mod passkeys;
 mod recovery;
 mod refresh;
 mod register;

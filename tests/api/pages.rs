@@ -74,7 +74,7 @@ async fn an_event_kind_from_a_newer_version_is_shown_generically() {
         let mut conn = app.pool.get().expect("conn");
         diesel::sql_query(format!(
             "INSERT INTO security_events (id, user_id, kind, session_id, ip, user_agent, created_at) \
-             VALUES ('99999999999999999999-x', '{}', 'passkey_added', NULL, '', '', 0)",
+             VALUES ('99999999999999999999-x', '{}', 'hardware_key_lost', NULL, '', '', 0)",
             user.id
         ))
         .execute(&mut **conn)

@@ -54,18 +54,26 @@ async fn call(
 
 /// Turns TOTP on for `user` through the API; returns the secret and the recovery codes. The
 /// confirming code is the current step's, so that step is used up.
-async fn turn_on(app: &TestApp, user: &TestUser) -> (String, Vec<String>) {
+struct On {
+    secret: String,
+    codes: Vec<String>,
+    /// The time step whose code confirmed it (used up).
+    step: u64,
+}
+
+async fn turn_on(app: &TestApp, user: &TestUser) -> On {
     let token = app.bearer_for(user).await;
     let started = call(app, &token, Method::POST, "/api/account/2fa/totp", None).await;
     assert_eq!(started.status(), StatusCode::OK);
     let secret = started.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
-    let confirm = json!({"code": code(&secret, step_now())});
+    let step = step_now();
+    let confirm = json!({"code": code(&secret, step)});
     let confirmed = call(app, &token, Method::POST, "/api/account/2fa/totp/confirm", Some(confirm)).await;
     assert_eq!(confirmed.status(), StatusCode::OK);
     let body: Value = confirmed.json().await.unwrap();
     let codes =
         body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
-    (secret, codes)
+    On { secret, codes, step }
 }
 
 /// The JSON login's `mfa_required` answer: asserts its shape and returns the mfa_token.
@@ -152,7 +160,7 @@ async fn enrolment_shows_one_pending_secret_until_a_code_confirms_it() {
 async fn with_totp_on_the_json_login_asks_for_a_code_and_the_code_step_sets_the_cookies() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let (secret, _) = turn_on(&app, &user).await;
+    let On { secret, .. } = turn_on(&app, &user).await;
     let mfa_token = mfa_token_from_login(&app, &user, false).await;
     // The half-signed-in token is no session.
     assert_eq!(app.me_with_bearer(&mfa_token).await.status(), StatusCode::UNAUTHORIZED);
@@ -179,8 +187,7 @@ async fn with_totp_on_the_json_login_asks_for_a_code_and_the_code_step_sets_the_
 async fn a_code_works_once_even_within_its_thirty_seconds() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let (secret, _) = turn_on(&app, &user).await;
-    let now = step_now();
+    let On { secret, step: now, .. } = turn_on(&app, &user).await;
     // The confirming code's step is used up.
     let mfa_token = mfa_token_from_login(&app, &user, false).await;
     let replayed = complete(&app, &mfa_token, &code(&secret, now)).await;
@@ -201,7 +208,7 @@ async fn a_code_works_once_even_within_its_thirty_seconds() {
 async fn a_recovery_code_signs_in_once_in_place_of_a_code() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let (_, codes) = turn_on(&app, &user).await;
+    let On { codes, .. } = turn_on(&app, &user).await;
     let mfa_token = mfa_token_from_login(&app, &user, false).await;
     let typed = codes[0].to_uppercase().replace('-', " ");
     assert_eq!(
@@ -221,7 +228,7 @@ async fn a_recovery_code_signs_in_once_in_place_of_a_code() {
 async fn the_token_endpoint_answers_400_mfa_required_and_the_code_step_returns_tokens() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let (secret, _) = turn_on(&app, &user).await;
+    let On { secret, .. } = turn_on(&app, &user).await;
     let res = app.token(&user.email, &user.password).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(res.headers()["cache-control"], "no-store");
@@ -244,7 +251,7 @@ async fn the_token_endpoint_answers_400_mfa_required_and_the_code_step_returns_t
 async fn an_mfa_token_dies_after_five_wrong_codes_on_success_and_at_expiry() {
     let app = spawn_app_with(|s| s.throttle_account = 100).await;
     let user = app.add_user(Role::User);
-    let (secret, codes) = turn_on(&app, &user).await;
+    let On { secret, codes, .. } = turn_on(&app, &user).await;
     let mfa_token = mfa_token_from_login(&app, &user, false).await;
     for left in (0..5).rev() {
         let res = complete(&app, &mfa_token, "123456").await;
@@ -281,7 +288,7 @@ async fn an_mfa_token_dies_after_five_wrong_codes_on_success_and_at_expiry() {
 async fn code_guesses_are_throttled_per_account_across_mfa_tokens() {
     let app = spawn_app_with(|s| s.throttle_account = 3).await;
     let user = app.add_user(Role::User);
-    let (_, codes) = turn_on(&app, &user).await;
+    let On { codes, .. } = turn_on(&app, &user).await;
     for _ in 0..3 {
         let mfa_token = mfa_token_from_login(&app, &user, false).await;
         assert_eq!(complete(&app, &mfa_token, "999999").await.status(), StatusCode::UNAUTHORIZED);
@@ -296,7 +303,7 @@ async fn code_guesses_are_throttled_per_account_across_mfa_tokens() {
 async fn the_sign_in_page_asks_for_the_code_and_keeps_remember_me() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let (secret, _) = turn_on(&app, &user).await;
+    let On { secret, .. } = turn_on(&app, &user).await;
     let csrf = app.csrf_token().await;
     let form = [
         ("email", user.email.as_str()),
@@ -350,7 +357,7 @@ async fn the_sign_in_page_asks_for_the_code_and_keeps_remember_me() {
 async fn turning_totp_off_takes_the_password_and_mails_the_owner() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let (_, codes) = turn_on(&app, &user).await;
+    let On { codes, .. } = turn_on(&app, &user).await;
     let token = app.bearer_for_with_code(&user, &codes[0]).await;
     let wrong = call(
         &app,

@@ -49,7 +49,7 @@ pub async fn csrf(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 #[utoipa::path(post, path = "/api/auth/login", tag = "session", request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in: the user, and the auth cookies.", body = UserResponse, headers(("Set-Cookie" = String, description = "The access, refresh and CSRF cookies."))),
-        (status = 401, description = "`invalid_credentials`: the email and password do not match an enabled account; or `mfa_required`: the password is right and TOTP is on: send a code with the `mfa_token` to `POST /api/auth/mfa`.", content((ErrorBody), (MfaRequiredBody))),
+        (status = 401, description = "`invalid_credentials`: the email and password do not match an enabled account; or `mfa_required`: the password is right and TOTP is on: send a code with the `mfa_token` to `POST /api/auth/mfa`.", body = MfaRequiredBody),
         (status = 403, description = "`email_not_verified`: the address is not confirmed yet; or `csrf_failed`: a request from another site.", body = ErrorBody),
         (status = 429, description = "`too_many_requests`: too many failed attempts; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),
     ))]

@@ -7,6 +7,7 @@ mod docs;
 mod forward;
 mod me;
 pub mod openapi;
+mod passkeys;
 mod recovery;
 mod register;
 mod sessions;
@@ -28,6 +29,8 @@ use crate::auth::scope;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/login").post(auth::login))
         .service(web::resource("/auth/mfa").post(two_factor::complete_mfa))
+        .service(web::resource("/auth/passkey/options").post(passkeys::sign_in_options))
+        .service(web::resource("/auth/passkey").post(passkeys::sign_in))
         .service(web::resource("/auth/register").post(register::register))
         .service(web::resource("/auth/token").post(token::token))
         .service(web::resource("/auth/revoke").post(auth::revoke))
@@ -59,6 +62,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .delete(two_factor::disable_totp),
                 )
                 .service(web::resource("/account/2fa/totp/confirm").post(two_factor::confirm_totp))
+                .service(web::resource("/account/passkeys").get(passkeys::list).post(passkeys::add))
+                .service(web::resource("/account/passkeys/options").post(passkeys::registration_options))
+                .service(web::resource("/account/passkeys/{id}").delete(passkeys::remove))
                 .service(web::resource("/admin/users").get(admin::list_users))
                 .service(web::resource("/admin/users/{id}").delete(admin::delete_user))
                 .service(web::resource("/admin/users/{id}/disable").post(admin::disable_user))

@@ -12,7 +12,9 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi};
 
-use super::{account, admin, auth, docs, forward, me, recovery, register, sessions, token, two_factor};
+use super::{
+    account, admin, auth, docs, forward, me, passkeys, recovery, register, sessions, token, two_factor,
+};
 use crate::auth::MaybeUser;
 use crate::errors::PageError;
 use crate::routes::pages::layout::layout;
@@ -33,12 +35,13 @@ use crate::state::AppState;
     ),
     paths(
         auth::csrf, auth::login, register::register, auth::refresh, auth::logout,
-        two_factor::complete_mfa, token::token, auth::revoke, forward::verify,
+        two_factor::complete_mfa, passkeys::sign_in_options, passkeys::sign_in, token::token, auth::revoke, forward::verify,
         recovery::forgot_password, recovery::reset_password, recovery::verify_email,
         me::me, sessions::list_sessions, sessions::delete_session, sessions::revoke_other_sessions,
         account::change_password, account::change_email, recovery::send_verification,
         account::list_events, account::delete_account,
         two_factor::factors, two_factor::start_totp, two_factor::confirm_totp, two_factor::disable_totp,
+        passkeys::list, passkeys::registration_options, passkeys::add, passkeys::remove,
         admin::list_users, admin::disable_user, admin::enable_user, admin::set_role,
         admin::delete_user, admin::end_sessions, admin::user_events, admin::unlock,
         two_factor::reset_user_factors,
@@ -50,7 +53,7 @@ use crate::state::AppState;
         (name = "tokens", description = "For scripts, services and reverse proxies: OAuth2 tokens (RFC 6749), revocation (RFC 7009), forward authentication."),
         (name = "recovery", description = "Forgotten passwords and email confirmation: the tokens from the mailed links."),
         (name = "account", description = "The signed-in user's own account and sessions."),
-        (name = "two-factor", description = "The signed-in user's second factor: an authenticator app (TOTP) and its recovery codes."),
+        (name = "two-factor", description = "The signed-in user's second factor: an authenticator app (TOTP) and its recovery codes, and passkeys."),
         (name = "admin", description = "Administrators only: every other caller gets 403 `forbidden`."),
         (name = "meta", description = "This document."),
     ),

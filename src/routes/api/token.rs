@@ -2,7 +2,7 @@
 //! services. Answers follow §5.1 and §5.2 to the letter, plus our `message` field.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,7 +11,7 @@ use crate::auth::client::ClientInfo;
 use crate::auth::refresh::{self, RefreshError};
 use crate::auth::sessions::{self, Credentials, SignInError};
 use crate::auth::tokens::Issued;
-use crate::errors::{ApiError, BAD_CREDENTIALS, ErrorBody, MfaRequiredBody};
+use crate::errors::{ApiError, BAD_CREDENTIALS, ErrorBody};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -39,6 +39,9 @@ struct OAuthError<'a> {
     error: &'a str,
     error_description: &'a str,
     message: &'a str,
+    /// With `mfa_required` only: send it with a code to `POST /api/auth/mfa`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mfa_token: Option<&'a str>,
 }
 
 /// Get tokens for a script or service (RFC 6749).
@@ -49,7 +52,7 @@ struct OAuthError<'a> {
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "RFC 6749 §5.1. `Cache-Control: no-store`.", body = TokenResponse),
-        (status = 400, description = "RFC 6749 §5.2: `invalid_request`, `invalid_grant` or `unsupported_grant_type`; or `mfa_required` with an `mfa_token` for `POST /api/auth/mfa` (TOTP is on).", content((OAuthError), (MfaRequiredBody))),
+        (status = 400, description = "RFC 6749 §5.2: `invalid_request`, `invalid_grant` or `unsupported_grant_type`; or `mfa_required` with an `mfa_token` for `POST /api/auth/mfa` (TOTP is on).", body = OAuthError),
         (status = 403, description = "`email_not_verified`: the address is not confirmed yet.", body = ErrorBody),
         (status = 429, description = "`too_many_requests`: too many failed attempts; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),
     ))]
@@ -118,11 +121,13 @@ async fn password_grant(
         Err(SignInError::InvalidCredentials) => Ok(oauth_error("invalid_grant", BAD_CREDENTIALS)),
         // SPEC §9: the JSON login's body, as a §5.2 error status.
         Err(SignInError::MfaRequired { mfa_token }) => {
-            let mut res = ApiError::MfaRequired { mfa_token }.error_response();
-            *res.status_mut() = StatusCode::BAD_REQUEST;
-            res.headers_mut().remove(header::WWW_AUTHENTICATE);
-            res.headers_mut().insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
-            Ok(res)
+            let message = ApiError::MfaRequired { mfa_token: String::new() }.to_string_for_people();
+            Ok(no_store(HttpResponse::build(StatusCode::BAD_REQUEST)).json(OAuthError {
+                error: "mfa_required",
+                error_description: &message,
+                message: &message,
+                mfa_token: Some(&mfa_token),
+            }))
         }
         Err(e) => Err(e.into()),
     }
@@ -157,6 +162,7 @@ fn oauth_error(error: &str, description: &str) -> HttpResponse {
         error,
         error_description: description,
         message: description,
+        mfa_token: None,
     })
 }
 

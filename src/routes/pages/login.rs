@@ -27,6 +27,8 @@ pub struct LoginPage {
     error: Option<String>,
     /// The password was right but the address is not confirmed: offer to send the link again.
     unverified: bool,
+    /// Passkey sign-in: on, or the one-line reason it is not offered.
+    passkeys: Result<(), &'static str>,
 }
 
 #[derive(Deserialize)]
@@ -72,7 +74,15 @@ pub async fn login_page(
     };
     let (layout, csrf_cookie) = layout(&req, &state, user.0.as_ref());
     let next = safe_next(query.next.as_deref(), &state.cors_origins).to_owned();
-    let page = LoginPage { layout, next, email: String::new(), notice, error: None, unverified: false };
+    let page = LoginPage {
+        layout,
+        next,
+        email: String::new(),
+        notice,
+        error: None,
+        unverified: false,
+        passkeys: passkeys(&state),
+    };
     render(StatusCode::OK, &page, csrf_cookie)
 }
 
@@ -131,11 +141,23 @@ pub async fn login(
             let (layout, csrf_cookie) = layout(&req, &state, identity);
             let next = safe_next(form.next.as_deref(), &state.cors_origins).to_owned();
             let error = Some(ApiError::EmailNotVerified.to_string_for_people());
-            let page = LoginPage { layout, next, email: form.email, notice: None, error, unverified: true };
+            let page = LoginPage {
+                layout,
+                next,
+                email: form.email,
+                notice: None,
+                error,
+                unverified: true,
+                passkeys: passkeys(&state),
+            };
             render(StatusCode::FORBIDDEN, &page, csrf_cookie)
         }
         Err(e) => Err(ApiError::from(e).into()),
     }
+}
+
+fn passkeys(state: &AppState) -> Result<(), &'static str> {
+    state.two_factor.passkeys.as_ref().map(drop).ok_or(crate::auth::passkeys::NEEDS_A_HOST_NAME)
 }
 
 fn show(
@@ -149,7 +171,11 @@ fn show(
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(req, state, identity);
     let next = safe_next(next, &state.cors_origins).to_owned();
-    render(status, &LoginPage { layout, next, email, notice: None, error, unverified: false }, csrf_cookie)
+    render(
+        status,
+        &LoginPage { layout, next, email, notice: None, error, unverified: false, passkeys: passkeys(state) },
+        csrf_cookie,
+    )
 }
 
 /// The second step: the password was right and TOTP is on.

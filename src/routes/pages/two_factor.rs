@@ -11,9 +11,11 @@ use super::layout::{Layout, layout};
 use super::render::{render, see_other};
 use crate::auth::client::ClientInfo;
 use crate::auth::lifecycle::AccountError;
+use crate::auth::passkeys::{self, PasskeyError};
 use crate::auth::two_factor::{self, FactorError, Factors};
 use crate::auth::{CurrentUser, Identity};
-use crate::errors::PageError;
+use crate::errors::{ApiError, PageError};
+use crate::routes::format;
 use crate::state::AppState;
 
 /// A pending authenticator app, as the page shows it.
@@ -31,8 +33,18 @@ pub struct TwoFactorPage {
     pending: Option<Pending>,
     /// Just after the confirmation: the recovery codes, shown this once.
     recovery_codes: Vec<String>,
+    /// On, or the one-line reason passkeys are not offered here.
+    passkeys_on: Result<(), &'static str>,
+    passkeys: Vec<PasskeyView>,
     notice: Option<&'static str>,
     error: Option<String>,
+}
+
+pub struct PasskeyView {
+    pub id: String,
+    pub name: String,
+    pub added: String,
+    pub last_used: String,
 }
 
 #[derive(Deserialize)]
@@ -48,6 +60,8 @@ pub async fn two_factor_page(
 ) -> Result<HttpResponse, PageError> {
     let notice = match query.done.as_deref() {
         Some("totp-off") => Some("Two-factor sign-in with an authenticator app is off."),
+        Some("passkey-added") => Some("The passkey is added: use it on the sign-in page."),
+        Some("passkey-removed") => Some("The passkey is removed."),
         _ => None,
     };
     show(&req, &state, &user.0, StatusCode::OK, (notice, None), Vec::new()).await
@@ -116,6 +130,22 @@ pub async fn disable_totp(
     }
 }
 
+/// Removes a passkey (a plain form: this works without JavaScript).
+pub async fn remove_passkey(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let identity = user.0;
+    let owner = (&identity.user_id, identity.email.as_str());
+    match passkeys::remove((&state.pool, &state.mail), owner, &id, &client).await {
+        Ok(()) => Ok(see_other("/account/2fa?done=passkey-removed", [])),
+        Err(PasskeyError::NotFound) => Err(PageError::not_found()),
+        Err(e) => Err(ApiError::from(e).into()),
+    }
+}
+
 fn page_error(e: FactorError) -> PageError {
     crate::routes::api::factor_error(e).into()
 }
@@ -139,8 +169,20 @@ async fn show(
             .map_err(page_error)?;
         Some(Pending { secret: e.secret, qr_svg: e.qr_svg })
     };
+    let passkeys = passkeys::list(&state.pool, &identity.user_id)
+        .await?
+        .into_iter()
+        .map(|p| PasskeyView {
+            id: p.id,
+            name: p.name,
+            added: format::human_time(p.created_at),
+            last_used: p.last_used_at.map_or_else(|| "Never".to_owned(), format::human_time),
+        })
+        .collect();
+    let passkeys_on = state.two_factor.passkeys.as_ref().map(drop).ok_or(passkeys::NEEDS_A_HOST_NAME);
     let (layout, csrf_cookie) = layout(req, state, Some(identity));
-    let page = TwoFactorPage { layout, factors, pending, recovery_codes, notice, error };
+    let page =
+        TwoFactorPage { layout, factors, pending, recovery_codes, passkeys_on, passkeys, notice, error };
     let mut res = render(status, &page, csrf_cookie)?;
     // The page may hold a secret or recovery codes: never from a cache.
     res.headers_mut().insert(

@@ -1,0 +1,150 @@
+//! Passkeys (SPEC §9): in a real Chromium with a virtual authenticator on
+//! `http://localhost:PORT` — add one on the account page, sign out, sign in with it (no email,
+//! no code), remove it — and the TOTP page flow end to end. Behind an IP public URL the buttons
+//! are hidden with the reason, and the API says why.
+
+use portcullis::domain::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use totp_rs::{Builder, Secret};
+
+use crate::browser::{Browser, free_port};
+use crate::helpers::{Backend, TestApp, backend_tests, error_code, spawn_app, spawn_app_on};
+
+backend_tests!(behind_an_ip_address_passkeys_are_off_with_the_reason);
+
+/// The app on SQLite at `http://localhost:PORT`: WebAuthn needs a host name.
+async fn app_on_localhost() -> TestApp {
+    let port = free_port();
+    spawn_app_on(Backend::Sqlite, |s| {
+        s.addr = format!("127.0.0.1:{port}").parse().unwrap();
+        s.public_url =
+            Some(portcullis::config::PublicUrl::parse(&format!("http://localhost:{port}")).unwrap());
+    })
+    .await
+}
+
+fn localhost(app: &TestApp) -> String {
+    app.address.replace("127.0.0.1", "localhost")
+}
+
+async fn behind_an_ip_address_passkeys_are_off_with_the_reason() {
+    let app = spawn_app().await;
+    let login = app.get("/login").await.text().await.unwrap();
+    assert!(
+        login.contains("Passkeys need a host name") && !login.contains("id=\"passkey-sign-in\""),
+        "{login}"
+    );
+    assert!(!login.contains("passkeys.js"), "no script where it has nothing to do");
+    let res = app.post_json("/api/auth/passkey/options", &json!({})).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(res).await, "passkeys_unavailable");
+    let user = app.add_user(Role::User);
+    let token = app.bearer_for(&user).await;
+    let list = reqwest::Client::new()
+        .get(app.url("/api/account/passkeys"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.json::<Value>().await.unwrap(), json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_host_name_the_login_page_offers_a_passkey_and_serves_the_one_script() {
+    let app = app_on_localhost().await;
+    let login = app.get("/login").await.text().await.unwrap();
+    assert!(
+        login.contains("id=\"passkey-sign-in\"") && login.contains("hidden"),
+        "hidden until the script runs"
+    );
+    assert!(login.contains("<script src=\"/static/js/passkeys.js\" defer></script>"));
+    let script = app.get("/static/js/passkeys.js").await;
+    assert_eq!(script.status(), StatusCode::OK);
+    assert!(script.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    let res = app.client.post(app.url("/api/auth/passkey/options")).json(&json!({})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["ceremony"].as_str().is_some() && body["options"]["publicKey"]["challenge"].is_string(),
+        "{body}"
+    );
+    assert_eq!(body["options"]["publicKey"]["rpId"], "localhost");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_browser_a_passkey_is_added_signs_in_without_a_password_and_is_removed() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = app_on_localhost().await;
+    let base = localhost(&app);
+    let user = app.add_user(Role::User);
+    browser.add_virtual_authenticator().await;
+    browser.sign_in(&base, &user.email, &user.password, false).await;
+
+    browser.goto(&format!("{base}/account/2fa")).await;
+    let text = browser.wait_for_text("Add a passkey").await;
+    assert!(text.contains("Add a passkey"), "{text}");
+    browser.fill("#passkey-name", "Test laptop").await;
+    browser.click("#passkey-add").await;
+    let text = browser.wait_for_text("The passkey is added").await;
+    assert!(text.contains("The passkey is added") && text.contains("Test laptop"), "{text}");
+    assert_eq!(app.event_kinds(&user)[0], "passkey_added");
+
+    browser.click("form[action='/logout'] button").await;
+    browser.wait_for_text("Sign in with a passkey").await;
+    browser.goto(&format!("{base}/login?next=/account/2fa")).await;
+    browser.click("#passkey-sign-in").await;
+    let text = browser.wait_for_text("Passkeys").await;
+    assert_eq!(browser.path().await, "/account/2fa", "signed in, no email and no code: {text}");
+    assert!(text.contains("Test laptop") && !text.contains("Never"), "last used is shown: {text}");
+    let kinds = app.event_kinds(&user);
+    assert_eq!(kinds[0], "login_succeeded");
+    assert!(!kinds.contains(&"mfa_challenged".to_owned()));
+
+    browser.click("form[action^='/account/2fa/passkeys/'] button").await;
+    let text = browser.wait_for_text("The passkey is removed").await;
+    assert!(!text.contains("Test laptop"), "{text}");
+    browser.click("form[action='/logout'] button").await;
+    browser.wait_for_text("Sign in with a passkey").await;
+    browser.click("#passkey-sign-in").await;
+    let text = browser.wait_for_text("not registered here").await;
+    assert!(text.contains("not registered here"), "a removed passkey signs nobody in: {text}");
+    assert_eq!(browser.path().await, "/login");
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_browser_totp_is_turned_on_and_asked_for_at_the_next_sign_in() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app_on(Backend::Sqlite, |_| {}).await;
+    let user = app.add_user(Role::User);
+    browser.sign_in(&app.address, &user.email, &user.password, false).await;
+    browser.goto(&app.url("/account")).await;
+    browser.click("a[href='/account/2fa']").await;
+    browser.wait_for_text("Scan this QR code").await;
+    let secret = browser.run("return document.getElementById('totp-secret').textContent;").await;
+    let secret = Secret::try_from_base32(secret.as_str().unwrap().trim()).unwrap();
+    let totp = Builder::new().with_secret(secret).build().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    browser.fill("#code", &totp.generate(now).to_string()).await;
+    browser.click("form[action='/account/2fa/totp/confirm'] button").await;
+    let text = browser.wait_for_text("Your recovery codes").await;
+    assert!(text.contains("shown only now") && text.contains("Turn off two-factor sign-in"), "{text}");
+
+    browser.click("form[action='/logout'] button").await;
+    browser.wait_for_text("Sign in").await;
+    browser.goto(&app.url("/login")).await;
+    browser.fill("#email", &user.email).await;
+    browser.fill("#password", &user.password).await;
+    browser.click("form[action='/login'] button[type=submit]").await;
+    browser.wait_for_text("Authentication code").await;
+    browser.fill("#code", "000000").await;
+    browser.click("form[action='/login/mfa'] button").await;
+    let text = browser.wait_for_text("attempts left").await;
+    assert!(text.contains("attempts left"), "{text}");
+    browser.fill("#code", &totp.generate(now + 30).to_string()).await;
+    browser.click("form[action='/login/mfa'] button").await;
+    browser.wait_for_text("Your account").await;
+    assert_eq!(browser.path().await, "/account");
+    browser.quit().await;
+}
