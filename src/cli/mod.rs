@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use crate::auth::client::ClientInfo;
 use crate::auth::lifecycle::{self, AccountError, Actor};
 use crate::auth::password::Hasher;
+use crate::auth::two_factor;
 use crate::auth::{accounts, password};
 use crate::config::{self, ConfigError, PublicUrl, Settings};
 use crate::db::{self, DbConn, Pool, users};
@@ -80,6 +81,10 @@ pub enum UserCommand {
     },
     /// Delete an account with its sessions, events and links.
     Delete { email: String },
+    /// Turn off every second factor of an account (authenticator app, recovery codes,
+    /// passkeys), for someone who lost them; the owner is told by mail.
+    #[command(name = "reset-2fa")]
+    Reset2fa { email: String },
 }
 
 impl Cli {
@@ -157,6 +162,7 @@ fn run_user(settings: &Settings, cmd: UserCommand) -> anyhow::Result<()> {
             println!("deleted {} with its sessions and history", user.email);
             Ok(())
         }
+        UserCommand::Reset2fa { email } => reset_second_factor(settings, &pool, &mut conn, &email),
         UserCommand::List => {
             for user in users::list_users(&mut conn)? {
                 let status = if user.disabled { "disabled" } else { "active" };
@@ -232,11 +238,7 @@ fn explain(e: AccountError) -> anyhow::Error {
 fn set_password(settings: &Settings, pool: &Pool, conn: &mut DbConn, raw_email: &str) -> anyhow::Result<()> {
     let user = find(conn, raw_email)?;
     let password = read_password()?;
-    let public_url = match &settings.public_url {
-        Some(url) => url.clone(),
-        None => PublicUrl::parse(&format!("http://{}", settings.addr)).map_err(anyhow::Error::msg)?,
-    };
-    let mail = Mail::new(settings, &public_url)?;
+    let mail = Mail::new(settings, &public_url(settings)?)?;
     let client = ClientInfo { ip: String::new(), user_agent: "portcullis command line".into() };
     let policy = PasswordPolicy::from_settings(settings);
     block_on(async {
@@ -247,6 +249,27 @@ fn set_password(settings: &Settings, pool: &Pool, conn: &mut DbConn, raw_email: 
     })?;
     println!("set a new password for {} (all sessions ended; the owner is told by mail)", user.email);
     Ok(())
+}
+
+fn reset_second_factor(
+    settings: &Settings,
+    pool: &Pool,
+    conn: &mut DbConn,
+    raw_email: &str,
+) -> anyhow::Result<()> {
+    let user = find(conn, raw_email)?;
+    let mail = Mail::new(settings, &public_url(settings)?)?;
+    block_on(two_factor::reset(pool, &mail, &user.id, Actor::CommandLine, &command_line()))
+        .map_err(explain)?;
+    println!("every second factor of {} is off (the owner is told by mail)", user.email);
+    Ok(())
+}
+
+fn public_url(settings: &Settings) -> anyhow::Result<PublicUrl> {
+    match &settings.public_url {
+        Some(url) => Ok(url.clone()),
+        None => PublicUrl::parse(&format!("http://{}", settings.addr)).map_err(anyhow::Error::msg),
+    }
 }
 
 fn set_disabled(pool: &Pool, conn: &mut DbConn, raw_email: &str, disabled: bool) -> anyhow::Result<()> {

@@ -9,19 +9,24 @@ use serde_json::{Value, json};
 use totp_rs::{Builder, Secret};
 
 use crate::browser::{Browser, free_port};
-use crate::helpers::{Backend, TestApp, backend_tests, error_code, spawn_app, spawn_app_on};
+use crate::helpers::{
+    Backend, TestApp, backend_tests, error_code, set_cookies, spawn_app, spawn_app_on, spawn_app_with,
+};
 
-backend_tests!(behind_an_ip_address_passkeys_are_off_with_the_reason);
+backend_tests!(
+    behind_an_ip_address_passkeys_are_off_with_the_reason,
+    made_up_or_replayed_passkey_answers_are_refused,
+);
 
 /// The app on SQLite at `http://localhost:PORT`: WebAuthn needs a host name.
 async fn app_on_localhost() -> TestApp {
+    spawn_app_on(Backend::Sqlite, on_localhost).await
+}
+
+fn on_localhost(s: &mut portcullis::config::Settings) {
     let port = free_port();
-    spawn_app_on(Backend::Sqlite, |s| {
-        s.addr = format!("127.0.0.1:{port}").parse().unwrap();
-        s.public_url =
-            Some(portcullis::config::PublicUrl::parse(&format!("http://localhost:{port}")).unwrap());
-    })
-    .await
+    s.addr = format!("127.0.0.1:{port}").parse().unwrap();
+    s.public_url = Some(portcullis::config::PublicUrl::parse(&format!("http://localhost:{port}")).unwrap());
 }
 
 fn localhost(app: &TestApp) -> String {
@@ -147,4 +152,54 @@ async fn in_a_browser_totp_is_turned_on_and_asked_for_at_the_next_sign_in() {
     browser.wait_for_text("Your account").await;
     assert_eq!(browser.path().await, "/account");
     browser.quit().await;
+}
+
+async fn made_up_or_replayed_passkey_answers_are_refused() {
+    let app = spawn_app_with(on_localhost).await;
+    let start: Value = app.post_json("/api/auth/passkey/options", &json!({})).await.json().await.unwrap();
+    let ceremony = start["ceremony"].as_str().unwrap();
+    let garbage =
+        app.post_json("/api/auth/passkey", &json!({"ceremony": ceremony, "credential": {"id": 1}})).await;
+    assert_eq!(garbage.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(garbage).await, "invalid_credential");
+    // Well-formed, but signed by no authenticator this server knows.
+    let forged = json!({
+        "id": "AAAA", "rawId": "AAAA", "type": "public-key",
+        "response": {"authenticatorData": "AAAA", "clientDataJSON": "AAAA", "signature": "AAAA", "userHandle": "AAAAAAAAAAAAAAAAAAAAAA"},
+        "extensions": {}
+    });
+    let res = app.post_json("/api/auth/passkey", &json!({"ceremony": ceremony, "credential": forged})).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookies(res.headers()).iter().all(|c| !c.starts_with("access_token=")));
+    assert_eq!(error_code(res).await, "passkey_rejected");
+    let replay =
+        app.post_json("/api/auth/passkey", &json!({"ceremony": ceremony, "credential": forged})).await;
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST, "a ceremony is single use");
+    assert_eq!(error_code(replay).await, "passkey_expired");
+
+    let user = app.add_user(Role::User);
+    let token = app.bearer_for(&user).await;
+    let bearer = reqwest::Client::new();
+    let mine: Value = bearer
+        .post(app.url("/api/account/passkeys/options"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let selection = &mine["options"]["publicKey"]["authenticatorSelection"];
+    assert_eq!(selection["residentKey"], "required", "discoverable, for sign-in without an email: {mine}");
+    assert_eq!(selection["userVerification"], "required");
+    let other = app.add_user(Role::User);
+    let theirs = app.bearer_for(&other).await;
+    let body = json!({"ceremony": mine["ceremony"], "name": "stolen", "credential": {"id": "AAAA", "rawId": "AAAA", "type": "public-key",
+        "response": {"attestationObject": "AAAA", "clientDataJSON": "AAAA"}, "extensions": {}}});
+    let res =
+        bearer.post(app.url("/api/account/passkeys")).bearer_auth(&theirs).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "another account's ceremony");
+    assert_eq!(error_code(res).await, "passkey_expired");
+    let gone = bearer.delete(app.url("/api/account/passkeys/nope")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 }

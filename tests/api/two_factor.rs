@@ -25,6 +25,8 @@ backend_tests!(
     turning_totp_off_takes_the_password_and_mails_the_owner,
     an_administrator_resets_a_users_second_factor,
     the_two_factor_page_shows_a_qr_code_and_the_same_pending_secret,
+    the_admin_page_shows_the_factors_and_resets_them,
+    an_operator_resets_a_second_factor_from_the_command_line,
 );
 
 /// The current 30 s time step.
@@ -446,4 +448,43 @@ async fn the_two_factor_page_shows_a_qr_code_and_the_same_pending_secret() {
         .await;
     assert_eq!(off.status(), StatusCode::SEE_OTHER);
     assert_eq!(off.headers()["location"], "/account/2fa?done=totp-off");
+}
+
+async fn the_admin_page_shows_the_factors_and_resets_them() {
+    let app = spawn_app().await;
+    let admin = app.add_user(Role::Admin);
+    let user = app.add_user(Role::User);
+    turn_on(&app, &user).await;
+    app.login_as(&admin).await;
+    let page = app.get(&format!("/admin/users/{}", user.id)).await.text().await.unwrap();
+    assert!(page.contains("Authenticator app") && page.contains("10 recovery codes left"), "{page}");
+    let csrf = app.cookie("csrf_token").unwrap();
+    let reset = app.post_form(&format!("/admin/users/{}/2fa/reset", user.id), &[("csrf_token", &csrf)]).await;
+    assert_eq!(reset.status(), StatusCode::SEE_OTHER);
+    assert_eq!(reset.headers()["location"], format!("/admin/users/{}?done=2fa", user.id));
+    let page = app.get(&format!("/admin/users/{}?done=2fa", user.id)).await.text().await.unwrap();
+    assert!(
+        page.contains("No authenticator app") && page.contains("Every second factor of this account is off")
+    );
+    assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK);
+    let no_csrf = app.post_form(&format!("/admin/users/{}/2fa/reset", user.id), &[]).await;
+    assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
+}
+
+async fn an_operator_resets_a_second_factor_from_the_command_line() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    turn_on(&app, &user).await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(["user", "reset-2fa", &user.email])
+        .env("DATABASE_URL", &app.settings.database_url)
+        .env("PORTCULLIS_KEY_FILE", &app.settings.key_file)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.contains("every second factor"), "{said}");
+    assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK);
+    let kinds = app.event_kinds(&user);
+    assert_eq!(kinds[..2], ["login_succeeded", "second_factor_reset"], "{kinds:?}");
 }
