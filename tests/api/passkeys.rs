@@ -116,6 +116,18 @@ async fn in_a_browser_a_passkey_is_added_signs_in_without_a_password_and_is_remo
     assert!(text.contains("not registered here"), "a removed passkey signs nobody in: {text}");
     assert_eq!(browser.path().await, "/login");
     browser.quit().await;
+    let notices: i64 = {
+        use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl, TextExpressionMethods};
+        use portcullis::db::schema::outbox;
+        let mut conn = app.pool.get().unwrap();
+        outbox::table
+            .filter(outbox::recipient.eq(&user.email))
+            .filter(outbox::subject.like("%sign-in settings changed%"))
+            .count()
+            .get_result(&mut **conn)
+            .unwrap()
+    };
+    assert_eq!(notices, 2, "adding and removing a passkey are both mailed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
