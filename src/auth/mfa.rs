@@ -96,7 +96,8 @@ pub async fn complete(
     let uid = user_id.clone();
     let user = db::query(pool, move |conn| users::find_user_by_id(conn, &uid))
         .await?
-        .filter(|u| !u.disabled)
+        // Disabled, or changed (a new password) since the password step: sign in again.
+        .filter(|u| !u.disabled && u.updated_at <= challenge.created_at)
         .ok_or(MfaError::InvalidToken)?;
     let flow = MfaFlow::parse(&challenge.flow);
     let mut signed = start_session(sessions, user, challenge.remember, client).await?;

@@ -167,11 +167,12 @@ async fn check_and_start(
     }
     let uid = user.id.clone();
     if db::query(pool, move |conn| factors::totp_is_on(conn, &uid)).await? {
-        let flow = if browser { MfaFlow::Cookie } else { MfaFlow::Token };
-        let mfa_token = open_mfa_challenge(pool, &user.id, flow, remember, device.is_some()).await?;
+        // The rehash first: a change to the account after the challenge ends it (`auth::mfa`).
         if verdict == Verdict::MatchNeedsRehash {
             rehash(pool, hasher, &user.id, password).await;
         }
+        let flow = if browser { MfaFlow::Cookie } else { MfaFlow::Token };
+        let mfa_token = open_mfa_challenge(pool, &user.id, flow, remember, device.is_some()).await?;
         events::record(pool, &user.id, EventKind::MfaChallenged, None, &client).await;
         return Err(SignInError::MfaRequired { mfa_token });
     }

@@ -14,6 +14,7 @@ pub struct MfaChallenge {
     pub flow: String,
     pub remember: bool,
     pub known_device: bool,
+    pub created_at: i64,
     pub expires_at: i64,
     pub failures: i64,
     pub used_at: Option<i64>,

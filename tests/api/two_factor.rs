@@ -27,6 +27,7 @@ backend_tests!(
     the_two_factor_page_shows_a_qr_code_and_the_same_pending_secret,
     the_admin_page_shows_the_factors_and_resets_them,
     an_operator_resets_a_second_factor_from_the_command_line,
+    a_password_changed_during_the_code_step_ends_it,
 );
 
 /// The current 30 s time step.
@@ -487,4 +488,29 @@ async fn an_operator_resets_a_second_factor_from_the_command_line() {
     assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK);
     let kinds = app.event_kinds(&user);
     assert_eq!(kinds[..2], ["login_succeeded", "second_factor_reset"], "{kinds:?}");
+}
+
+async fn a_password_changed_during_the_code_step_ends_it() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    let On { codes, .. } = turn_on(&app, &user).await;
+    let mfa_token = mfa_token_from_login(&app, &user, false).await;
+    // The password's owner resets it meanwhile (here: an operator at the server, a second later).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(["user", "set-password", &user.email])
+        .env("DATABASE_URL", &app.settings.database_url)
+        .env("PORTCULLIS_KEY_FILE", &app.settings.key_file)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"an entirely new passphrase, quite long\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let res = complete(&app, &mfa_token, &codes[0]).await;
+    assert_eq!(error_code(res).await, "invalid_mfa_token", "the old password's code step is over");
 }

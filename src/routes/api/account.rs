@@ -168,7 +168,7 @@ pub async fn change_password(
 
 #[derive(Serialize, ToSchema)]
 pub struct EventResponse {
-    /// What happened: `login_succeeded`, `login_failed`, `refresh_reuse_detected`, `password_changed`, `session_revoked`, `user_disabled`, … (new kinds may appear).
+    /// What happened: `login_succeeded`, `login_failed`, `refresh_reuse_detected`, `password_changed`, `session_revoked`, `user_disabled`, `mfa_challenged`, `mfa_failed`, `totp_enabled`, `passkey_added`, … (new kinds may appear).
     kind: String,
     /// RFC 3339, UTC.
     #[schema(format = DateTime)]

@@ -12,9 +12,8 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi};
 
-use super::{
-    account, admin, auth, docs, forward, me, passkeys, recovery, register, sessions, token, two_factor,
-};
+use super::{account, admin, auth, docs, forward, me, passkeys};
+use super::{recovery, register, sessions, token, two_factor};
 use crate::auth::MaybeUser;
 use crate::errors::PageError;
 use crate::routes::pages::layout::layout;

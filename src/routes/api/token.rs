@@ -27,7 +27,7 @@ struct TokenRequest {
 }
 
 #[derive(Serialize, ToSchema)]
-struct TokenResponse<'a> {
+pub(super) struct TokenResponse<'a> {
     access_token: &'a str,
     token_type: &'static str,
     expires_in: i64,

@@ -26,6 +26,17 @@ pub struct MfaRequest {
     code: SecretString,
 }
 
+/// The code step's answer, as the first step would have given it (only the document uses it).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum MfaCompleted<'a> {
+    /// After the JSON login: the user (and the cookies).
+    User(UserResponse),
+    /// After the token endpoint: an RFC 6749 token response.
+    Tokens(super::token::TokenResponse<'a>),
+}
+
 /// Finish a sign-in with a code.
 ///
 /// After `mfa_required` from `POST /api/auth/login` or `POST /api/auth/token`: the code from
@@ -33,7 +44,7 @@ pub struct MfaRequest {
 /// have: the user and cookies after the JSON login, a token response after the token endpoint.
 #[utoipa::path(post, path = "/api/auth/mfa", tag = "session", request_body = MfaRequest,
     responses(
-        (status = 200, description = "Signed in: the user and the auth cookies (JSON login), or an RFC 6749 token response with `Cache-Control: no-store` (token endpoint).", body = UserResponse, headers(("Set-Cookie" = String, description = "The access, refresh and CSRF cookies (JSON login)."))),
+        (status = 200, description = "Signed in: the user and the auth cookies (JSON login), or an RFC 6749 token response with `Cache-Control: no-store` (token endpoint).", body = MfaCompleted, headers(("Set-Cookie" = String, description = "The access, refresh and CSRF cookies (JSON login)."))),
         (status = 401, description = "`invalid_code`: wrong or already used (the token survives up to 5 wrong codes); `invalid_mfa_token`: unknown, expired, used, or dead after 5 wrong codes.", body = ErrorBody),
         (status = 429, description = "`too_many_requests`: too many wrong codes for this account; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),
     ))]
