@@ -354,3 +354,22 @@ pub async fn remove(
     notify(pool, mail, compose::factor_changed(mail, email, &what)).await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passkeys_are_offered_on_a_host_name_and_never_on_an_ip_address() {
+        let on = |url: &str| Passkeys::for_origin(&PublicUrl::parse(url).unwrap()).is_some();
+        assert!(on("https://auth.example.com") && on("http://localhost:8080"));
+        assert!(!on("http://127.0.0.1:8080") && !on("http://[::1]:8080") && !on("https://192.0.2.7"));
+    }
+
+    #[test]
+    fn user_handles_are_stable_per_account_and_differ_between_accounts() {
+        let (a, b) = (UserId::from("a".to_owned()), UserId::from("b".to_owned()));
+        assert_eq!(user_handle(&a), user_handle(&a));
+        assert_ne!(user_handle(&a), user_handle(&b));
+    }
+}

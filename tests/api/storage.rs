@@ -40,6 +40,27 @@ fn add_stale_counter(app: &TestApp, key: &str) {
         .unwrap();
 }
 
+/// An expired code-step challenge and an expired passkey ceremony (both purged), and a live
+/// challenge (kept).
+fn add_expired_second_factor_state(app: &TestApp, user_id: &str) {
+    use portcullis::db::mfa::{self, NewChallenge};
+    let mut conn = app.pool.get().unwrap();
+    let (uid, now) = (user_id.into(), portcullis::db::now());
+    for (hash, ttl) in [("expired", -10), ("live", 300)] {
+        let challenge = NewChallenge {
+            token_hash: hash,
+            user_id: &uid,
+            flow: "cookie",
+            remember: false,
+            known_device: false,
+            now,
+            ttl,
+        };
+        mfa::insert(&mut conn, &challenge).unwrap();
+    }
+    portcullis::db::passkeys::insert_ceremony(&mut conn, "old", None, "{}", now - 10).unwrap();
+}
+
 async fn the_purge_deletes_ended_sessions_and_stale_counters_and_keeps_live_ones() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
@@ -49,8 +70,9 @@ async fn the_purge_deletes_ended_sessions_and_stale_counters_and_keeps_live_ones
     end_all_sessions_long_ago(&app);
     app.login_as(&user).await;
     add_stale_counter(&app, "account:stale@example.com");
+    add_expired_second_factor_state(&app, &user.id);
     let purged = purge::purge_once(&app.pool, "test").await.unwrap();
-    assert_eq!(purged, Some(Purged { sessions: 3, throttle_counters: 1, tokens_and_mails: 0 }));
+    assert_eq!(purged, Some(Purged { sessions: 3, throttle_counters: 1, tokens_and_mails: 2 }));
     assert_eq!(count_sessions(&app), 1, "the live session stays");
     assert_eq!(app.get("/api/me").await.status(), StatusCode::OK);
 }
