@@ -287,6 +287,21 @@ impl TestApp {
         done["access_token"].as_str().expect("access_token").to_owned()
     }
 
+    /// A request with a fresh client (no cookies) and the given bearer token, with a JSON body.
+    pub async fn bearer_call(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = reqwest::Client::new().request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.expect("request")
+    }
+
     /// `GET /api/me` with a fresh client (no cookies) and the given bearer token.
     pub async fn me_with_bearer(&self, token: &str) -> Response {
         reqwest::Client::new().get(self.url("/api/me")).bearer_auth(token).send().await.expect("request")

@@ -48,11 +48,7 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> reqwest::Response {
-    let mut req = reqwest::Client::new().request(method, app.url(path)).bearer_auth(token);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    req.send().await.expect("request")
+    app.bearer_call(token, method, path, body).await
 }
 
 /// Turns TOTP on for `user` through the API; returns the secret and the recovery codes. The
