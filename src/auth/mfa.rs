@@ -4,9 +4,10 @@
 
 use secrecy::SecretString;
 
+use super::challenge::{MFA_MAX_FAILURES, MfaFlow};
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
-use super::sessions::{MFA_MAX_FAILURES, MfaFlow, Sessions, SignInError, SignedIn, notify, start_session};
+use super::sessions::{Sessions, SignInError, SignedIn, notify, start_session};
 use super::throttle::{self, ThrottleLimits};
 use super::tokens::hash_jti;
 use super::totp::Sealer;

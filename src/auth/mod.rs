@@ -1,6 +1,7 @@
 //! Authentication: passwords, tokens, cookies, CSRF, the guard and the extractors.
 
 pub mod accounts;
+pub mod challenge;
 pub mod claims;
 pub mod client;
 pub mod cookies;
@@ -14,6 +15,7 @@ pub mod lifetimes;
 pub mod links;
 pub mod mfa;
 pub mod pair;
+pub mod passkey_sign_in;
 pub mod passkeys;
 pub mod password;
 #[cfg(test)]
@@ -28,5 +30,6 @@ pub mod tokens;
 pub mod totp;
 pub mod two_factor;
 pub mod verification;
+pub mod webauthn;
 
 pub use extract::{CurrentUser, Identity, MaybeUser, RequireAdmin, Via};

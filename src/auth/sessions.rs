@@ -2,6 +2,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
+use super::challenge::{MfaFlow, open_mfa_challenge};
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
 use super::extract::SessionRef;
@@ -9,7 +10,6 @@ use super::pair::sign_pair;
 use super::password::{Busy, Hasher, Verdict};
 use super::throttle::{self, ThrottleLimits, Throttled};
 use super::tokens::{hash_jti, random_id};
-use crate::db::mfa::{self, NewChallenge};
 use crate::db::models::{Session, User};
 use crate::db::{self, Pool, StoreError, factors, outbox, sessions, users};
 use crate::domain::{Email, MAX_PASSWORD_BYTES, SessionId, UserId};
@@ -192,58 +192,6 @@ async fn check_and_start(
     }
     events::record(pool, &signed.user.id, EventKind::LoginSucceeded, Some(&signed.session.id), &client).await;
     Ok(signed)
-}
-
-/// How long the code step may take, and how many wrong codes it allows (SPEC §9).
-pub const MFA_TTL_SECS: i64 = 5 * 60;
-pub const MFA_MAX_FAILURES: i64 = 5;
-
-/// Where a sign-in waiting for its code started, which decides how it ends: cookies (the
-/// sign-in page, the JSON login) or a token response (the token endpoint).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MfaFlow {
-    Cookie,
-    Token,
-}
-
-impl MfaFlow {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Cookie => "cookie",
-            Self::Token => "token",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Self {
-        if raw == "token" { Self::Token } else { Self::Cookie }
-    }
-}
-
-/// The half-signed-in state: a random token (only its hash is stored) that a code turns into
-/// a session. It is not a session and carries no access.
-async fn open_mfa_challenge(
-    pool: &Pool,
-    user_id: &UserId,
-    flow: MfaFlow,
-    remember: bool,
-    known_device: bool,
-) -> Result<String, StoreError> {
-    let token = random_id();
-    let (hash, uid) = (hash_jti(&token), user_id.clone());
-    db::query(pool, move |conn| {
-        let challenge = NewChallenge {
-            token_hash: &hash,
-            user_id: &uid,
-            flow: flow.as_str(),
-            remember,
-            known_device,
-            now: db::now(),
-            ttl: MFA_TTL_SECS,
-        };
-        mfa::insert(conn, &challenge)
-    })
-    .await?;
-    Ok(token)
 }
 
 /// Queues a security notice. A failure is logged: the action it reports has happened.

@@ -21,7 +21,7 @@ pub struct TwoFactor {
     /// How authenticator apps name the account: the public host.
     pub issuer: String,
     /// `None` behind an IP public URL (WebAuthn refuses IP addresses).
-    pub passkeys: Option<super::passkeys::Passkeys>,
+    pub passkeys: Option<super::webauthn::Passkeys>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -13,7 +13,9 @@ use crate::auth::CurrentUser;
 use crate::auth::client::ClientInfo;
 use crate::auth::cookies;
 use crate::auth::csrf::session_cookies;
-use crate::auth::passkeys::{self, Ceremony, PasskeySignIn};
+use crate::auth::passkey_sign_in::{self, PasskeySignIn};
+use crate::auth::passkeys;
+use crate::auth::webauthn::Ceremony;
 use crate::errors::{ApiError, ErrorBody};
 use crate::routes::format::rfc3339;
 use crate::state::AppState;
@@ -47,7 +49,8 @@ pub async fn sign_in_options(
     state: web::Data<AppState>,
     client: ClientInfo,
 ) -> Result<web::Json<CeremonyResponse>, ApiError> {
-    let ceremony = passkeys::start_sign_in(&state.pool, state.two_factor.passkeys.as_ref(), &client).await?;
+    let ceremony =
+        passkey_sign_in::start_sign_in(&state.pool, state.two_factor.passkeys.as_ref(), &client).await?;
     Ok(web::Json(ceremony.into()))
 }
 
@@ -88,9 +91,13 @@ pub async fn sign_in(
         remember: body.remember,
         device_cookie: cookies::read_owned(&req, state.cookies.device),
     };
-    let signed =
-        passkeys::finish_sign_in(&state.sessions, state.two_factor.passkeys.as_ref(), attempt, &client)
-            .await?;
+    let signed = passkey_sign_in::finish_sign_in(
+        &state.sessions,
+        state.two_factor.passkeys.as_ref(),
+        attempt,
+        &client,
+    )
+    .await?;
     let mut res = HttpResponse::Ok();
     for cookie in session_cookies(&state.cookies, &state.csrf, &signed) {
         res.cookie(cookie);

@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 
 use super::account::api_error;
 use super::me::UserResponse;
+use crate::auth::challenge::MfaFlow;
 use crate::auth::client::ClientInfo;
 use crate::auth::csrf::session_cookies;
 use crate::auth::mfa;
-use crate::auth::sessions::MfaFlow;
 use crate::auth::two_factor::{self, FactorError};
 use crate::auth::{CurrentUser, RequireAdmin};
 use crate::domain::UserId;

@@ -157,7 +157,7 @@ pub async fn login(
 }
 
 fn passkeys(state: &AppState) -> Result<(), &'static str> {
-    state.two_factor.passkeys.as_ref().map(drop).ok_or(crate::auth::passkeys::NEEDS_A_HOST_NAME)
+    state.two_factor.passkeys.as_ref().map(drop).ok_or(crate::auth::webauthn::NEEDS_A_HOST_NAME)
 }
 
 fn show(

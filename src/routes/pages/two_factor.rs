@@ -11,8 +11,9 @@ use super::layout::{Layout, layout};
 use super::render::{render, see_other};
 use crate::auth::client::ClientInfo;
 use crate::auth::lifecycle::AccountError;
-use crate::auth::passkeys::{self, PasskeyError};
+use crate::auth::passkeys;
 use crate::auth::two_factor::{self, FactorError, Factors};
+use crate::auth::webauthn::{NEEDS_A_HOST_NAME, PasskeyError};
 use crate::auth::{CurrentUser, Identity};
 use crate::errors::{ApiError, PageError};
 use crate::routes::format;
@@ -179,7 +180,7 @@ async fn show(
             last_used: p.last_used_at.map_or_else(|| "Never".to_owned(), format::human_time),
         })
         .collect();
-    let passkeys_on = state.two_factor.passkeys.as_ref().map(drop).ok_or(passkeys::NEEDS_A_HOST_NAME);
+    let passkeys_on = state.two_factor.passkeys.as_ref().map(drop).ok_or(NEEDS_A_HOST_NAME);
     let (layout, csrf_cookie) = layout(req, state, Some(identity));
     let page =
         TwoFactorPage { layout, factors, pending, recovery_codes, passkeys_on, passkeys, notice, error };
