@@ -1,7 +1,6 @@
 //! Accounts: registering, changing a password, disabling — shared by the pages, the API and
 //! the CLI.
 
-use diesel::Connection;
 use secrecy::SecretString;
 
 use super::client::ClientInfo;
@@ -76,7 +75,7 @@ pub async fn register(
     let (token_hash, link) = verification::link_mail(mail, email.as_ref())?;
     let address = email.clone();
     let created = db::run(pool, move |conn| {
-        conn.transaction(|conn| {
+        db::write_transaction(conn, |conn| {
             let user = create_user(conn, &address, &hash, Role::User, false)?;
             verification::store_link(conn, &user.id, &user.email, &token_hash, &link)?;
             Ok::<_, CreateUserError>(user)
@@ -212,7 +211,7 @@ pub async fn change_password(
     let (uid, sid, jti_hash) = (identity.user_id.clone(), identity.session_id.clone(), hash_jti(&jti));
     let old_hash = user.password_hash.clone();
     let changed = db::query(pool, move |conn| {
-        conn.transaction(|conn| {
+        db::write_transaction(conn, |conn| {
             let now = db::now();
             if !users::replace_password_hash(conn, &uid, old_hash.expose(), &hash, now)? {
                 return Ok(false);

@@ -2,7 +2,6 @@
 //! deleting an account, an operator setting a password, a role or the verified flag. The
 //! last enabled administrator can be neither demoted nor deleted.
 
-use diesel::Connection;
 use secrecy::SecretString;
 
 use super::client::ClientInfo;
@@ -98,7 +97,7 @@ pub async fn delete_user(
 ) -> Result<(), AccountError> {
     let id = user_id.clone();
     let email = db::run(pool, move |conn| {
-        conn.transaction(|conn| {
+        db::write_transaction(conn, |conn| {
             if users::is_last_enabled_admin(conn, &id)? {
                 return Err(AccountError::LastAdmin);
             }
@@ -129,7 +128,7 @@ pub async fn set_role(
 ) -> Result<(), AccountError> {
     let id = user_id.clone();
     let before = db::run(pool, move |conn| {
-        conn.transaction(|conn| {
+        db::write_transaction(conn, |conn| {
             let user = users::find_user_by_id(conn, &id)?.ok_or(AccountError::NotFound)?;
             if role != Role::Admin && users::is_last_enabled_admin(conn, &id)? {
                 return Err(AccountError::LastAdmin);
@@ -165,7 +164,7 @@ pub async fn set_password(
     let event = new_event(&user.id, EventKind::PasswordChanged, None, client);
     let id = user.id.clone();
     db::run(pool, move |conn| {
-        conn.transaction(|conn| {
+        db::write_transaction(conn, |conn| {
             let now = db::now();
             users::update_password_hash(conn, &id, &hash, now)?;
             sessions::revoke_user_sessions(conn, &id, now)?;
@@ -191,7 +190,7 @@ pub async fn set_disabled(
 ) -> Result<(), AccountError> {
     let id = user_id.clone();
     db::run(pool, move |conn| {
-        conn.transaction(|conn| {
+        db::write_transaction(conn, |conn| {
             if disabled && users::is_last_enabled_admin(conn, &id)? {
                 return Err(AccountError::LastAdmin);
             }

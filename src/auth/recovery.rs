@@ -2,7 +2,6 @@
 //! link's form sets a new password and ends every session. The same answer whether or not the
 //! email has an account, and sends are throttled per address (silently) and per client IP.
 
-use diesel::Connection;
 use secrecy::SecretString;
 
 use super::client::ClientInfo;
@@ -78,7 +77,7 @@ pub async fn request_reset(
         None => (UserId::from(random_id()), email.to_string()),
     };
     let stored = db::query(pool, move |conn| {
-        conn.transaction(|conn| {
+        db::write_transaction(conn, |conn| {
             let now = db::now();
             tokens::use_up_all(conn, &uid, PURPOSE, now)?;
             if send {
@@ -130,7 +129,7 @@ pub async fn reset_password(
     let row = notice.into_outbox(random_id(), db::now());
     let event = new_event(&link.user_id, EventKind::PasswordReset, None, client);
     let reset = db::query(pool, move |conn| {
-        conn.transaction(|conn| {
+        db::write_transaction(conn, |conn| {
             let now = db::now();
             if !tokens::use_up(conn, &hash, PURPOSE, now)? {
                 return Ok(false);

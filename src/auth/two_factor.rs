@@ -2,7 +2,6 @@
 //! by a first code, then ten recovery codes shown once) and off (with the password), and
 //! using a code — at the second sign-in step, or anywhere else a code is asked for.
 
-use diesel::Connection;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::client::ClientInfo;
@@ -30,6 +29,8 @@ pub enum FactorError {
     AlreadyOn,
     #[error("no authenticator app is waiting to be confirmed")]
     NotPending,
+    #[error("two-factor sign-in is off")]
+    NotOn,
     #[error("that code is not right")]
     WrongCode,
     #[error("too many wrong codes")]
@@ -117,7 +118,7 @@ pub async fn confirm_totp(
     let (codes, hashes) = totp::new_recovery_codes();
     let uid = user_id.clone();
     let confirmed = db::query(pool, move |conn| {
-        conn.transaction(|conn| {
+        db::write_transaction(conn, |conn| {
             let now = db::now();
             if !factors::confirm_totp(conn, &uid, step, now)? {
                 return Ok(false);
@@ -153,6 +154,40 @@ pub async fn disable_totp(
         super::sessions::notify(pool, mail, compose::factor_changed(mail, &user.email, what)).await;
     }
     Ok(())
+}
+
+/// Replaces the recovery codes with ten new ones (with the password, checked like a sign-in):
+/// the old ones stop working at once. Only while TOTP is on.
+pub async fn renew_recovery_codes(
+    (pool, hasher, limits): (&Pool, &Hasher, &ThrottleLimits),
+    user_id: &UserId,
+    password: SecretString,
+    client: &ClientInfo,
+) -> Result<Vec<String>, FactorError> {
+    lifecycle::reauthenticate(pool, hasher, limits, user_id, password, client).await?;
+    let (codes, hashes) = totp::new_recovery_codes();
+    let uid = user_id.clone();
+    let renewed = db::query(pool, move |conn| {
+        let replaced = db::write_transaction(conn, |conn| {
+            // The write first: on SQLite a transaction that reads first may fail to take the lock.
+            factors::replace_recovery_codes(conn, &uid, &hashes, db::now())?;
+            match factors::totp_is_on(conn, &uid)? {
+                true => Ok(()),
+                false => Err(diesel::result::Error::RollbackTransaction),
+            }
+        });
+        match replaced {
+            Ok(()) => Ok(true),
+            Err(diesel::result::Error::RollbackTransaction) => Ok(false),
+            Err(e) => Err(e),
+        }
+    })
+    .await?;
+    if !renewed {
+        return Err(FactorError::NotOn);
+    }
+    events::record(pool, user_id, EventKind::RecoveryCodesRenewed, None, client).await;
+    Ok(codes)
 }
 
 /// What a correct code was.
@@ -235,10 +270,11 @@ pub async fn reset(
 ) -> Result<(), AccountError> {
     let uid = user_id.clone();
     let email = db::run(pool, move |conn| {
-        conn.transaction(|conn| {
-            let email = users::find_user_by_id(conn, &uid)?.ok_or(AccountError::NotFound)?.email;
-            factors::delete_totp(conn, &uid)?;
+        db::write_transaction(conn, |conn| {
+            // The writes first: on SQLite a transaction that reads first may fail to take the lock.
             passkeys::delete_all(conn, &uid)?;
+            factors::delete_totp(conn, &uid)?;
+            let email = users::find_user_by_id(conn, &uid)?.ok_or(AccountError::NotFound)?.email;
             Ok::<_, AccountError>(email)
         })
     })

@@ -1,7 +1,6 @@
 //! Verified email addresses: a single-use link (24 hours) mailed after registration or on
 //! request; following it and posting its confirm form marks the address verified.
 
-use diesel::Connection;
 use secrecy::SecretString;
 
 use super::client::ClientInfo;
@@ -68,8 +67,10 @@ pub async fn resend(pool: &Pool, mail: &Mail, user_id: &UserId, email: &str) -> 
         }
     };
     let (uid, address) = (user_id.clone(), email.to_owned());
-    db::query(pool, move |conn| conn.transaction(|conn| store_link(conn, &uid, &address, &hash, &row)))
-        .await?;
+    db::query(pool, move |conn| {
+        db::write_transaction(conn, |conn| store_link(conn, &uid, &address, &hash, &row))
+    })
+    .await?;
     mail.queued();
     Ok(())
 }
@@ -122,7 +123,7 @@ pub async fn confirm(pool: &Pool, token: &str, client: &ClientInfo) -> Result<Us
     let event = new_event(&link.user_id, kind, None, client);
     let (uid, email, purpose) = (link.user_id.clone(), link.email.clone(), link.purpose.clone());
     let verified = db::query(pool, move |conn| {
-        conn.transaction(|conn| {
+        db::write_transaction(conn, |conn| {
             let now = db::now();
             if !tokens::use_up(conn, &hash, &purpose, now)? {
                 return Ok(false);
@@ -175,7 +176,7 @@ pub async fn request_change(
         .into_outbox(random_id(), db::now());
     let (uid, target) = (user.id.clone(), new_email.to_string());
     db::query(pool, move |conn| {
-        conn.transaction(|conn| {
+        db::write_transaction(conn, |conn| {
             let now = db::now();
             tokens::use_up_all(conn, &uid, CHANGE_PURPOSE, now)?;
             tokens::insert(conn, &hash, CHANGE_PURPOSE, &uid, &target, now, LINK_TTL_SECS)?;

@@ -52,10 +52,11 @@ pub fn use_totp_step(conn: &mut DbConn, user_id: &UserId, step: i64) -> QueryRes
 
 /// Removes the TOTP factor and the recovery codes; returns whether a confirmed factor was on.
 pub fn delete_totp(conn: &mut DbConn, user_id: &UserId) -> QueryResult<bool> {
-    let was_on = totp_is_on(conn, user_id)?;
-    diesel::delete(t::table.find(user_id.as_str())).execute(conn)?;
     diesel::delete(r::table.filter(r::user_id.eq(user_id.as_str()))).execute(conn)?;
-    Ok(was_on)
+    let on = diesel::delete(t::table.find(user_id.as_str()).filter(t::confirmed_at.is_not_null()))
+        .execute(conn)?;
+    diesel::delete(t::table.find(user_id.as_str())).execute(conn)?;
+    Ok(on == 1)
 }
 
 /// Replaces the user's recovery codes with these hashes.

@@ -224,6 +224,42 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
 }
 
 /// Seconds since the Unix epoch: the one time format stored on both backends.
+/// A transaction that writes. On SQLite it begins `IMMEDIATE`, taking the write lock at once
+/// (waiting up to `busy_timeout` for another writer): a deferred transaction that reads before
+/// it writes fails outright with "database is locked" when another connection wrote meanwhile,
+/// which the busy timeout cannot help. On PostgreSQL it is an ordinary transaction.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    fn sqlite(conn: &mut DbConn) -> Option<&mut SqliteConnection> {
+        match conn {
+            DbConn::Sqlite(inner) => Some(inner),
+            DbConn::Postgres(_) => None,
+        }
+    }
+    match sqlite(conn) {
+        Some(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
+        None => return conn.transaction(work),
+    }
+    let result = work(conn);
+    let Some(inner) = sqlite(conn) else { return result };
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(inner)?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(rollback) = AnsiTransactionManager::rollback_transaction(inner) {
+                log::error!("a transaction could not be rolled back: {rollback}");
+            }
+            Err(e)
+        }
+    }
+}
+
 /// An insert's result: `false` when a unique key was already taken (the connection type that
 /// serves both backends has no `ON CONFLICT`).
 pub fn unless_taken(inserted: diesel::QueryResult<usize>) -> diesel::QueryResult<bool> {

@@ -1,6 +1,5 @@
 //! Queries on `sessions`: the server-side record of one sign-in.
 
-use diesel::Connection;
 use diesel::prelude::*;
 
 use super::DbConn;
@@ -21,7 +20,7 @@ pub fn insert_session_for_enabled_user(
     session: &NewSession<'_>,
     password_hash: &str,
 ) -> QueryResult<bool> {
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let enabled = diesel::update(
             users::table
                 .find(session.user_id)

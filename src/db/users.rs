@@ -117,8 +117,7 @@ pub fn mark_verified(conn: &mut DbConn, id: &UserId, email: &str, now: i64) -> Q
 /// Sets the flag by id; disabling also revokes every session, in one transaction.
 /// Returns whether the user exists.
 pub fn set_user_disabled(conn: &mut DbConn, id: &UserId, disabled: bool, now: i64) -> QueryResult<bool> {
-    use diesel::Connection;
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let changed = diesel::update(users::table.find(id.as_str()))
             .set((users::disabled.eq(disabled), users::updated_at.eq(now)))
             .execute(conn)?;

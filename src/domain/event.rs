@@ -31,6 +31,8 @@ pub enum EventKind {
     TotpDisabled,
     /// A sign-in completed with a recovery code (each works once).
     RecoveryCodeUsed,
+    /// A new set of recovery codes replaced the old one.
+    RecoveryCodesRenewed,
     PasskeyAdded,
     PasskeyRemoved,
     /// An administrator turned every second factor of the account off.
@@ -64,6 +66,7 @@ impl EventKind {
             Self::TotpEnabled => "totp_enabled",
             Self::TotpDisabled => "totp_disabled",
             Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::RecoveryCodesRenewed => "recovery_codes_renewed",
             Self::PasskeyAdded => "passkey_added",
             Self::PasskeyRemoved => "passkey_removed",
             Self::SecondFactorReset => "second_factor_reset",
@@ -96,6 +99,7 @@ impl EventKind {
             Self::TotpEnabled => "Two-factor sign-in with an authenticator app turned on",
             Self::TotpDisabled => "Two-factor sign-in with an authenticator app turned off",
             Self::RecoveryCodeUsed => "Signed in with a recovery code",
+            Self::RecoveryCodesRenewed => "New recovery codes made; the old ones no longer work",
             Self::PasskeyAdded => "Passkey added",
             Self::PasskeyRemoved => "Passkey removed",
             Self::SecondFactorReset => "Second factors reset by an administrator",
@@ -106,7 +110,7 @@ impl EventKind {
 
 impl From<String> for EventKind {
     fn from(raw: String) -> Self {
-        const KNOWN: [EventKind; 25] = [
+        const KNOWN: [EventKind; 26] = [
             EventKind::LoginSucceeded,
             EventKind::LoginFailed,
             EventKind::RefreshReuseDetected,
@@ -129,6 +133,7 @@ impl From<String> for EventKind {
             EventKind::TotpEnabled,
             EventKind::TotpDisabled,
             EventKind::RecoveryCodeUsed,
+            EventKind::RecoveryCodesRenewed,
             EventKind::PasskeyAdded,
             EventKind::PasskeyRemoved,
             EventKind::SecondFactorReset,

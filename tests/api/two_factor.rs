@@ -28,6 +28,8 @@ backend_tests!(
     the_admin_page_shows_the_factors_and_resets_them,
     an_operator_resets_a_second_factor_from_the_command_line,
     a_password_changed_during_the_code_step_ends_it,
+    new_recovery_codes_replace_the_old_ones,
+    resets_and_renewals_under_concurrent_writes_never_answer_500,
 );
 
 /// The current 30 s time step.
@@ -440,6 +442,14 @@ async fn the_two_factor_page_shows_a_qr_code_and_the_same_pending_secret() {
     assert!(html.contains("shown only now"));
     let account = app.get("/account").await.text().await.unwrap();
     assert!(account.contains("Authenticator app") && account.contains("/account/2fa"));
+    let renew = [("password", user.password.as_str()), ("csrf_token", csrf.as_str())];
+    let renewed = app.post_form("/account/2fa/recovery-codes", &renew).await;
+    assert_eq!(renewed.status(), StatusCode::OK);
+    let html = renewed.text().await.unwrap();
+    assert!(
+        html.contains("the old ones no longer work") && html.matches("<li><code>").count() == 10,
+        "{html}"
+    );
     let off = app
         .post_form("/account/2fa/totp/disable", &[("password", &user.password), ("csrf_token", &csrf)])
         .await;
@@ -509,4 +519,76 @@ async fn a_password_changed_during_the_code_step_ends_it() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let res = complete(&app, &mfa_token, &codes[0]).await;
     assert_eq!(error_code(res).await, "invalid_mfa_token", "the old password's code step is over");
+}
+
+async fn new_recovery_codes_replace_the_old_ones() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    let plain = app.bearer_for(&user).await;
+    let body = json!({"password": user.password});
+    let off = call(&app, &plain, Method::POST, "/api/account/2fa/recovery-codes", Some(body.clone())).await;
+    assert_eq!(off.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(off).await, "totp_not_on");
+
+    let On { codes: old, .. } = turn_on(&app, &user).await;
+    let token = app.bearer_for_with_code(&user, &old[0]).await;
+    let wrong = json!({"password": "not my password at all"});
+    let res = call(&app, &token, Method::POST, "/api/account/2fa/recovery-codes", Some(wrong)).await;
+    assert_eq!(error_code(res).await, "wrong_password");
+    let res = call(&app, &token, Method::POST, "/api/account/2fa/recovery-codes", Some(body)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let new: Value = res.json().await.unwrap();
+    let new: Vec<String> =
+        new["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    assert_eq!(new.len(), 10);
+    assert!(new.iter().all(|c| !old.contains(c)));
+
+    let mfa_token = mfa_token_from_login(&app, &user, false).await;
+    assert_eq!(
+        error_code(complete(&app, &mfa_token, &old[1]).await).await,
+        "invalid_code",
+        "old codes are dead"
+    );
+    assert_eq!(complete(&app, &mfa_token, &new[0]).await.status(), StatusCode::OK);
+    let state: Value = call(&app, &token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
+    assert_eq!(state["recovery_codes_left"], 9);
+    assert!(app.event_kinds(&user).contains(&"recovery_codes_renewed".to_owned()));
+}
+
+async fn resets_and_renewals_under_concurrent_writes_never_answer_500() {
+    let app = spawn_app_with(|s| s.throttle_account = 1000).await;
+    let admin = app.add_user(Role::Admin);
+    let user = app.add_user(Role::User);
+    let On { codes, .. } = turn_on(&app, &user).await;
+    let admin_token = app.bearer_for(&admin).await;
+    let user_token = app.bearer_for_with_code(&user, &codes[0]).await;
+    let reset = format!("/api/admin/users/{}/2fa", user.id);
+    let mut work = Vec::new();
+    for i in 0..24 {
+        let (app_url, admin_token, user_token, reset) =
+            (app.address.clone(), admin_token.clone(), user_token.clone(), reset.clone());
+        let email = admin.email.clone();
+        work.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let req = match i % 3 {
+                0 => client.delete(format!("{app_url}{reset}")).bearer_auth(&admin_token),
+                1 => client
+                    .post(format!("{app_url}/api/account/2fa/recovery-codes"))
+                    .bearer_auth(&user_token)
+                    .json(&json!({"password": crate::helpers::PASSWORD})),
+                // Writes of their own: a failed sign-in (a throttle row, an event).
+                _ => client.post(format!("{app_url}/api/auth/token")).form(&[
+                    ("grant_type", "password"),
+                    ("username", email.as_str()),
+                    ("password", "wrong password, on purpose"),
+                ]),
+            };
+            req.send().await.unwrap().status()
+        }));
+    }
+    for task in work {
+        let status = task.await.unwrap();
+        assert!(!status.is_server_error(), "{status}");
+    }
 }

@@ -62,6 +62,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .delete(two_factor::disable_totp),
                 )
                 .service(web::resource("/account/2fa/totp/confirm").post(two_factor::confirm_totp))
+                .service(web::resource("/account/2fa/recovery-codes").post(two_factor::renew_recovery_codes))
                 .service(web::resource("/account/passkeys").get(passkeys::list).post(passkeys::add))
                 .service(web::resource("/account/passkeys/options").post(passkeys::registration_options))
                 .service(web::resource("/account/passkeys/{id}").delete(passkeys::remove))

@@ -40,6 +40,7 @@ use crate::state::AppState;
         account::change_password, account::change_email, recovery::send_verification,
         account::list_events, account::delete_account,
         two_factor::factors, two_factor::start_totp, two_factor::confirm_totp, two_factor::disable_totp,
+        two_factor::renew_recovery_codes,
         passkeys::list, passkeys::registration_options, passkeys::add, passkeys::remove,
         admin::list_users, admin::disable_user, admin::enable_user, admin::set_role,
         admin::delete_user, admin::end_sessions, admin::user_events, admin::unlock,

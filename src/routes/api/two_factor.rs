@@ -196,6 +196,40 @@ pub async fn disable_totp(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct RenewRecoveryCodesRequest {
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+}
+
+/// Make new recovery codes.
+///
+/// Ten new codes replace the old ones, which stop working at once. Asks for the password again.
+#[utoipa::path(post, path = "/api/account/2fa/recovery-codes", tag = "two-factor",
+    security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    request_body = RenewRecoveryCodesRequest,
+    responses(
+        (status = 200, description = "The new recovery codes, shown only now.", body = RecoveryCodesResponse),
+        (status = 409, description = "`totp_not_on`: recovery codes come with an authenticator app.", body = ErrorBody),
+        (status = 422, description = "`wrong_password` (`password`).", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`: too many wrong passwords; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),
+    ))]
+pub async fn renew_recovery_codes(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+    body: web::Json<RenewRecoveryCodesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let checks = (&state.pool, &state.hasher, &state.throttle);
+    let codes =
+        two_factor::renew_recovery_codes(checks, &user.0.user_id, body.into_inner().password, &client)
+            .await
+            .map_err(factor_error)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(RecoveryCodesResponse { recovery_codes: codes }))
+}
+
 /// Reset a user's second factors.
 ///
 /// TOTP, recovery codes and passkeys are gone: the user signs in with the password alone. A
@@ -227,6 +261,10 @@ pub fn factor_error(e: FactorError) -> ApiError {
         FactorError::NotPending => ApiError::Conflict {
             code: "totp_not_pending",
             message: "There is no authenticator app waiting to be confirmed: start again.",
+        },
+        FactorError::NotOn => ApiError::Conflict {
+            code: "totp_not_on",
+            message: "Recovery codes come with an authenticator app: turn that on first.",
         },
         FactorError::WrongCode => ApiError::unprocessable(
             "invalid_code",

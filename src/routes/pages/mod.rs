@@ -43,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/account/2fa").get(two_factor::two_factor_page))
         .service(web::resource("/account/2fa/totp/confirm").post(two_factor::confirm_totp))
         .service(web::resource("/account/2fa/totp/disable").post(two_factor::disable_totp))
+        .service(web::resource("/account/2fa/recovery-codes").post(two_factor::renew_recovery_codes))
         .service(web::resource("/account/2fa/passkeys/{id}/remove").post(two_factor::remove_passkey))
         .service(web::resource("/account/verification").post(verification::send_verification))
         .service(web::resource("/account/password").post(account_actions::change_password))

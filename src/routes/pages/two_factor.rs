@@ -147,6 +147,36 @@ pub async fn remove_passkey(
     }
 }
 
+#[derive(Deserialize)]
+pub struct RenewForm {
+    password: SecretString,
+}
+
+/// Ten new recovery codes, shown on the page this once; the old ones stop working.
+pub async fn renew_recovery_codes(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+    form: web::Form<RenewForm>,
+) -> Result<HttpResponse, PageError> {
+    let identity = user.0;
+    let checks = (&state.pool, &state.hasher, &state.throttle);
+    let password = form.into_inner().password;
+    match two_factor::renew_recovery_codes(checks, &identity.user_id, password, &client).await {
+        Ok(codes) => {
+            let notice = Some("New recovery codes are made: the old ones no longer work. Save these now.");
+            show(&req, &state, &identity, StatusCode::OK, (notice, None), codes).await
+        }
+        Err(FactorError::Account(AccountError::WrongPassword)) => {
+            let error = Some("That is not your password: your recovery codes are unchanged.".to_owned());
+            show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, (None, error), Vec::new()).await
+        }
+        Err(FactorError::NotOn) => Ok(see_other("/account/2fa", [])),
+        Err(e) => Err(page_error(e)),
+    }
+}
+
 fn page_error(e: FactorError) -> PageError {
     crate::routes::api::factor_error(e).into()
 }
