@@ -240,10 +240,12 @@ where
             DbConn::Postgres(_) => None,
         }
     }
-    match sqlite(conn) {
-        Some(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
-        None => return conn.transaction(work),
+    // The outermost transaction takes the lock; a nested one is a savepoint inside it.
+    let Some(inner) = sqlite(conn) else { return conn.transaction(work) };
+    if AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()?.is_some() {
+        return conn.transaction(work);
     }
+    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
     let result = work(conn);
     let Some(inner) = sqlite(conn) else { return result };
     match result {
