@@ -74,7 +74,7 @@
           name: document.getElementById("passkey-name").value,
           credential: credential.toJSON(),
         });
-        window.location.assign("/account/2fa?done=passkey-added");
+        window.location.assign(add.dataset.done || "/account/2fa?done=passkey-added");
       } catch (error) {
         explain(status, error);
       }

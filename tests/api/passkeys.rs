@@ -106,9 +106,17 @@ async fn in_a_browser_a_passkey_is_added_signs_in_without_a_password_and_is_remo
     assert_eq!(kinds[0], "login_succeeded");
     assert!(!kinds.contains(&"mfa_challenged".to_owned()));
 
+    // The account page lists it too, and removes it from there.
+    browser.goto(&format!("{base}/account")).await;
+    let text = browser.wait_for_text("Test laptop").await;
+    assert!(text.contains("1 passkey") && text.contains("Add a passkey"), "{text}");
     browser.click("form[action^='/account/2fa/passkeys/'] button").await;
-    let text = browser.wait_for_text("The passkey is removed").await;
-    assert!(!text.contains("Test laptop"), "{text}");
+    browser.wait_for_text("The passkey is removed").await;
+    assert_eq!(browser.path().await, "/account");
+    let left = browser
+        .run("return document.querySelectorAll(\"form[action^='/account/2fa/passkeys/']\").length;")
+        .await;
+    assert_eq!(left, 0, "no passkey is listed any more");
     browser.click("form[action='/logout'] button").await;
     browser.wait_for_text("Sign in with a passkey").await;
     browser.click("#passkey-sign-in").await;

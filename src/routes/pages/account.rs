@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::layout::{Layout, layout};
 use super::render::render;
+use super::two_factor::{PasskeyView, passkey_views, passkeys_on};
 use crate::auth::{CurrentUser, Identity};
 use crate::db::models::SecurityEvent;
 use crate::db::{self, StoreError, events, factors, sessions};
@@ -53,9 +54,11 @@ pub struct AccountPage {
     error: Option<String>,
     password_min: usize,
     email_verified: bool,
-    /// Which second factors are on (`/account/2fa` manages them).
+    /// Which second factors are on (`/account/2fa` manages them), and the passkeys.
     totp_on: bool,
-    passkeys: i64,
+    passkeys: Vec<PasskeyView>,
+    passkeys_on: Result<(), &'static str>,
+    passkeys_return: &'static str,
 }
 
 #[derive(Deserialize)]
@@ -75,6 +78,8 @@ pub async fn account_page(
         Some("others") => Some("Every other session has been signed out."),
         Some("verification") => Some("A confirmation link is on its way to your address."),
         Some("verified") => Some("Your email address is confirmed."),
+        Some("passkey-added") => Some("The passkey is added: use it on the sign-in page."),
+        Some("passkey-removed") => Some("The passkey is removed."),
         Some("email") => {
             Some("A link is on its way to the new address; the change applies once you follow it.")
         }
@@ -126,13 +131,13 @@ pub async fn show(
     cookies: impl IntoIterator<Item = Cookie<'static>>,
 ) -> Result<HttpResponse, PageError> {
     let user_id = identity.user_id.clone();
-    let (live, recent, (totp_on, passkeys)) = db::run(&state.pool, move |conn| {
+    let (live, recent, totp_on) = db::run(&state.pool, move |conn| {
         let live = sessions::live_sessions(conn, &user_id, db::now())?;
         let recent = events::recent_events(conn, &user_id, EVENTS_READ)?;
-        let factors = (factors::totp_is_on(conn, &user_id)?, db::passkeys::count_for_user(conn, &user_id)?);
-        Ok::<_, StoreError>((live, recent, factors))
+        Ok::<_, StoreError>((live, recent, factors::totp_is_on(conn, &user_id)?))
     })
     .await?;
+    let passkeys = passkey_views(state, &identity.user_id).await?;
     let (layout, csrf_cookie) = layout(req, state, Some(identity));
     let page = AccountPage {
         layout,
@@ -157,6 +162,8 @@ pub async fn show(
         email_verified: identity.email_verified,
         totp_on,
         passkeys,
+        passkeys_on: passkeys_on(state),
+        passkeys_return: "/account",
     };
     render(status, &page, csrf_cookie.into_iter().chain(cookies))
 }

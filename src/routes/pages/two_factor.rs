@@ -15,6 +15,8 @@ use crate::auth::passkeys;
 use crate::auth::two_factor::{self, FactorError, Factors};
 use crate::auth::webauthn::{NEEDS_A_HOST_NAME, PasskeyError};
 use crate::auth::{CurrentUser, Identity};
+use crate::db::StoreError;
+use crate::domain::UserId;
 use crate::errors::{ApiError, PageError};
 use crate::routes::format;
 use crate::state::AppState;
@@ -37,6 +39,8 @@ pub struct TwoFactorPage {
     /// On, or the one-line reason passkeys are not offered here.
     passkeys_on: Result<(), &'static str>,
     passkeys: Vec<PasskeyView>,
+    /// Where adding or removing a passkey comes back to.
+    passkeys_return: &'static str,
     notice: Option<&'static str>,
     error: Option<String>,
 }
@@ -131,17 +135,25 @@ pub async fn disable_totp(
     }
 }
 
+#[derive(Deserialize)]
+pub struct RemoveForm {
+    /// The page the button was on: `/account` or `/account/2fa`.
+    return_to: Option<String>,
+}
+
 /// Removes a passkey (a plain form: this works without JavaScript).
 pub async fn remove_passkey(
     state: web::Data<AppState>,
     user: CurrentUser,
     client: ClientInfo,
     id: web::Path<String>,
+    form: web::Form<RemoveForm>,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     let owner = (&identity.user_id, identity.email.as_str());
+    let back = if form.return_to.as_deref() == Some("/account") { "/account" } else { "/account/2fa" };
     match passkeys::remove((&state.pool, &state.mail), owner, &id, &client).await {
-        Ok(()) => Ok(see_other("/account/2fa?done=passkey-removed", [])),
+        Ok(()) => Ok(see_other(&format!("{back}?done=passkey-removed"), [])),
         Err(PasskeyError::NotFound) => Err(PageError::not_found()),
         Err(e) => Err(ApiError::from(e).into()),
     }
@@ -200,7 +212,36 @@ async fn show(
             .map_err(page_error)?;
         Some(Pending { secret: e.secret, qr_svg: e.qr_svg })
     };
-    let passkeys = passkeys::list(&state.pool, &identity.user_id)
+    let passkeys = passkey_views(state, &identity.user_id).await?;
+    let passkeys_on = passkeys_on(state);
+    let (layout, csrf_cookie) = layout(req, state, Some(identity));
+    let passkeys_return = "/account/2fa";
+    let page = TwoFactorPage {
+        layout,
+        factors,
+        pending,
+        recovery_codes,
+        passkeys_on,
+        passkeys,
+        passkeys_return,
+        notice,
+        error,
+    };
+    let mut res = render(status, &page, csrf_cookie)?;
+    // The page may hold a secret or recovery codes: never from a cache.
+    res.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
+}
+
+/// The account's passkeys as the pages list them.
+pub(super) async fn passkey_views(
+    state: &AppState,
+    user_id: &UserId,
+) -> Result<Vec<PasskeyView>, StoreError> {
+    Ok(passkeys::list(&state.pool, user_id)
         .await?
         .into_iter()
         .map(|p| PasskeyView {
@@ -209,16 +250,10 @@ async fn show(
             added: format::human_time(p.created_at),
             last_used: p.last_used_at.map_or_else(|| "Never".to_owned(), format::human_time),
         })
-        .collect();
-    let passkeys_on = state.two_factor.passkeys.as_ref().map(drop).ok_or(NEEDS_A_HOST_NAME);
-    let (layout, csrf_cookie) = layout(req, state, Some(identity));
-    let page =
-        TwoFactorPage { layout, factors, pending, recovery_codes, passkeys_on, passkeys, notice, error };
-    let mut res = render(status, &page, csrf_cookie)?;
-    // The page may hold a secret or recovery codes: never from a cache.
-    res.headers_mut().insert(
-        actix_web::http::header::CACHE_CONTROL,
-        actix_web::http::header::HeaderValue::from_static("no-store"),
-    );
-    Ok(res)
+        .collect())
+}
+
+/// Passkeys on, or the one-line reason they are not offered here.
+pub(super) fn passkeys_on(state: &AppState) -> Result<(), &'static str> {
+    state.two_factor.passkeys.as_ref().map(drop).ok_or(NEEDS_A_HOST_NAME)
 }
