@@ -95,6 +95,10 @@ async fn in_a_browser_a_passkey_is_added_signs_in_without_a_password_and_is_remo
     assert!(text.contains("The passkey is added") && text.contains("Test laptop"), "{text}");
     assert_eq!(app.event_kinds(&user)[0], "passkey_added");
 
+    // A passkey alone does not turn the code step on for password sign-ins.
+    browser.click("form[action='/logout'] button").await;
+    browser.wait_for_text("Sign in with a passkey").await;
+    browser.sign_in(&base, &user.email, &user.password, false).await;
     browser.click("form[action='/logout'] button").await;
     browser.wait_for_text("Sign in with a passkey").await;
     browser.goto(&format!("{base}/login?next=/account/2fa")).await;
