@@ -168,19 +168,13 @@ pub async fn renew_recovery_codes(
     let (codes, hashes) = totp::new_recovery_codes();
     let uid = user_id.clone();
     let renewed = db::query(pool, move |conn| {
-        let replaced = db::write_transaction(conn, |conn| {
-            // The write first: on SQLite a transaction that reads first may fail to take the lock.
-            factors::replace_recovery_codes(conn, &uid, &hashes, db::now())?;
-            match factors::totp_is_on(conn, &uid)? {
-                true => Ok(()),
-                false => Err(diesel::result::Error::RollbackTransaction),
+        db::write_transaction(conn, |conn| {
+            if !factors::totp_is_on(conn, &uid)? {
+                return Ok(false);
             }
-        });
-        match replaced {
-            Ok(()) => Ok(true),
-            Err(diesel::result::Error::RollbackTransaction) => Ok(false),
-            Err(e) => Err(e),
-        }
+            factors::replace_recovery_codes(conn, &uid, &hashes, db::now())?;
+            Ok(true)
+        })
     })
     .await?;
     if !renewed {
@@ -271,10 +265,9 @@ pub async fn reset(
     let uid = user_id.clone();
     let email = db::run(pool, move |conn| {
         db::write_transaction(conn, |conn| {
-            // The writes first: on SQLite a transaction that reads first may fail to take the lock.
-            passkeys::delete_all(conn, &uid)?;
-            factors::delete_totp(conn, &uid)?;
             let email = users::find_user_by_id(conn, &uid)?.ok_or(AccountError::NotFound)?.email;
+            factors::delete_totp(conn, &uid)?;
+            passkeys::delete_all(conn, &uid)?;
             Ok::<_, AccountError>(email)
         })
     })

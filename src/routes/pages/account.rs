@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::layout::{Layout, layout};
 use super::render::render;
-use super::two_factor::{PasskeyView, passkey_views, passkeys_on};
+use super::two_factor::{PasskeyView, passkeys_on};
 use crate::auth::{CurrentUser, Identity};
 use crate::db::models::SecurityEvent;
 use crate::db::{self, StoreError, events, factors, sessions};
@@ -131,13 +131,13 @@ pub async fn show(
     cookies: impl IntoIterator<Item = Cookie<'static>>,
 ) -> Result<HttpResponse, PageError> {
     let user_id = identity.user_id.clone();
-    let (live, recent, totp_on) = db::run(&state.pool, move |conn| {
+    let (live, recent, (totp_on, passkeys)) = db::run(&state.pool, move |conn| {
         let live = sessions::live_sessions(conn, &user_id, db::now())?;
         let recent = events::recent_events(conn, &user_id, EVENTS_READ)?;
-        Ok::<_, StoreError>((live, recent, factors::totp_is_on(conn, &user_id)?))
+        let factors = (factors::totp_is_on(conn, &user_id)?, db::passkeys::list_for_user(conn, &user_id)?);
+        Ok::<_, StoreError>((live, recent, factors))
     })
     .await?;
-    let passkeys = passkey_views(state, &identity.user_id).await?;
     let (layout, csrf_cookie) = layout(req, state, Some(identity));
     let page = AccountPage {
         layout,
@@ -161,7 +161,7 @@ pub async fn show(
         password_min: state.password_policy.min_chars,
         email_verified: identity.email_verified,
         totp_on,
-        passkeys,
+        passkeys: passkeys.into_iter().map(PasskeyView::from).collect(),
         passkeys_on: passkeys_on(state),
         passkeys_return: "/account",
     };

@@ -16,6 +16,7 @@ use crate::auth::two_factor::{self, FactorError, Factors};
 use crate::auth::webauthn::{NEEDS_A_HOST_NAME, PasskeyError};
 use crate::auth::{CurrentUser, Identity};
 use crate::db::StoreError;
+use crate::db::passkeys::PasskeyRow;
 use crate::domain::UserId;
 use crate::errors::{ApiError, PageError};
 use crate::routes::format;
@@ -241,16 +242,18 @@ pub(super) async fn passkey_views(
     state: &AppState,
     user_id: &UserId,
 ) -> Result<Vec<PasskeyView>, StoreError> {
-    Ok(passkeys::list(&state.pool, user_id)
-        .await?
-        .into_iter()
-        .map(|p| PasskeyView {
+    Ok(passkeys::list(&state.pool, user_id).await?.into_iter().map(PasskeyView::from).collect())
+}
+
+impl From<PasskeyRow> for PasskeyView {
+    fn from(p: PasskeyRow) -> Self {
+        Self {
             id: p.id,
             name: p.name,
             added: format::human_time(p.created_at),
             last_used: p.last_used_at.map_or_else(|| "Never".to_owned(), format::human_time),
-        })
-        .collect())
+        }
+    }
 }
 
 /// Passkeys on, or the one-line reason they are not offered here.
