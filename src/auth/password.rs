@@ -27,8 +27,10 @@ pub enum Verdict {
 /// Why not `web::block`: each argon2 run allocates 19 MiB, and glibc keeps that memory in
 /// the arena of whichever thread ran it, so hashing across actix's many blocking threads
 /// grew the process to over a gigabyte under a login flood. On `cores` long-lived threads
-/// at most `cores` such buffers exist. The threads also run at a lower priority (nice 10),
-/// so a login flood soaks up idle CPU without starving the requests of signed-in users.
+/// at most `cores` such buffers exist. The threads run under `SCHED_IDLE`: they get a core
+/// only when no request thread wants it, and give it up the moment one wakes, so a login
+/// flood soaks up idle CPU without delaying the requests of signed-in users (BENCHMARKS.md,
+/// "The hashing threads at `SCHED_IDLE`").
 #[derive(Clone)]
 pub struct Hasher {
     jobs: mpsc::Sender<Job>,
@@ -57,7 +59,8 @@ impl Drop for Slot {
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// How much lower than the request workers the hashing threads run (see `Hasher`).
+/// Where `SCHED_IDLE` is refused, how much lower than the request workers the hashing
+/// threads run instead (see `Hasher`).
 const HASHER_NICENESS: libc::c_int = 10;
 
 /// OWASP's minimum for argon2id (m=19456 KiB, t=2, p=1), which is also argon2's default.
@@ -215,13 +218,7 @@ impl Slot {
 }
 
 fn hashing_thread(queue: &Mutex<mpsc::Receiver<Job>>) {
-    // SAFETY: setpriority and gettid only read their integer arguments; on Linux
-    // PRIO_PROCESS with a thread id changes the niceness of that one thread.
-    let lowered =
-        unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, HASHER_NICENESS) };
-    if lowered != 0 {
-        log::debug!("could not lower the priority of a hashing thread");
-    }
+    lower_priority();
     loop {
         let job = match queue.lock() {
             Ok(receiver) => receiver.recv(),
@@ -231,6 +228,23 @@ fn hashing_thread(queue: &Mutex<mpsc::Receiver<Job>>) {
             Ok(job) => job(),
             Err(_) => return, // every Hasher is gone
         }
+    }
+}
+
+/// Puts the calling thread under `SCHED_IDLE`, or at nice 10 where that is refused. Both only
+/// lower a priority, which any process may do.
+fn lower_priority() {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: `param` outlives the call, which only reads it; pid 0 is the calling thread.
+    if unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } == 0 {
+        return;
+    }
+    // SAFETY: setpriority and gettid only read their integer arguments; on Linux
+    // PRIO_PROCESS with a thread id changes the niceness of that one thread.
+    let lowered =
+        unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, HASHER_NICENESS) };
+    if lowered != 0 {
+        log::debug!("could not lower the priority of a hashing thread");
     }
 }
 
@@ -275,5 +289,35 @@ mod tests {
     #[test]
     fn a_corrupt_stored_hash_never_matches() {
         assert_eq!(verify_blocking(&SecretString::from("x"), "not-a-hash"), Verdict::Mismatch);
+    }
+
+    #[test]
+    fn hashing_threads_run_under_sched_idle() {
+        const SCHED_IDLE: &str = "5";
+        let hasher = Hasher::new(1).unwrap();
+        // The policy of every hashing thread of this process, from field 41 of its stat line.
+        let policies = || -> Vec<String> {
+            let tasks = std::fs::read_dir("/proc/self/task").unwrap();
+            tasks
+                .filter_map(|task| {
+                    let dir = task.ok()?.path();
+                    let name = std::fs::read_to_string(dir.join("comm")).ok()?;
+                    if !name.starts_with("argon2-") {
+                        return None;
+                    }
+                    let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+                    let after_name = &stat[stat.rfind(')')? + 1..];
+                    after_name.split_whitespace().nth(38).map(str::to_owned)
+                })
+                .collect()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while policies().iter().any(|p| p != SCHED_IDLE) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let seen = policies();
+        assert!(!seen.is_empty(), "no hashing thread found");
+        assert!(seen.iter().all(|p| p == SCHED_IDLE), "policies: {seen:?}");
+        drop(hasher);
     }
 }
