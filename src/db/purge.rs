@@ -122,11 +122,14 @@ async fn purge_batches(pool: &Pool) -> Result<Purged, StoreError> {
     Ok(purged)
 }
 
-/// Purges every `every`, forever (spawned by startup). Failures are logged and retried at
-/// the next tick: a purge that did not run loses nothing.
+/// Purges every `every`, forever, the first time one period after startup (spawned by
+/// startup). Failures are logged and retried at the next tick: a purge that did not run loses
+/// nothing.
 pub async fn run_every(pool: Pool, every: Duration) {
     let holder = format!("{}-{}", std::process::id(), super::now());
-    let mut ticks = tokio::time::interval(every);
+    // The first run is one period after startup, not at it: instances restarted together do
+    // not all reach for the lease at once, and a test's own purge never races a startup one.
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
