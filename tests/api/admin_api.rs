@@ -14,16 +14,6 @@ backend_tests!(
     administrators_end_sessions_read_events_and_lift_locks,
 );
 
-async fn call(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    app.bearer_call(token, method, path, body).await
-}
-
 fn routes(id: &str) -> Vec<(Method, String, Option<Value>)> {
     vec![
         (Method::GET, "/api/admin/users".into(), None),
@@ -43,7 +33,7 @@ async fn the_admin_api_is_for_administrators_only() {
     let user = app.add_user(Role::User);
     let token = app.bearer_for(&user).await;
     for (method, path, body) in routes(&user.id) {
-        let res = call(&app, &token, method.clone(), &path, body.clone()).await;
+        let res = app.bearer_call(&token, method.clone(), &path, body.clone()).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{method} {path}");
         assert_eq!(error_code(res).await, "forbidden");
         let anonymous = reqwest::Client::new().request(method.clone(), app.url(&path)).send().await.unwrap();
@@ -59,35 +49,38 @@ async fn administrators_disable_enable_promote_and_delete_through_the_api() {
     let path = |tail: &str| format!("/api/admin/users/{}{tail}", user.id);
 
     assert_eq!(
-        call(&app, &boss, Method::POST, &path("/disable"), None).await.status(),
+        app.bearer_call(&boss, Method::POST, &path("/disable"), None).await.status(),
         StatusCode::NO_CONTENT
     );
     assert_eq!(app.me_with_bearer(&theirs).await.status(), StatusCode::UNAUTHORIZED, "disabled at once");
     let listed: Vec<Value> =
-        call(&app, &boss, Method::GET, "/api/admin/users", None).await.json().await.unwrap();
+        app.bearer_call(&boss, Method::GET, "/api/admin/users", None).await.json().await.unwrap();
     assert!(listed.iter().any(|u| u["id"] == user.id.as_str() && u["disabled"] == true));
     assert_eq!(
-        call(&app, &boss, Method::POST, &path("/enable"), None).await.status(),
+        app.bearer_call(&boss, Method::POST, &path("/enable"), None).await.status(),
         StatusCode::NO_CONTENT
     );
     let own = format!("/api/admin/users/{}/disable", admin.id);
-    let res = call(&app, &boss, Method::POST, &own, None).await;
+    let res = app.bearer_call(&boss, Method::POST, &own, None).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(res).await, "cannot_disable_self");
 
-    let bad = call(&app, &boss, Method::PUT, &path("/role"), Some(json!({"role": "owner"}))).await;
+    let bad = app.bearer_call(&boss, Method::PUT, &path("/role"), Some(json!({"role": "owner"}))).await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(bad).await, "invalid_role");
-    let res = call(&app, &boss, Method::PUT, &path("/role"), Some(json!({"role": "admin"}))).await;
+    let res = app.bearer_call(&boss, Method::PUT, &path("/role"), Some(json!({"role": "admin"}))).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let token = app.bearer_for(&user).await;
     let me: Value = app.me_with_bearer(&token).await.json().await.unwrap();
     assert_eq!(me["role"], "admin");
 
-    assert_eq!(call(&app, &boss, Method::DELETE, &path(""), None).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.bearer_call(&boss, Method::DELETE, &path(""), None).await.status(),
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::UNAUTHORIZED);
     for (method, tail) in [(Method::DELETE, ""), (Method::POST, "/disable"), (Method::GET, "/events")] {
-        let res = call(&app, &boss, method.clone(), &path(tail), None).await;
+        let res = app.bearer_call(&boss, method.clone(), &path(tail), None).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{method} {tail} of a deleted user");
     }
 }
@@ -100,17 +93,17 @@ async fn the_last_enabled_administrator_is_protected_with_409() {
     for (method, path, body) in
         [(Method::PUT, me("/role"), Some(json!({"role": "user"}))), (Method::DELETE, me(""), None)]
     {
-        let res = call(&app, &boss, method.clone(), &path, body).await;
+        let res = app.bearer_call(&boss, method.clone(), &path, body).await;
         assert_eq!(res.status(), StatusCode::CONFLICT, "{method} {path}");
         assert_eq!(error_code(res).await, "last_admin");
     }
     // With a second administrator, the first may step down.
     let second = app.add_user(Role::Admin);
     let other = app.bearer_for(&second).await;
-    let res = call(&app, &other, Method::POST, &me("/disable"), None).await;
+    let res = app.bearer_call(&other, Method::POST, &me("/disable"), None).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let last = format!("/api/admin/users/{}/role", second.id);
-    let res = call(&app, &other, Method::PUT, &last, Some(json!({"role": "user"}))).await;
+    let res = app.bearer_call(&other, Method::PUT, &last, Some(json!({"role": "user"}))).await;
     assert_eq!(res.status(), StatusCode::CONFLICT, "the only enabled admin left");
 }
 
@@ -123,7 +116,7 @@ async fn administrators_end_sessions_read_events_and_lift_locks() {
     let path = |tail: &str| format!("/api/admin/users/{}{tail}", user.id);
 
     assert_eq!(
-        call(&app, &boss, Method::DELETE, &path("/sessions"), None).await.status(),
+        app.bearer_call(&boss, Method::DELETE, &path("/sessions"), None).await.status(),
         StatusCode::NO_CONTENT
     );
     assert_eq!(app.me_with_bearer(&theirs).await.status(), StatusCode::UNAUTHORIZED);
@@ -137,13 +130,13 @@ async fn administrators_end_sessions_read_events_and_lift_locks() {
         "locked"
     );
     let events: Vec<Value> =
-        call(&app, &boss, Method::GET, &path("/events"), None).await.json().await.unwrap();
+        app.bearer_call(&boss, Method::GET, &path("/events"), None).await.json().await.unwrap();
     let kinds: Vec<&str> = events.iter().filter_map(|e| e["kind"].as_str()).collect();
     assert_eq!(kinds, app.event_kinds(&user), "the user's stored events, newest first");
     assert!(kinds.contains(&"login_failed") && kinds.contains(&"sessions_ended"), "{kinds:?}");
 
     assert_eq!(
-        call(&app, &boss, Method::POST, &path("/unlock"), None).await.status(),
+        app.bearer_call(&boss, Method::POST, &path("/unlock"), None).await.status(),
         StatusCode::NO_CONTENT
     );
     assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK, "the lock is lifted");

@@ -43,16 +43,6 @@ fn code(secret: &str, step: u64) -> String {
     Builder::new().with_secret(secret).build().expect("totp").generate(step * 30).to_string()
 }
 
-async fn call(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    app.bearer_call(token, method, path, body).await
-}
-
 /// Turns TOTP on for `user` through the API; returns the secret and the recovery codes. The
 /// confirming code is the current step's, so that step is used up.
 struct On {
@@ -64,12 +54,13 @@ struct On {
 
 async fn turn_on(app: &TestApp, user: &TestUser) -> On {
     let token = app.bearer_for(user).await;
-    let started = call(app, &token, Method::POST, "/api/account/2fa/totp", None).await;
+    let started = app.bearer_call(&token, Method::POST, "/api/account/2fa/totp", None).await;
     assert_eq!(started.status(), StatusCode::OK);
     let secret = started.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
     let step = step_now();
     let confirm = json!({"code": code(&secret, step)});
-    let confirmed = call(app, &token, Method::POST, "/api/account/2fa/totp/confirm", Some(confirm)).await;
+    let confirmed =
+        app.bearer_call(&token, Method::POST, "/api/account/2fa/totp/confirm", Some(confirm)).await;
     assert_eq!(confirmed.status(), StatusCode::OK);
     let body: Value = confirmed.json().await.unwrap();
     let codes =
@@ -107,26 +98,27 @@ async fn enrolment_shows_one_pending_secret_until_a_code_confirms_it() {
     let user = app.add_user(Role::User);
     let token = app.bearer_for(&user).await;
     let first: Value =
-        call(&app, &token, Method::POST, "/api/account/2fa/totp", None).await.json().await.unwrap();
+        app.bearer_call(&token, Method::POST, "/api/account/2fa/totp", None).await.json().await.unwrap();
     let again: Value =
-        call(&app, &token, Method::POST, "/api/account/2fa/totp", None).await.json().await.unwrap();
+        app.bearer_call(&token, Method::POST, "/api/account/2fa/totp", None).await.json().await.unwrap();
     let secret = first["secret"].as_str().unwrap();
     assert_eq!(first, again, "the same pending secret");
     assert!(first["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/"), "{first}");
     assert!(first["otpauth_url"].as_str().unwrap().contains(&format!("secret={secret}")), "{first}");
-    let state: Value = call(&app, &token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
+    let state: Value =
+        app.bearer_call(&token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
     assert_eq!(state["totp"], false, "pending is not on");
     assert_eq!(state["totp_pending"], true);
     // A pending secret does not turn the code step on.
     assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK);
 
-    let wrong =
-        call(&app, &token, Method::POST, "/api/account/2fa/totp/confirm", Some(json!({"code": "000000"})))
-            .await;
+    let wrong = app
+        .bearer_call(&token, Method::POST, "/api/account/2fa/totp/confirm", Some(json!({"code": "000000"})))
+        .await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(wrong).await, "invalid_code");
     let right = json!({"code": code(secret, step_now())});
-    let confirmed = call(&app, &token, Method::POST, "/api/account/2fa/totp/confirm", Some(right)).await;
+    let confirmed = app.bearer_call(&token, Method::POST, "/api/account/2fa/totp/confirm", Some(right)).await;
     assert_eq!(confirmed.status(), StatusCode::OK);
     assert_eq!(confirmed.headers()["cache-control"], "no-store");
     let codes: Value = confirmed.json().await.unwrap();
@@ -135,9 +127,10 @@ async fn enrolment_shows_one_pending_secret_until_a_code_confirms_it() {
     let distinct: std::collections::HashSet<_> = codes.iter().collect();
     assert_eq!(distinct.len(), 10);
 
-    let state: Value = call(&app, &token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
+    let state: Value =
+        app.bearer_call(&token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
     assert_eq!((state["totp"].clone(), state["recovery_codes_left"].clone()), (json!(true), json!(10)));
-    let again = call(&app, &token, Method::POST, "/api/account/2fa/totp", None).await;
+    let again = app.bearer_call(&token, Method::POST, "/api/account/2fa/totp", None).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(again).await, "totp_already_on");
     let stored: Vec<String> = {
@@ -221,7 +214,8 @@ async fn a_recovery_code_signs_in_once_in_place_of_a_code() {
     assert_eq!(error_code(complete(&app, &second, &codes[0]).await).await, "invalid_code", "used up");
     assert_eq!(complete(&app, &second, &codes[1]).await.status(), StatusCode::OK);
     let token = app.bearer_for_with_code(&user, &codes[2]).await;
-    let state: Value = call(&app, &token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
+    let state: Value =
+        app.bearer_call(&token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
     assert_eq!(state["recovery_codes_left"], 7);
     assert!(app.event_kinds(&user).contains(&"recovery_code_used".to_owned()));
 }
@@ -360,24 +354,30 @@ async fn turning_totp_off_takes_the_password_and_mails_the_owner() {
     let user = app.add_user(Role::User);
     let On { codes, .. } = turn_on(&app, &user).await;
     let token = app.bearer_for_with_code(&user, &codes[0]).await;
-    let wrong = call(
-        &app,
-        &token,
-        Method::DELETE,
-        "/api/account/2fa/totp",
-        Some(json!({"password": "nope nope nope"})),
-    )
-    .await;
+    let wrong = app
+        .bearer_call(
+            &token,
+            Method::DELETE,
+            "/api/account/2fa/totp",
+            Some(json!({"password": "nope nope nope"})),
+        )
+        .await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(wrong).await, "wrong_password");
-    let off =
-        call(&app, &token, Method::DELETE, "/api/account/2fa/totp", Some(json!({"password": user.password})))
-            .await;
+    let off = app
+        .bearer_call(
+            &token,
+            Method::DELETE,
+            "/api/account/2fa/totp",
+            Some(json!({"password": user.password})),
+        )
+        .await;
     assert_eq!(off.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK, "no code step now");
     assert!(app.event_kinds(&user).contains(&"totp_disabled".to_owned()));
     assert!(mails_to(&app, &user.email).iter().any(|s| s.contains("sign-in settings changed")));
-    let state: Value = call(&app, &token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
+    let state: Value =
+        app.bearer_call(&token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
     assert_eq!((state["totp"].clone(), state["recovery_codes_left"].clone()), (json!(false), json!(0)));
 }
 
@@ -389,23 +389,26 @@ async fn an_administrator_resets_a_users_second_factor() {
     turn_on(&app, &user).await;
     let path = format!("/api/admin/users/{}/2fa", user.id);
     let not_admin = app.bearer_for(&other).await;
-    assert_eq!(call(&app, &not_admin, Method::DELETE, &path, None).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.bearer_call(&not_admin, Method::DELETE, &path, None).await.status(),
+        StatusCode::FORBIDDEN
+    );
     let token = app.bearer_for(&admin).await;
-    let unknown = call(&app, &token, Method::DELETE, "/api/admin/users/nobody/2fa", None).await;
+    let unknown = app.bearer_call(&token, Method::DELETE, "/api/admin/users/nobody/2fa", None).await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
-    assert_eq!(call(&app, &token, Method::DELETE, &path, None).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.bearer_call(&token, Method::DELETE, &path, None).await.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         app.token(&user.email, &user.password).await.status(),
         StatusCode::OK,
         "the password alone again"
     );
     assert_eq!(app.event_kinds(&user)[1], "second_factor_reset");
-    let events: Value =
-        call(&app, &token, Method::GET, &format!("/api/admin/users/{}/events", user.id), None)
-            .await
-            .json()
-            .await
-            .unwrap();
+    let events: Value = app
+        .bearer_call(&token, Method::GET, &format!("/api/admin/users/{}/events", user.id), None)
+        .await
+        .json()
+        .await
+        .unwrap();
     let reset = events.as_array().unwrap().iter().find(|e| e["kind"] == "second_factor_reset").unwrap();
     assert_eq!(reset["detail"], format!("by {}", admin.email));
     assert!(mails_to(&app, &user.email).iter().any(|s| s.contains("sign-in settings changed")));
@@ -526,16 +529,17 @@ async fn new_recovery_codes_replace_the_old_ones() {
     let user = app.add_user(Role::User);
     let plain = app.bearer_for(&user).await;
     let body = json!({"password": user.password});
-    let off = call(&app, &plain, Method::POST, "/api/account/2fa/recovery-codes", Some(body.clone())).await;
+    let off =
+        app.bearer_call(&plain, Method::POST, "/api/account/2fa/recovery-codes", Some(body.clone())).await;
     assert_eq!(off.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(off).await, "totp_not_on");
 
     let On { codes: old, .. } = turn_on(&app, &user).await;
     let token = app.bearer_for_with_code(&user, &old[0]).await;
     let wrong = json!({"password": "not my password at all"});
-    let res = call(&app, &token, Method::POST, "/api/account/2fa/recovery-codes", Some(wrong)).await;
+    let res = app.bearer_call(&token, Method::POST, "/api/account/2fa/recovery-codes", Some(wrong)).await;
     assert_eq!(error_code(res).await, "wrong_password");
-    let res = call(&app, &token, Method::POST, "/api/account/2fa/recovery-codes", Some(body)).await;
+    let res = app.bearer_call(&token, Method::POST, "/api/account/2fa/recovery-codes", Some(body)).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let new: Value = res.json().await.unwrap();
@@ -551,7 +555,8 @@ async fn new_recovery_codes_replace_the_old_ones() {
         "old codes are dead"
     );
     assert_eq!(complete(&app, &mfa_token, &new[0]).await.status(), StatusCode::OK);
-    let state: Value = call(&app, &token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
+    let state: Value =
+        app.bearer_call(&token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
     assert_eq!(state["recovery_codes_left"], 9);
     assert!(app.event_kinds(&user).contains(&"recovery_codes_renewed".to_owned()));
 }
