@@ -5,7 +5,7 @@ use portcullis::domain::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, backend_tests, error_code, spawn_app};
+use crate::helpers::{backend_tests, error_code, spawn_app};
 
 backend_tests!(
     the_admin_api_is_for_administrators_only,
