@@ -57,14 +57,24 @@ struct ResultLabel {
 /// of series stays bounded whatever clients send.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
+}
+
+/// A request's method as a label or in a log line: the methods HTTP defines, else `OTHER`.
+/// A client may send any token as a method (16 KB of them): each made-up one must not become a
+/// series of its own, nor text in a log line.
+pub fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"];
+    KNOWN.into_iter().find(|known| *known == method).unwrap_or("OTHER")
 }
 
 type DurationFamily = Family<RequestLabels, Histogram, fn() -> Histogram>;
 
 pub struct Metrics {
+    /// Without a metrics listener nobody reads the series: requests are not recorded at all.
+    recording: bool,
     registry: Registry,
     sign_ins: Family<ResultLabel, Counter>,
     refreshes: Counter,
@@ -88,6 +98,14 @@ fn duration_histogram() -> Histogram {
 
 impl Default for Metrics {
     fn default() -> Self {
+        Self::new(true)
+    }
+}
+
+impl Metrics {
+    /// `recording`: whether request durations are kept (only when `PORTCULLIS_METRICS_ADDR`
+    /// serves them).
+    pub fn new(recording: bool) -> Self {
         let mut registry = Registry::with_prefix("portcullis");
         let sign_ins = Family::default();
         registry.register("sign_ins", "Sign-in attempts by result", sign_ins.clone());
@@ -116,6 +134,7 @@ impl Default for Metrics {
             hash_queue_depth.clone(),
         );
         Self {
+            recording,
             registry,
             sign_ins,
             refreshes,
@@ -126,9 +145,7 @@ impl Default for Metrics {
             hash_queue_depth,
         }
     }
-}
 
-impl Metrics {
     pub fn sign_in(&self, result: SignInResult) {
         self.sign_ins.get_or_create(&ResultLabel { result: result.label() }).inc();
     }
@@ -145,8 +162,12 @@ impl Metrics {
         self.mails.get_or_create(&ResultLabel { result: result.label() }).inc();
     }
 
+    /// `route` is a route pattern or `unmatched`, never a raw path.
     pub fn request(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let labels = RequestLabels { method: method.to_owned(), route: route.to_owned(), status };
+        if !self.recording {
+            return;
+        }
+        let labels = RequestLabels { method: method_label(method), route: route.to_owned(), status };
         self.durations.get_or_create(&labels).observe(seconds);
     }
 
@@ -164,6 +185,20 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::{Metrics, SignInResult};
+
+    #[test]
+    fn made_up_methods_share_one_label_and_nothing_is_kept_without_a_listener() {
+        let metrics = Metrics::default();
+        for n in 0..100 {
+            metrics.request(&format!("X{n}"), "unmatched", 405, 0.001);
+        }
+        let text = metrics.render(0, 0);
+        assert_eq!(text.matches("_count{").count(), 1, "{text}");
+        assert!(text.contains("method=\"OTHER\""), "{text}");
+        let off = Metrics::new(false);
+        off.request("GET", "/healthz", 200, 0.001);
+        assert!(!off.render(0, 0).contains("_count{"));
+    }
 
     #[test]
     fn the_series_have_the_names_the_spec_gives() {

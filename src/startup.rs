@@ -18,7 +18,7 @@ use crate::auth::password::Hasher;
 use crate::auth::sessions::Sessions;
 use crate::auth::throttle::ThrottleLimits;
 use crate::auth::tokens::KeyRing;
-use crate::auth::totp::Sealer;
+use crate::auth::totp::TotpSealer;
 use crate::auth::two_factor::TwoFactor;
 use crate::auth::webauthn::Passkeys;
 use crate::config::{PublicUrl, Registration, Settings};
@@ -61,8 +61,8 @@ impl Application {
         if settings.jwt_secret.is_none() {
             tokio::spawn(reload_keys_every(keys.clone(), settings.key_reload));
         }
-        let mail = Mail::new(&settings, &public_url)?;
-        let metrics = Arc::new(Metrics::default());
+        let mail = Mail::new(&settings, &public_url, &master)?;
+        let metrics = Arc::new(Metrics::new(settings.metrics_addr.is_some()));
         let sessions = Sessions {
             pool: pool.clone(),
             keys,
@@ -81,12 +81,13 @@ impl Application {
             pool: pool.clone(),
             transport: Transport::new(settings.smtp_url.as_ref())?,
             from: mail.from.clone(),
+            sealer: mail.sealer.clone(),
             retry_base: settings.mail_retry,
             metrics: metrics.clone(),
         };
         tokio::spawn(worker.run(mail.wake.clone()));
         let two_factor = TwoFactor {
-            sealer: Sealer::new(master.derive("portcullis totp secret v1")),
+            sealer: TotpSealer::new(master.derive("portcullis totp secret v1")),
             issuer: public_url.mail_host(),
             passkeys: Passkeys::for_origin(&public_url),
         };
@@ -181,6 +182,16 @@ fn load_keys(settings: &Settings, public_url: &PublicUrl) -> anyhow::Result<(Mas
     let file = KeyFile::open(path, settings.jwt_alg, db::now(), overlap, true)?;
     let ring = KeyRing::from_file(&file, path, overlap, public_url.as_str(), leeway)?;
     Ok((file.master, ring))
+}
+
+/// The server secret alone (for the command line: it seals the mail it queues as the server
+/// does): `PORTCULLIS_JWT_SECRET`, or the key file's, which is created on first use.
+pub fn server_secret(settings: &Settings) -> anyhow::Result<MasterKey> {
+    if let Some(secret) = &settings.jwt_secret {
+        return Ok(MasterKey::from_secret(secret));
+    }
+    let overlap = keys::retire_overlap(secs(settings.access_ttl));
+    Ok(KeyFile::open(&settings.key_file, settings.jwt_alg, db::now(), overlap, false)?.master)
 }
 
 /// Rereads the key file every `every` (SPEC §6: at least every 60 s), off the workers.

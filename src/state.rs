@@ -9,6 +9,7 @@ use actix_web::web;
 use crate::auth::client::TrustedProxies;
 use crate::auth::cookies::CookiePolicy;
 use crate::auth::csrf::CsrfKey;
+use crate::auth::lifecycle::PasswordCheck;
 use crate::auth::password::Hasher;
 use crate::auth::sessions::Sessions;
 use crate::auth::throttle::ThrottleLimits;
@@ -44,6 +45,11 @@ impl AppState {
 
     pub fn reset_minutes(&self) -> i64 {
         (self.reset_ttl_secs() / 60).max(1)
+    }
+
+    /// What checking a signed-in person's password again needs.
+    pub fn password_check(&self) -> PasswordCheck<'_> {
+        PasswordCheck { pool: &self.pool, hasher: &self.hasher, limits: &self.throttle }
     }
 
     /// Registers the bundle for handlers and each piece that middleware and extractors read.

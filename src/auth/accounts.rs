@@ -10,7 +10,8 @@ use super::pair::{SignedIn, sign_pair};
 use super::password::{Busy, Hasher, Verdict};
 use super::sessions::Sessions;
 use super::throttle::{self, ThrottleLimits, Throttled};
-use super::tokens::{hash_jti, random_id};
+use super::tokens::{stored_hash, random_id};
+use super::links::{self, Owner};
 use super::verification;
 use crate::config::Registration;
 use crate::db::models::{NewUser, User};
@@ -72,12 +73,13 @@ pub async fn register(
     let checked = hasher.run(move || NewPassword::parse(password, policy, &[&context])).await?;
     let password = checked.map_err(RegisterError::Policy)?;
     let hash = hasher.hash(password.secret().clone()).await?;
-    let (token_hash, link) = verification::link_mail(mail, email.as_ref())?;
+    let link = verification::link_mail(mail, email.as_ref())?;
     let address = email.clone();
     let created = db::run(pool, move |conn| {
         db::write_transaction(conn, |conn| {
             let user = create_user(conn, &address, &hash, Role::User, false)?;
-            verification::store_link(conn, &user.id, &user.email, &token_hash, &link)?;
+            let owner = Owner { user_id: &user.id, credential_version: user.credential_version };
+            verification::store_link(conn, owner, &user.email, (&link.0, &link.1))?;
             Ok::<_, CreateUserError>(user)
         })
     })
@@ -99,21 +101,32 @@ pub async fn register(
     }
 }
 
-/// Mails the owner of a taken address that someone tried to register it (throttled per
-/// address, silently).
+/// Mails the owner of a taken address that someone tried to register it (within the
+/// address's budget for such notices, silently).
 async fn tell_the_owner(pool: &Pool, mail: &Mail, email: &Email) -> Result<(), StoreError> {
-    if throttle::attempt(pool, &throttle::Key::mail_to(email.as_ref()), 3).await?.is_err() {
-        return Ok(());
-    }
-    let row = match compose::registration_attempt(mail, email.as_ref()) {
-        Ok(composed) => composed.into_outbox(random_id(), db::now()),
+    let row = match compose::registration_attempt(mail, email.as_ref())
+        .and_then(|composed| mail.outbox_row(composed, random_id(), db::now()))
+    {
+        Ok(row) => row,
         Err(e) => {
-            log::error!("cannot compose a registration notice: {e:#}");
+            log::error!(error:% = format!("{e:#}"); "cannot compose a registration notice");
             return Ok(());
         }
     };
-    db::query(pool, move |conn| outbox::enqueue(conn, &row)).await?;
-    mail.queued();
+    let key = throttle::Key::mail_to("registration_notice", email.as_ref());
+    let queued = db::query(pool, move |conn| {
+        db::write_transaction(conn, |conn| {
+            let within = throttle::attempt_in(conn, &key, links::SENDS_PER_ADDRESS)?;
+            if within {
+                outbox::enqueue(conn, &row)?;
+            }
+            Ok(within)
+        })
+    })
+    .await?;
+    if queued {
+        mail.queued();
+    }
     Ok(())
 }
 
@@ -147,6 +160,7 @@ pub fn create_user(
         created_at: now,
         updated_at: now,
         email_verified,
+        credential_version: 0,
     })
 }
 
@@ -208,7 +222,7 @@ pub async fn change_password(
     let new = checked.map_err(ChangePasswordError::Policy)?;
     let hash = hasher.hash(new.secret().clone()).await?;
     let jti = random_id();
-    let (uid, sid, jti_hash) = (identity.user_id.clone(), identity.session_id.clone(), hash_jti(&jti));
+    let (uid, sid, jti_hash) = (identity.user_id.clone(), identity.session_id.clone(), stored_hash(&jti));
     let old_hash = user.password_hash.clone();
     let changed = db::query(pool, move |conn| {
         db::write_transaction(conn, |conn| {

@@ -1,10 +1,10 @@
 //! The code step's challenge: what a correct password leads to when TOTP is on. It is not a
 //! session and carries no access; `auth::mfa` turns it and a code into one.
 
-use super::tokens::{hash_jti, random_id};
+use super::tokens::{stored_hash, random_id};
 use crate::db::mfa::{self, NewChallenge};
 use crate::db::{self, Pool, StoreError};
-use crate::domain::UserId;
+use crate::db::models::User;
 
 /// How long the code step may take, and how many wrong codes it allows (SPEC §9).
 pub const MFA_TTL_SECS: i64 = 5 * 60;
@@ -33,15 +33,17 @@ impl MfaFlow {
 
 /// The half-signed-in state: a random token (only its hash is stored) that a code turns into
 /// a session. It is not a session and carries no access.
+/// It lives only while the account keeps the credentials of `user` (the row whose password
+/// was just verified).
 pub async fn open_mfa_challenge(
     pool: &Pool,
-    user_id: &UserId,
+    user: &User,
     flow: MfaFlow,
     remember: bool,
     known_device: bool,
 ) -> Result<String, StoreError> {
     let token = random_id();
-    let (hash, uid) = (hash_jti(&token), user_id.clone());
+    let (hash, uid, version) = (stored_hash(&token), user.id.clone(), user.credential_version);
     db::query(pool, move |conn| {
         let challenge = NewChallenge {
             token_hash: &hash,
@@ -49,6 +51,7 @@ pub async fn open_mfa_challenge(
             flow: flow.as_str(),
             remember,
             known_device,
+            credential_version: version,
             now: db::now(),
             ttl: MFA_TTL_SECS,
         };

@@ -13,12 +13,31 @@ pub fn new_event(
     session_id: Option<&SessionId>,
     client: &ClientInfo,
 ) -> SecurityEvent {
-    // Every security event is also a log line, for fail2ban or a SIEM (docs/fail2ban/).
-    log::info!(
-        target: "portcullis::security",
-        event = kind.as_str(), ip = client.ip.as_str(), user_id = user_id.as_str();
-        "security event {} from {}", kind.as_str(), client.ip
-    );
+    new_event_with(user_id, kind, session_id, None, client)
+}
+
+fn new_event_with(
+    user_id: &UserId,
+    kind: EventKind,
+    session_id: Option<&SessionId>,
+    detail: Option<String>,
+    client: &ClientInfo,
+) -> SecurityEvent {
+    // Every security event is also a log line, for fail2ban or a SIEM (docs/fail2ban/). The
+    // message holds only the event's kind (a fixed word) and the client IP (parsed from the
+    // socket or a trusted proxy's header, never a client's text); what a user may have written
+    // (an address, a passkey's name) goes only into the `detail` field, escaped by the logger.
+    let (event, ip, user) = (kind.as_str(), client.ip.as_str(), user_id.as_str());
+    match &detail {
+        Some(detail) => log::info!(
+            target: "portcullis::security", event = event, ip = ip, user_id = user, detail = detail.as_str();
+            "security event {event} from {ip}"
+        ),
+        None => log::info!(
+            target: "portcullis::security", event = event, ip = ip, user_id = user;
+            "security event {event} from {ip}"
+        ),
+    }
     // Time first, so that ids sort in the order events happened, even within one second.
     let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
     SecurityEvent {
@@ -29,7 +48,7 @@ pub fn new_event(
         ip: client.ip.clone(),
         user_agent: client.user_agent.clone(),
         created_at: db::now(),
-        detail: None,
+        detail,
     }
 }
 
@@ -53,19 +72,12 @@ pub async fn record_detailed(
     detail: String,
     client: &ClientInfo,
 ) {
-    log::info!(
-        target: "portcullis::security",
-        event = kind.as_str(), user_id = user_id.as_str(), detail = detail.as_str();
-        "{} on {user_id} {detail}", kind.as_str()
-    );
-    let mut event = new_event(user_id, kind, None, client);
-    event.detail = Some(detail);
-    store(pool, event).await;
+    store(pool, new_event_with(user_id, kind, None, Some(detail), client)).await;
 }
 
 async fn store(pool: &Pool, event: SecurityEvent) {
     let name = event.kind.as_str().to_owned();
     if let Err(e) = db::query(pool, move |conn| events::insert_event(conn, &event)).await {
-        log::error!("could not record a {name} event: {e}");
+        log::error!(event = name.as_str(), error:% = e; "could not record a security event");
     }
 }

@@ -172,7 +172,8 @@ fn signed_in(req: &HttpRequest) -> Result<Identity, actix_web::Error> {
     let identity = ext.get::<Identity>().cloned().ok_or_else(|| sign_in_required(req))?;
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method && identity.via == Via::Cookie && ext.get::<CsrfChecked>().is_none() {
-        log::error!("{} {} acts on a cookie session without a CSRF check", req.method(), req.path());
+        let route = req.match_pattern().unwrap_or_default();
+        log::error!(route = route.as_str(); "a route acts on a cookie session without a CSRF check");
         return Err(for_request(req, ApiError::CsrfFailed(FORM_EXPIRED)));
     }
     Ok(identity)

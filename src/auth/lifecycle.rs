@@ -12,6 +12,7 @@ use super::tokens::random_id;
 use crate::db::models::User;
 use crate::db::{self, Pool, StoreError, outbox, sessions, users};
 use crate::domain::{NewPassword, PasswordPolicy, Role, UserId};
+use crate::errors::ApiError;
 use crate::mail::{Mail, compose};
 
 #[derive(Debug, thiserror::Error)]
@@ -55,28 +56,64 @@ impl Actor<'_> {
     }
 }
 
+/// The one place an account failure becomes an HTTP answer (pages translate from this too).
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::WrongPassword => {
+                Self::unprocessable("wrong_password", "password: that is not your current password.")
+            }
+            AccountError::Throttled(t) => Self::TooManyRequests { retry_after_secs: t.retry_after_secs },
+            AccountError::NotFound => Self::NotFound,
+            AccountError::LastAdmin => Self::Conflict {
+                code: "last_admin",
+                message: "This is the last enabled administrator: make someone else an administrator first.",
+            },
+            AccountError::Policy(message) => Self::unprocessable("weak_password", format!("password: {message}")),
+            AccountError::Busy(busy) => busy.into(),
+            AccountError::Store(e) => e.into(),
+            AccountError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for AccountError {
     fn from(e: diesel::result::Error) -> Self {
         Self::Store(e.into())
     }
 }
 
+/// What checking a signed-in person's password again needs.
+#[derive(Clone, Copy)]
+pub struct PasswordCheck<'a> {
+    pub pool: &'a Pool,
+    pub hasher: &'a Hasher,
+    pub limits: &'a ThrottleLimits,
+}
+
 /// Checks a signed-in person's password again before a grave step (deleting the account,
-/// changing the address); each guess counts like a sign-in attempt, before its hash.
+/// changing the address, adding or removing a credential); each guess counts like a sign-in
+/// attempt, before its hash. A missing password (a JSON body without it) is the same refusal
+/// as a wrong one, without a hash. Returns the account as the check read it: what is issued
+/// after the check records its credential version.
 pub async fn reauthenticate(
-    pool: &Pool,
-    hasher: &Hasher,
-    limits: &ThrottleLimits,
+    checks: PasswordCheck<'_>,
     user_id: &UserId,
-    password: SecretString,
+    password: Option<SecretString>,
     client: &ClientInfo,
 ) -> Result<User, AccountError> {
+    use secrecy::ExposeSecret;
+    let PasswordCheck { pool, hasher, limits } = checks;
+    let Some(password) = password.filter(|p| !p.expose_secret().is_empty()) else {
+        return Err(AccountError::WrongPassword);
+    };
     let slot = hasher.slot()?;
     let key = throttle::Key::reauth(user_id);
     throttle::attempt(pool, &key, limits.per_account).await?.map_err(AccountError::Throttled)?;
     let id = user_id.clone();
     let user = db::query(pool, move |conn| users::find_user_by_id(conn, &id))
         .await?
+        .filter(|u| !u.disabled)
         .ok_or(AccountError::NotFound)?;
     if slot.verify(password, Some(user.password_hash.clone())).await? == Verdict::Mismatch {
         events::record(pool, user_id, EventKind::PasswordCheckFailed, None, client).await;
@@ -159,14 +196,17 @@ pub async fn set_password(
     let checked = hasher.run(move || NewPassword::parse(password, policy, &[&context])).await?;
     let new = checked.map_err(AccountError::Policy)?;
     let hash = hasher.hash(new.secret().clone()).await?;
-    let notice = compose::password_changed(mail, &user.email, "by an administrator")?
-        .into_outbox(random_id(), db::now());
+    let notice = mail.outbox_row(
+        compose::password_changed(mail, &user.email, "by an administrator")?,
+        random_id(),
+        db::now(),
+    )?;
     let event = new_event(&user.id, EventKind::PasswordChanged, None, client);
     let id = user.id.clone();
     db::run(pool, move |conn| {
         db::write_transaction(conn, |conn| {
             let now = db::now();
-            users::update_password_hash(conn, &id, &hash, now)?;
+            users::set_password_hash(conn, &id, &hash, now)?;
             sessions::revoke_user_sessions(conn, &id, now)?;
             crate::db::events::insert_event(conn, &event)?;
             outbox::enqueue(conn, &notice)?;

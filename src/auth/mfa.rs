@@ -9,8 +9,8 @@ use super::client::ClientInfo;
 use super::events::{self, EventKind};
 use super::sessions::{Sessions, SignInError, SignedIn, notify, start_session};
 use super::throttle::{self, ThrottleLimits};
-use super::tokens::hash_jti;
-use super::totp::Sealer;
+use super::tokens::stored_hash;
+use super::totp::TotpSealer;
 use super::two_factor::{UsedCode, code_key, use_code};
 use crate::db::{self, StoreError, mfa, users};
 use crate::errors::ApiError;
@@ -65,14 +65,14 @@ pub struct Completed {
 /// the password step would have opened (same "remember me", same device cookie and notice).
 pub async fn complete(
     sessions: &Sessions,
-    sealer: &Sealer,
+    sealer: &TotpSealer,
     limits: &ThrottleLimits,
     mfa_token: &str,
     code: &SecretString,
     client: &ClientInfo,
 ) -> Result<Completed, MfaError> {
     let pool = &sessions.pool;
-    let hash = hash_jti(mfa_token);
+    let hash = stored_hash(mfa_token);
     let h = hash.clone();
     let challenge = db::query(pool, move |conn| mfa::find_live(conn, &h, db::now(), MFA_MAX_FAILURES))
         .await?
@@ -90,20 +90,24 @@ pub async fn complete(
         sessions.metrics.sign_in(SignInResult::Failed);
         return Err(MfaError::WrongCode { attempts_left: (MFA_MAX_FAILURES - failures).max(0) });
     };
-    if !db::query(pool, move |conn| mfa::use_up(conn, &hash, db::now(), MFA_MAX_FAILURES)).await? {
-        return Err(MfaError::InvalidToken);
-    }
-    throttle::succeeded(pool, Some(key), None).await?;
-    let uid = user_id.clone();
-    let user = db::query(pool, move |conn| users::find_user_by_id(conn, &uid))
-        .await?
-        // Disabled, or changed (a new password) since the password step: sign in again.
-        .filter(|u| !u.disabled && u.updated_at <= challenge.created_at)
-        .ok_or(MfaError::InvalidToken)?;
     let flow = MfaFlow::parse(&challenge.flow);
-    let mut signed = start_session(sessions, user, challenge.remember, client).await?;
+    let (remember, known_device) = (challenge.remember, challenge.known_device);
+    // Disabled, or a credential changed (a new password) since the password step: sign in
+    // again. The session insert below checks the hash once more, against a change in between.
+    let uid = user_id.clone();
+    let user = db::query(pool, move |conn| {
+        if !mfa::use_up(conn, &challenge, &hash, db::now(), MFA_MAX_FAILURES)? {
+            return Ok(None);
+        }
+        users::find_user_by_id(conn, &uid)
+    })
+    .await?
+    .filter(|u| !u.disabled)
+    .ok_or(MfaError::InvalidToken)?;
+    throttle::succeeded(pool, Some(key), None).await?;
+    let mut signed = start_session(sessions, user, remember, client).await?;
     signed.device = Some(sessions.devices.issue(&signed.user.id));
-    if flow == MfaFlow::Cookie && !challenge.known_device {
+    if flow == MfaFlow::Cookie && !known_device {
         let notice = compose::new_sign_in(&sessions.mail, &signed.user.email, &client.ip, &client.user_agent);
         notify(pool, &sessions.mail, notice).await;
     }

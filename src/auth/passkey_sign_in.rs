@@ -109,7 +109,7 @@ fn verify(
             Some(changed.then(|| serde_json::to_string(&passkey).ok()).flatten())
         }
         Err(e) => {
-            log::info!("a passkey sign-in was refused: {e}");
+            log::info!(reason:% = e; "a passkey sign-in was refused");
             None
         }
     }

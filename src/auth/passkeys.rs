@@ -6,7 +6,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use webauthn_rs::prelude::{Passkey, PasskeyRegistration, RegisterPublicKeyCredential};
 
+use secrecy::SecretString;
+
 use super::client::ClientInfo;
+use super::lifecycle::{self, PasswordCheck};
 use super::events::{self, EventKind};
 use super::sessions::notify;
 use super::tokens::random_id;
@@ -15,22 +18,26 @@ use super::webauthn::{
 };
 use crate::db::passkeys::{self as rows, NewPasskey, PasskeyRow};
 use crate::db::{self, Pool, StoreError};
-use crate::domain::UserId;
+use crate::domain::{UserId, is_invisible_format};
 use crate::mail::{Mail, compose};
 
 /// A passkey's name, as its owner typed it, is cut to this many characters.
 const NAME_CHARS: usize = 60;
 
-/// Starts adding a passkey to a signed-in account (its existing ones are excluded, so one
-/// authenticator is not registered twice). The credential must be discoverable.
+/// Starts adding a passkey to a signed-in account: only after its password (SPEC §9, checked
+/// and throttled like any current-password check), and the ceremony dies with a credential
+/// change. Its existing passkeys are excluded, so one authenticator is not registered twice.
+/// The credential must be discoverable.
 pub async fn start_registration(
-    pool: &Pool,
+    checks: PasswordCheck<'_>,
     passkeys: Option<&Passkeys>,
     user_id: &UserId,
-    email: &str,
+    password: Option<SecretString>,
     client: &ClientInfo,
 ) -> Result<Ceremony, PasskeyError> {
     let pk = enabled(passkeys)?;
+    let user = lifecycle::reauthenticate(checks, user_id, password, client).await?;
+    let pool = checks.pool;
     count_ceremony(pool, client).await?;
     let uid = user_id.clone();
     let existing = db::query(pool, move |conn| rows::list_for_user(conn, &uid)).await?;
@@ -41,7 +48,7 @@ pub async fn start_registration(
         .collect();
     let (ccr, state) = pk
         .webauthn
-        .start_passkey_registration(user_handle(user_id), email, email, Some(exclude))
+        .start_passkey_registration(user_handle(user_id), &user.email, &user.email, Some(exclude))
         .map_err(|e| anyhow::anyhow!("cannot start a passkey registration: {e}"))?;
     let mut options = serde_json::to_value(ccr).map_err(anyhow::Error::from)?;
     // Sign-in without an email needs a discoverable credential (a "resident key").
@@ -50,7 +57,7 @@ pub async fn start_registration(
         selection["requireResidentKey"] = Value::from(true);
     }
     let state = serde_json::to_string(&state).map_err(anyhow::Error::from)?;
-    Ok(Ceremony { id: store_ceremony(pool, Some(user_id), state).await?, options })
+    Ok(Ceremony { id: store_ceremony(pool, Some((user_id, user.credential_version)), state).await?, options })
 }
 
 /// A newly added passkey, as its owner sees it.
@@ -72,7 +79,7 @@ pub async fn finish_registration(
     let state = take_ceremony(pool, ceremony, Some(user_id)).await?;
     let state: PasskeyRegistration = serde_json::from_str(&state).map_err(anyhow::Error::from)?;
     let passkey = pk.webauthn.finish_passkey_registration(credential, &state).map_err(|e| {
-        log::info!("a passkey registration was refused: {e}");
+        log::info!(reason:% = e; "a passkey registration was refused");
         PasskeyError::Rejected
     })?;
     let name = display_name(name);
@@ -104,7 +111,10 @@ pub async fn finish_registration(
 }
 
 fn display_name(typed: &str) -> String {
-    let name: String = typed.chars().filter(|c| !c.is_control()).take(NAME_CHARS).collect();
+    // Control characters, and those that draw nothing or reverse the text after them (a
+    // U+202E would turn the rest of an events-table row or a mail's sentence around).
+    let name: String =
+        typed.chars().filter(|c| !c.is_control() && !is_invisible_format(*c)).take(NAME_CHARS).collect();
     let name = name.trim();
     if name.is_empty() { "Passkey".to_owned() } else { name.to_owned() }
 }

@@ -6,18 +6,14 @@ use secrecy::SecretString;
 
 use super::client::ClientInfo;
 use super::events::{EventKind, new_event};
-use super::links;
-use super::links::{new_token, token_hash};
+use super::links::{self, NewLink, Owner, Purpose};
 use super::password::{Busy, Hasher};
 use super::throttle::{self, Throttled};
 use super::tokens::random_id;
-use crate::db::{self, Pool, StoreError, events, outbox, sessions, tokens, users};
-use crate::domain::{Email, NewPassword, PasswordPolicy, UserId};
+use crate::db::{self, Pool, StoreError, events, outbox, sessions, users};
+use crate::domain::{Email, NewPassword, PasswordPolicy};
 use crate::mail::{Mail, compose};
 
-const PURPOSE: &str = "reset_password";
-/// Reset mails one address may receive before further requests are dropped (silently).
-const SENDS_PER_ADDRESS: i64 = 3;
 /// Recovery requests one client IP may make before it is answered 429.
 const REQUESTS_PER_IP: i64 = 20;
 
@@ -37,9 +33,15 @@ pub enum ResetError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl From<diesel::result::Error> for ResetError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
 /// "Forgot password": mails a reset link when `email` has an enabled account. Answers the same
 /// either way (only the per-IP limit shows, as 429); a flood for one address yields a handful
-/// of mails at most.
+/// of mails at most (`links::SENDS_PER_ADDRESS`).
 pub async fn request_reset(
     pool: &Pool,
     mail: &Mail,
@@ -53,50 +55,50 @@ pub async fn request_reset(
         return Ok(Err(t));
     }
     let Ok(email) = Email::try_from(email) else { return Ok(Ok(())) };
-    // Counted for known and unknown addresses alike: both answers cost the same work.
-    let within_limit =
-        throttle::attempt(pool, &throttle::Key::mail_to(email.as_ref()), SENDS_PER_ADDRESS).await?.is_ok();
     let address = email.to_string();
     let user = db::query(pool, move |conn| users::find_user_by_email(conn, &address)).await?;
     let user = user.filter(|u| !u.disabled);
-    let (token, hash) = new_token();
-    let to = user.as_ref().map_or(email.as_ref(), |u| u.email.as_str());
-    let composed = match compose::reset_password(mail, to, &token, ttl_secs / 60) {
-        Ok(composed) => composed,
+    let link = NewLink::new();
+    let to = user.as_ref().map_or(email.as_ref(), |u| u.email.as_str()).to_owned();
+    let row = match compose::reset_password(mail, &to, &link.token, ttl_secs / 60)
+        .and_then(|composed| mail.outbox_row(composed, random_id(), db::now()))
+    {
+        Ok(row) => row,
         Err(e) => {
-            log::error!("cannot compose a reset mail: {e:#}");
+            log::error!(error:% = format!("{e:#}"); "cannot compose a reset mail");
             return Ok(Ok(()));
         }
     };
-    let row = composed.into_outbox(random_id(), db::now());
-    let send = within_limit && user.is_some();
-    // Without an account (or over the limit) the same transaction runs and is rolled back:
-    // both answers cost the same work, so their timing tells nothing (BENCHMARKS.md).
-    let (uid, address) = match &user {
-        Some(user) => (user.id.clone(), user.email.clone()),
-        None => (UserId::from(random_id()), email.to_string()),
-    };
-    let stored = db::query(pool, move |conn| {
+    let owner = user.as_ref().map(|u| (u.id.clone(), u.credential_version));
+    // Without an account the same statements run and are rolled back: both answers cost the
+    // same work, so their timing tells nothing (BENCHMARKS.md), and nothing is counted.
+    let queued = db::query(pool, move |conn| {
+        let issue = links::Issue {
+            purpose: Purpose::ResetPassword,
+            owner: owner.as_ref().map(|(user_id, credential_version)| Owner {
+                user_id,
+                credential_version: *credential_version,
+            }),
+            to: &to,
+            ttl_secs,
+            link: &link,
+            mail: &row,
+        };
+        let known = issue.owner.is_some();
         db::write_transaction(conn, |conn| {
-            let now = db::now();
-            tokens::use_up_all(conn, &uid, PURPOSE, now)?;
-            if send {
-                tokens::insert(conn, &hash, PURPOSE, &uid, &address, now, ttl_secs)?;
-            }
-            outbox::enqueue(conn, &row)?;
-            if send { Ok(()) } else { Err(diesel::result::Error::RollbackTransaction) }
+            let queued = links::issue(conn, &issue)?;
+            if known { Ok(queued) } else { Err(diesel::result::Error::RollbackTransaction) }
         })
         .or_else(|e| match e {
-            diesel::result::Error::RollbackTransaction if !send => Ok(()),
+            diesel::result::Error::RollbackTransaction if !known => Ok(false),
             e => Err(e),
         })
     })
-    .await;
-    stored?;
-    match (send, &user) {
+    .await?;
+    match (queued, &user) {
         (true, _) => mail.queued(),
         (false, Some(user)) => {
-            log::info!("reset mail for user {} dropped: too many for this address", user.id)
+            log::info!(user_id = user.id.as_str(); "reset mail dropped: too many for this address")
         }
         (false, None) => {}
     }
@@ -105,12 +107,13 @@ pub async fn request_reset(
 
 /// Whether a reset link is usable (a GET shows the form; it never uses the token up).
 pub async fn check_link(pool: &Pool, token: &str) -> Result<(), ResetError> {
-    links::usable(pool, token, PURPOSE).await?.map(drop).ok_or(ResetError::InvalidLink)
+    links::usable(pool, token, Purpose::ResetPassword).await?.map(drop).ok_or(ResetError::InvalidLink)
 }
 
 /// Sets a new password through a reset link: the policy first (a refused password leaves the
-/// link usable), then in one transaction the link is used up, the password replaced, every
-/// session ended, the event recorded and a notice queued.
+/// link usable), then in one transaction the link is used up, the password replaced (which
+/// ends every other link, code step and ceremony of the account), every session ended, the
+/// event recorded and a notice queued to the account's current address.
 pub async fn reset_password(
     pool: &Pool,
     hasher: &Hasher,
@@ -119,26 +122,27 @@ pub async fn reset_password(
     password: SecretString,
     client: &ClientInfo,
 ) -> Result<(), ResetError> {
-    let hash = token_hash(token);
-    let link = links::usable(pool, token, PURPOSE).await?.ok_or(ResetError::InvalidLink)?;
+    let link = links::usable(pool, token, Purpose::ResetPassword).await?.ok_or(ResetError::InvalidLink)?;
     let context = link.email.clone();
     let checked = hasher.run(move || NewPassword::parse(password, policy, &[&context])).await?;
     let new = checked.map_err(ResetError::Policy)?;
     let password_hash = hasher.hash(new.secret().clone()).await?;
-    let notice = compose::password_changed(mail, &link.email, "with a password reset link")?;
-    let row = notice.into_outbox(random_id(), db::now());
     let event = new_event(&link.user_id, EventKind::PasswordReset, None, client);
-    let reset = db::query(pool, move |conn| {
+    let mail_for_notice = mail.clone();
+    let reset = db::run(pool, move |conn| {
         db::write_transaction(conn, |conn| {
             let now = db::now();
-            if !tokens::use_up(conn, &hash, PURPOSE, now)? {
+            if !links::take(conn, &link)? {
                 return Ok(false);
             }
-            users::update_password_hash(conn, &link.user_id, &password_hash, now)?;
-            sessions::revoke_user_sessions(conn, &link.user_id, now)?;
+            let user = users::find_user_by_id(conn, &link.user_id)?.ok_or(ResetError::InvalidLink)?;
+            let notice = compose::password_changed(&mail_for_notice, &user.email, "with a password reset link")
+                .and_then(|c| mail_for_notice.outbox_row(c, random_id(), now))?;
+            users::set_password_hash(conn, &user.id, &password_hash, now)?;
+            sessions::revoke_user_sessions(conn, &user.id, now)?;
             events::insert_event(conn, &event)?;
-            outbox::enqueue(conn, &row)?;
-            Ok(true)
+            outbox::enqueue(conn, &notice)?;
+            Ok::<_, ResetError>(true)
         })
     })
     .await?;

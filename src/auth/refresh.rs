@@ -8,7 +8,7 @@
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
 use super::pair::{Sessions, SignedIn, sign_pair};
-use super::tokens::{TokenKind, hash_jti};
+use super::tokens::{TokenKind, stored_hash};
 use crate::db::models::{Session, User};
 use crate::db::sessions::{self, Rotation};
 use crate::db::{self, Pool, StoreError};
@@ -51,7 +51,7 @@ impl From<RefreshError> for ApiError {
 pub async fn refresh(s: &Sessions, token: &str, client: &ClientInfo) -> Result<SignedIn, RefreshError> {
     let now = db::now();
     let claims = s.keys.decode(token, TokenKind::Refresh, now).map_err(|_| RefreshError::Invalid)?;
-    let presented = hash_jti(&claims.jti);
+    let presented = stored_hash(&claims.jti);
     let successor = s.keys.successor_jti(&claims.jti);
     let (mut session, user) = load(&s.pool, &claims.sid).await?;
     if session.user_id.as_str() != claims.sub || user.disabled || !session.is_live(now) {
@@ -60,8 +60,8 @@ pub async fn refresh(s: &Sessions, token: &str, client: &ClientInfo) -> Result<S
     if session.refresh_jti_hash == presented {
         let idle_expires_at =
             (now + s.lifetimes.idle_secs(session.remember)).min(session.absolute_expires_at);
-        if rotate(&s.pool, &session.id, &presented, &hash_jti(&successor), now, idle_expires_at).await? {
-            session.refresh_jti_hash = hash_jti(&successor);
+        if rotate(&s.pool, &session.id, &presented, &stored_hash(&successor), now, idle_expires_at).await? {
+            session.refresh_jti_hash = stored_hash(&successor);
             session.previous_jti_hash = Some(presented);
             session.rotated_at = Some(now);
             session.idle_expires_at = idle_expires_at;
@@ -76,7 +76,7 @@ pub async fn refresh(s: &Sessions, token: &str, client: &ClientInfo) -> Result<S
     }
     let within_grace = session.rotated_at.is_some_and(|t| now <= t + s.lifetimes.grace_secs());
     if session.previous_jti_hash.as_deref() == Some(presented.as_str())
-        && session.refresh_jti_hash == hash_jti(&successor)
+        && session.refresh_jti_hash == stored_hash(&successor)
         && within_grace
         && session.is_live(now)
     {

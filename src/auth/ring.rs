@@ -107,10 +107,26 @@ impl Reloadable {
             loaded = self.current.load_full();
         }
         let key = loaded.keys.iter().find(|k| k.pair.kid == kid).ok_or(TokenError::UnknownKey)?;
+        // A key retired longer ago than the overlap signs nothing live: whatever it "signed"
+        // since was made by whoever else holds it (a rotation after a leak). It is refused
+        // here, not only when the file is reread or the process restarts.
+        if !self.is_live(key, db::now()) {
+            return Err(TokenError::UnknownKey);
+        }
         if key.pair.alg.jwt() != alg {
             return Err(TokenError::BadHeader);
         }
         check(&key.pair.decoding, &key.validation)
+    }
+
+    fn is_live(&self, key: &Verifier, now: i64) -> bool {
+        key.retired.is_none_or(|retired| retired + self.overlap >= now)
+    }
+
+    /// Whether the key `kid` still verifies (a token verified with it before may be remembered
+    /// past its retirement: the cache asks again).
+    pub fn still_verifies(&self, kid: &str, now: i64) -> bool {
+        self.current.load().keys.iter().any(|k| k.pair.kid == kid && self.is_live(k, now))
     }
 
     /// Whether an HS256 access token issued at `iat` by a version before the key ring is
@@ -125,7 +141,7 @@ impl Reloadable {
         loaded
             .keys
             .iter()
-            .filter(|k| k.retired.is_none_or(|retired| retired + self.overlap >= now))
+            .filter(|k| self.is_live(k, now))
             .map(|k| k.pair.jwk.clone())
             .collect()
     }

@@ -9,7 +9,7 @@ use super::extract::SessionRef;
 use super::pair::sign_pair;
 use super::password::{Busy, Hasher, Verdict};
 use super::throttle::{self, ThrottleLimits, Throttled};
-use super::tokens::{hash_jti, random_id};
+use super::tokens::{stored_hash, random_id};
 use crate::db::models::{Session, User};
 use crate::db::{self, Pool, StoreError, factors, outbox, sessions, users};
 use crate::domain::{Email, MAX_PASSWORD_BYTES, SessionId, UserId};
@@ -169,17 +169,17 @@ async fn check_and_start(
     if db::query(pool, move |conn| factors::totp_is_on(conn, &uid)).await? {
         // The rehash first: a change to the account after the challenge ends it (`auth::mfa`).
         if verdict == Verdict::MatchNeedsRehash {
-            rehash(pool, hasher, &user.id, password).await;
+            rehash(pool, hasher, &user, password).await;
         }
         let flow = if browser { MfaFlow::Cookie } else { MfaFlow::Token };
-        let mfa_token = open_mfa_challenge(pool, &user.id, flow, remember, device.is_some()).await?;
+        let mfa_token = open_mfa_challenge(pool, &user, flow, remember, device.is_some()).await?;
         events::record(pool, &user.id, EventKind::MfaChallenged, None, &client).await;
         return Err(SignInError::MfaRequired { mfa_token });
     }
     // The session first: its insert checks the hash just verified, which a rehash replaces.
     let mut signed = start_session(sessions, user, remember, &client).await?;
     if verdict == Verdict::MatchNeedsRehash {
-        rehash(pool, hasher, &signed.user.id, password).await;
+        rehash(pool, hasher, &signed.user, password).await;
     }
     signed.device = Some(sessions.devices.issue(&signed.user.id));
     if browser && device.is_none() {
@@ -196,25 +196,24 @@ async fn check_and_start(
 
 /// Queues a security notice. A failure is logged: the action it reports has happened.
 pub async fn notify(pool: &Pool, mail: &Mail, composed: anyhow::Result<Composed>) {
-    let queued = match composed {
-        Ok(composed) => {
-            let row = composed.into_outbox(random_id(), db::now());
-            db::query(pool, move |conn| outbox::enqueue(conn, &row)).await.map_err(anyhow::Error::from)
-        }
+    let queued = match composed.and_then(|composed| mail.outbox_row(composed, random_id(), db::now())) {
+        Ok(row) => db::query(pool, move |conn| outbox::enqueue(conn, &row)).await.map_err(anyhow::Error::from),
         Err(e) => Err(e),
     };
     match queued {
         Ok(()) => mail.queued(),
-        Err(e) => log::error!("could not queue a security notice: {e:#}"),
+        Err(e) => log::error!(error:% = format!("{e:#}"); "could not queue a security notice"),
     }
 }
 
-/// Stores a hash with today's parameters. A failure here must not fail the sign-in.
-async fn rehash(pool: &Pool, hasher: &Hasher, user_id: &UserId, password: SecretString) {
+/// Stores a hash with today's parameters, in place of the one just verified (not if a
+/// password change replaced it meanwhile). A failure here must not fail the sign-in.
+async fn rehash(pool: &Pool, hasher: &Hasher, user: &User, password: SecretString) {
+    let user_id = &user.id;
     let result = async {
         let hash = hasher.hash(password).await?;
-        let id = user_id.clone();
-        db::query(pool, move |conn| users::update_password_hash(conn, &id, &hash, db::now())).await?;
+        let (id, old) = (user_id.clone(), user.password_hash.clone());
+        db::query(pool, move |conn| users::upgrade_password_hash(conn, &id, old.expose(), &hash)).await?;
         anyhow::Ok(())
     }
     .await;
@@ -237,7 +236,7 @@ pub async fn start_session(
     let session = Session {
         id: SessionId::from(random_id()),
         user_id: user.id.clone(),
-        refresh_jti_hash: hash_jti(&jti),
+        refresh_jti_hash: stored_hash(&jti),
         previous_jti_hash: None,
         rotated_at: None,
         remember,

@@ -6,7 +6,7 @@
 use super::client::ClientInfo;
 use crate::config::Settings;
 use crate::db::throttle::{self, Budget};
-use crate::db::{self, Pool, StoreError};
+use crate::db::{self, DbConn, Pool, StoreError};
 use crate::domain::UserId;
 
 /// Attempts allowed before a pause, per account and per client IP.
@@ -67,9 +67,10 @@ impl Key {
         client_net(client).map(|net| Self(format!("mail-ip:{net}")))
     }
 
-    /// Mails sent to one address (reset links, verification links).
-    pub fn mail_to(email: &str) -> Self {
-        Self(format!("mail-to:{email}"))
+    /// Mails of one kind queued for one address (`reset_password`, `verify_email`, …): each
+    /// kind has a budget of its own, so one kind can never silence another.
+    pub fn mail_to(kind: &str, email: &str) -> Self {
+        Self(format!("mail-to:{kind}:{email}"))
     }
 
     /// Failed sign-ins from one client IP (IPv6: its /64).
@@ -136,6 +137,13 @@ pub async fn attempt(pool: &Pool, key: &Key, free: i64) -> Result<Result<Counted
         })
     })
     .await
+}
+
+/// [`attempt`] inside the caller's transaction: `false` while a pause runs (nothing counted).
+/// Counted only if the transaction commits — a mail budget counts the mails actually queued.
+pub fn attempt_in(conn: &mut DbConn, key: &Key, free: i64) -> diesel::QueryResult<bool> {
+    let now = db::now();
+    Ok(throttle::count_attempt(conn, &key.0, now, &budget(free, now))?.is_some())
 }
 
 /// One registration from this client: a few in a row are free, then they slow down.

@@ -47,9 +47,10 @@ pub struct KeyRing {
     ring: Option<Reloadable>,
     /// Derives each refresh token's successor `jti` from its own (see [`KeyRing::successor_jti`]).
     chain_key: SecretSlice<u8>,
-    /// Access tokens whose signature and claims were checked, keyed by the whole token:
-    /// only its `exp` is checked again (the guard still loads the session every time).
-    verified: quick_cache::sync::Cache<Box<str>, Arc<Claims>>,
+    /// Access tokens whose signature and claims were checked, keyed by the whole token, with
+    /// the `kid` that verified them: only `exp` and that the key still verifies are checked
+    /// again (the guard still loads the session every time).
+    verified: quick_cache::sync::Cache<Box<str>, (Arc<Claims>, Arc<str>)>,
 }
 
 impl KeyRing {
@@ -173,8 +174,11 @@ impl KeyRing {
             return Err(TokenError::Malformed);
         }
         if kind == TokenKind::Access
-            && let Some(claims) = self.verified.get(token)
+            && let Some((claims, kid)) = self.verified.get(token)
         {
+            if !self.key_still_verifies(&kid, now) {
+                return Err(TokenError::UnknownKey);
+            }
             return if claims.exp + self.leeway < now { Err(TokenError::Expired) } else { Ok(claims) };
         }
         if !segments_are_utf8(token) {
@@ -214,9 +218,13 @@ impl KeyRing {
         }
         let claims = Arc::new(claims);
         if kind == TokenKind::Access {
-            self.verified.insert(token.into(), claims.clone());
+            self.verified.insert(token.into(), (claims.clone(), Arc::from(kid)));
         }
         Ok(claims)
+    }
+
+    fn key_still_verifies(&self, kid: &str, now: i64) -> bool {
+        kid == self.server.kid || self.ring.as_ref().is_some_and(|ring| ring.still_verifies(kid, now))
     }
 }
 
@@ -251,10 +259,10 @@ pub fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// What the database stores instead of a refresh token's `jti`: a leaked table must not
-/// yield anything a client could present.
-pub fn hash_jti(jti: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(jti.as_bytes()))
+/// What the database stores instead of a secret a client presents (a refresh token's `jti`,
+/// an `mfa_token`, a mailed link's token): a leaked table must not yield anything usable.
+pub fn stored_hash(secret: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(secret.as_bytes()))
 }
 
 #[cfg(test)]

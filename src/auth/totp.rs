@@ -3,13 +3,12 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use sha2::{Digest, Sha256};
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 
 use crate::domain::UserId;
+use crate::keys::Sealer;
 
 /// 160 bits, the size RFC 4226 §4 recommends.
 const SECRET_BYTES: usize = 20;
@@ -19,53 +18,22 @@ pub const RECOVERY_CODES: usize = 10;
 const CODE_ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz023456789";
 const CODE_CHARS: usize = 16;
 
-/// Seals TOTP secrets (ChaCha20-Poly1305, the user id as associated data, so a sealed secret
-/// copied to another account's row does not open).
-pub struct Sealer {
-    key: SecretSlice<u8>,
-}
+/// Seals TOTP secrets with the user id as the row, so a sealed secret copied to another
+/// account's row does not open.
+pub struct TotpSealer(Sealer);
 
-impl Sealer {
+impl TotpSealer {
     pub fn new(key: SecretSlice<u8>) -> Self {
-        Self { key }
-    }
-
-    fn cipher(&self) -> anyhow::Result<ChaCha20Poly1305> {
-        ChaCha20Poly1305::new_from_slice(self.key.expose_secret())
-            .map_err(|_| anyhow::anyhow!("the sealing key is not 32 bytes"))
+        Self(Sealer::new(key))
     }
 
     pub fn seal(&self, user_id: &UserId, secret: &[u8]) -> anyhow::Result<String> {
-        let mut nonce = [0u8; 12];
-        rand::fill(&mut nonce);
-        let payload = Payload { msg: secret, aad: user_id.as_str().as_bytes() };
-        let sealed = self
-            .cipher()?
-            .encrypt(&Nonce::from(nonce), payload)
-            .map_err(|_| anyhow::anyhow!("cannot seal a TOTP secret"))?;
-        Ok(format!("v1.{}.{}", URL_SAFE_NO_PAD.encode(nonce), URL_SAFE_NO_PAD.encode(sealed)))
+        self.0.seal(user_id.as_str().as_bytes(), secret)
     }
 
     /// Fails when the server secret changed since the secret was sealed (or the row was moved).
     pub fn open(&self, user_id: &UserId, sealed: &str) -> anyhow::Result<SecretSlice<u8>> {
-        let mut parts = sealed.split('.');
-        let (Some("v1"), Some(nonce), Some(body), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            anyhow::bail!("a sealed TOTP secret in an unknown format");
-        };
-        let nonce: [u8; 12] = URL_SAFE_NO_PAD
-            .decode(nonce)?
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("a sealed TOTP secret with a bad nonce"))?;
-        let body = URL_SAFE_NO_PAD.decode(body)?;
-        let payload = Payload { msg: &body, aad: user_id.as_str().as_bytes() };
-        let secret = self.cipher()?.decrypt(&Nonce::from(nonce), payload).map_err(|_| {
-            anyhow::anyhow!(
-                "a TOTP secret does not open: was PORTCULLIS_JWT_SECRET or the key file replaced?"
-            )
-        })?;
-        Ok(SecretSlice::from(secret))
+        self.0.open(user_id.as_str().as_bytes(), sealed)
     }
 }
 
@@ -169,13 +137,13 @@ mod tests {
 
     #[test]
     fn a_sealed_secret_opens_only_for_its_user_and_key() {
-        let sealer = Sealer::new(SecretSlice::from(vec![7u8; 32]));
+        let sealer = TotpSealer::new(SecretSlice::from(vec![7u8; 32]));
         let (alice, bob) = (UserId::from("alice".to_owned()), UserId::from("bob".to_owned()));
         let secret = new_secret();
         let sealed = sealer.seal(&alice, secret.expose_secret()).unwrap();
         assert_eq!(sealer.open(&alice, &sealed).unwrap().expose_secret(), secret.expose_secret());
         assert!(sealer.open(&bob, &sealed).is_err(), "moved to another account");
-        let other = Sealer::new(SecretSlice::from(vec![8u8; 32]));
+        let other = TotpSealer::new(SecretSlice::from(vec![8u8; 32]));
         assert!(other.open(&alice, &sealed).is_err(), "another server secret");
     }
 

@@ -6,17 +6,19 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
-use super::lifecycle::{self, AccountError, Actor};
+use super::lifecycle::{self, AccountError, Actor, PasswordCheck};
 use super::password::Hasher;
 use super::throttle::{self, ThrottleLimits, Throttled};
-use super::totp::{self, Code, Sealer};
+use super::totp::{self, Code, TotpSealer};
+use super::extract::Identity;
+use crate::db::factors::PasswordChecked;
 use crate::db::{self, Pool, StoreError, factors, passkeys, users};
 use crate::domain::UserId;
 use crate::mail::{Mail, compose};
 
 /// What the second factor needs, built once at startup.
 pub struct TwoFactor {
-    pub sealer: Sealer,
+    pub sealer: TotpSealer,
     /// How authenticator apps name the account: the public host.
     pub issuer: String,
     /// `None` behind an IP public URL (WebAuthn refuses IP addresses).
@@ -44,6 +46,12 @@ pub enum FactorError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl From<diesel::result::Error> for FactorError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
 /// A pending (or re-shown) TOTP secret, in every form a person may need it.
 pub struct Enrolment {
     /// Base32, for typing into an app.
@@ -57,58 +65,88 @@ pub fn code_key(user_id: &UserId) -> throttle::Key {
     throttle::Key::second_factor(user_id)
 }
 
-/// Starts (or shows again) the enrolment of an authenticator app. A second call before the
-/// confirmation shows the same pending secret.
+/// Starts the enrolment of an authenticator app — only after the account's password (SPEC §9:
+/// adding a credential takes it). The pending secret is marked for the session that gave the
+/// password and the credential version that check read: only that session sees and confirms
+/// it, and a credential change ends it. Asked again from that session before the
+/// confirmation, it shows the same pending secret; from elsewhere, a new one replaces it.
 pub async fn start_totp(
+    checks: PasswordCheck<'_>,
+    tf: &TwoFactor,
+    identity: &Identity,
+    password: Option<SecretString>,
+    client: &ClientInfo,
+) -> Result<Enrolment, FactorError> {
+    let user = lifecycle::reauthenticate(checks, &identity.user_id, password, client).await?;
+    let sealed = tf.sealer.seal(&user.id, totp::new_secret().expose_secret())?;
+    let (uid, session, version) = (user.id.clone(), identity.session_id.clone(), user.credential_version);
+    let stored = db::run(checks.pool, move |conn| {
+        db::write_transaction(conn, |conn| match factors::find_totp(conn, &uid)? {
+            Some(row) if row.confirmed_at.is_some() => Err(FactorError::AlreadyOn),
+            Some(row) if row.pending_for(&session, version) => Ok(row.secret_sealed),
+            _ => {
+                let checked = PasswordChecked { session: &session, credential_version: version };
+                factors::replace_pending_totp(conn, &uid, &sealed, checked, db::now())?;
+                Ok(sealed)
+            }
+        })
+    })
+    .await?;
+    enrolment(tf, &user.id, &user.email, &stored)
+}
+
+/// The pending enrolment this session started after its password check, if any (the page shows
+/// it again until it is confirmed; nobody else sees it).
+pub async fn pending_enrolment(
     pool: &Pool,
     tf: &TwoFactor,
-    user_id: &UserId,
-    email: &str,
-) -> Result<Enrolment, FactorError> {
-    let uid = user_id.clone();
-    let found = db::query(pool, move |conn| factors::find_totp(conn, &uid)).await?;
-    let sealed = match found {
-        Some(row) if row.confirmed_at.is_some() => return Err(FactorError::AlreadyOn),
-        Some(row) => row.secret_sealed,
-        None => {
-            let sealed = tf.sealer.seal(user_id, totp::new_secret().expose_secret())?;
-            let (uid, new) = (user_id.clone(), sealed.clone());
-            let stored =
-                db::query(pool, move |conn| factors::insert_pending_totp(conn, &uid, &new, db::now()))
-                    .await?;
-            if stored {
-                sealed
-            } else {
-                // A concurrent first call won: show its secret.
-                let uid = user_id.clone();
-                let row = db::query(pool, move |conn| factors::find_totp(conn, &uid)).await?;
-                row.filter(|r| r.confirmed_at.is_none()).ok_or(FactorError::AlreadyOn)?.secret_sealed
-            }
+    identity: &Identity,
+) -> Result<Option<Enrolment>, FactorError> {
+    let uid = identity.user_id.clone();
+    let found = db::query(pool, move |conn| {
+        let version = users::live_credential_version(conn, &uid)?;
+        Ok(factors::find_totp(conn, &uid)?.zip(version))
+    })
+    .await?;
+    match found {
+        Some((row, version)) if row.pending_for(&identity.session_id, version) => {
+            enrolment(tf, &identity.user_id, &identity.email, &row.secret_sealed).map(Some)
         }
-    };
-    let secret = tf.sealer.open(user_id, &sealed)?;
+        _ => Ok(None),
+    }
+}
+
+fn enrolment(tf: &TwoFactor, user_id: &UserId, email: &str, sealed: &str) -> Result<Enrolment, FactorError> {
+    let secret = tf.sealer.open(user_id, sealed)?;
     let generator = totp::generator(&secret, &tf.issuer, email)?;
     let otpauth_url = generator.to_url().map_err(|e| anyhow::anyhow!("cannot make the otpauth URL: {e}"))?;
     Ok(Enrolment { secret: totp::secret_text(&secret), qr_svg: totp::qr_svg(&otpauth_url)?, otpauth_url })
 }
 
 /// Confirms the pending secret with a first code: TOTP is on, and ten recovery codes (returned
-/// here, shown once) replace any earlier ones.
+/// here, shown once) replace any earlier ones. Only the secret this session made after its
+/// password check, under the account's current credentials; anything else is `NotPending`.
 pub async fn confirm_totp(
     pool: &Pool,
     tf: &TwoFactor,
     limits: &ThrottleLimits,
-    user_id: &UserId,
+    identity: &Identity,
     code: &SecretString,
     client: &ClientInfo,
 ) -> Result<Vec<String>, FactorError> {
+    let user_id = &identity.user_id;
     let key = code_key(user_id);
     throttle::attempt(pool, &key, limits.per_account).await?.map_err(FactorError::Throttled)?;
     let uid = user_id.clone();
-    let row = match db::query(pool, move |conn| factors::find_totp(conn, &uid)).await? {
-        Some(row) if row.confirmed_at.is_some() => return Err(FactorError::AlreadyOn),
-        Some(row) => row,
-        None => return Err(FactorError::NotPending),
+    let found = db::query(pool, move |conn| {
+        let version = users::live_credential_version(conn, &uid)?;
+        Ok(factors::find_totp(conn, &uid)?.zip(version))
+    })
+    .await?;
+    let row = match found {
+        Some((row, _)) if row.confirmed_at.is_some() => return Err(FactorError::AlreadyOn),
+        Some((row, version)) if row.pending_for(&identity.session_id, version) => row,
+        _ => return Err(FactorError::NotPending),
     };
     let generator = totp::generator(&tf.sealer.open(user_id, &row.secret_sealed)?, &tf.issuer, "")?;
     let Code::Totp(digits) = Code::parse(code) else {
@@ -116,11 +154,11 @@ pub async fn confirm_totp(
     };
     let step = totp::matching_step(&generator, &digits, db::now()).ok_or(FactorError::WrongCode)?;
     let (codes, hashes) = totp::new_recovery_codes();
-    let uid = user_id.clone();
+    let (uid, session) = (user_id.clone(), identity.session_id.clone());
     let confirmed = db::query(pool, move |conn| {
         db::write_transaction(conn, |conn| {
             let now = db::now();
-            if !factors::confirm_totp(conn, &uid, step, now)? {
+            if !factors::confirm_totp(conn, &uid, &session, step, now)? {
                 return Ok(false);
             }
             factors::replace_recovery_codes(conn, &uid, &hashes, now)?;
@@ -129,7 +167,7 @@ pub async fn confirm_totp(
     })
     .await?;
     if !confirmed {
-        return Err(FactorError::AlreadyOn);
+        return Err(FactorError::NotPending);
     }
     throttle::succeeded(pool, Some(key), None).await?;
     events::record(pool, user_id, EventKind::TotpEnabled, None, client).await;
@@ -145,7 +183,7 @@ pub async fn disable_totp(
     password: SecretString,
     client: &ClientInfo,
 ) -> Result<(), FactorError> {
-    let user = lifecycle::reauthenticate(pool, hasher, limits, user_id, password, client).await?;
+    let user = lifecycle::reauthenticate(PasswordCheck { pool, hasher, limits }, user_id, Some(password), client).await?;
     let uid = user_id.clone();
     let was_on = db::query(pool, move |conn| factors::delete_totp(conn, &uid)).await?;
     if was_on {
@@ -164,7 +202,7 @@ pub async fn renew_recovery_codes(
     password: SecretString,
     client: &ClientInfo,
 ) -> Result<Vec<String>, FactorError> {
-    lifecycle::reauthenticate(pool, hasher, limits, user_id, password, client).await?;
+    lifecycle::reauthenticate(PasswordCheck { pool, hasher, limits }, user_id, Some(password), client).await?;
     let (codes, hashes) = totp::new_recovery_codes();
     let uid = user_id.clone();
     let renewed = db::query(pool, move |conn| {
@@ -195,7 +233,7 @@ pub enum UsedCode {
 /// within its 30 s), or an unused recovery code. `None`: wrong, used, or no factor.
 pub async fn use_code(
     pool: &Pool,
-    sealer: &Sealer,
+    sealer: &TotpSealer,
     user_id: &UserId,
     code: &SecretString,
 ) -> Result<Option<UsedCode>, StoreError> {

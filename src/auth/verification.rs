@@ -5,73 +5,85 @@ use secrecy::SecretString;
 
 use super::client::ClientInfo;
 use super::events::{EventKind, new_event};
-use super::lifecycle::{self, AccountError};
-use super::links::{self, new_token, token_hash};
+use super::lifecycle::{self, AccountError, PasswordCheck};
+use super::links::{self, Issue, NewLink, Owner, Purpose};
 use super::password::Hasher;
 use super::throttle::{self, ThrottleLimits, Throttled};
 use super::tokens::random_id;
+use crate::db::models::User;
 use crate::db::outbox::OutboxMail;
-use crate::db::{self, DbConn, Pool, StoreError, events, outbox, tokens, users};
+use crate::db::{self, DbConn, Pool, StoreError, events, tokens, users};
 use crate::domain::{Email, UserId};
 use crate::mail::{Mail, compose};
 
-pub const PURPOSE: &str = "verify_email";
 const LINK_TTL_SECS: i64 = 24 * 3600;
-/// Verification mails one address may receive before further requests are dropped (silently).
-const SENDS_PER_ADDRESS: i64 = 3;
 /// Requests for a new link by address one client IP may make before it is answered 429.
 const REQUESTS_PER_IP: i64 = 20;
+/// The budget of "someone asked to move your account" notices to one address.
+const CHANGE_NOTICE: &str = "email_change_notice";
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    /// Unknown, used or expired, or the account's address changed since.
+    /// Unknown, used or expired, or the account's address or password changed since.
     #[error("the link is not valid")]
     InvalidLink,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// A verification link for `user_id` at `email`: the token hash to store and the mail to queue.
-pub fn link_mail(mail: &Mail, email: &str) -> anyhow::Result<(String, OutboxMail)> {
-    let (token, hash) = new_token();
-    let composed = compose::verify_email(mail, email, &token)?;
-    Ok((hash, composed.into_outbox(random_id(), db::now())))
+/// A verification link for `email`, and its mail, ready to be stored by [`store_link`].
+pub fn link_mail(mail: &Mail, email: &str) -> anyhow::Result<(NewLink, OutboxMail)> {
+    let link = NewLink::new();
+    let composed = compose::verify_email(mail, email, &link.token)?;
+    let row = mail.outbox_row(composed, random_id(), db::now())?;
+    Ok((link, row))
 }
 
-/// Stores a link and queues its mail, in the caller's transaction (older links die).
+/// Stores a verification link and queues its mail, in the caller's transaction (older links
+/// die), within the address's budget; `false` when over it (nothing queued).
 pub fn store_link(
     conn: &mut DbConn,
-    user_id: &UserId,
+    owner: Owner<'_>,
     email: &str,
-    hash: &str,
-    row: &OutboxMail,
-) -> diesel::QueryResult<()> {
-    let now = db::now();
-    tokens::use_up_all(conn, user_id, PURPOSE, now)?;
-    tokens::insert(conn, hash, PURPOSE, user_id, email, now, LINK_TTL_SECS)?;
-    outbox::enqueue(conn, row)
+    (link, row): (&NewLink, &OutboxMail),
+) -> diesel::QueryResult<bool> {
+    let issue =
+        Issue { purpose: Purpose::VerifyEmail, owner: Some(owner), to: email, ttl_secs: LINK_TTL_SECS, link, mail: row };
+    links::issue(conn, &issue)
 }
 
-/// Mails a new link to an unverified account ("send it again"); throttled per address,
-/// silently, so the answer never changes.
-pub async fn resend(pool: &Pool, mail: &Mail, user_id: &UserId, email: &str) -> Result<(), StoreError> {
-    if throttle::attempt(pool, &throttle::Key::mail_to(email), SENDS_PER_ADDRESS).await?.is_err() {
-        log::info!("verification mail for user {user_id} dropped: too many for this address");
-        return Ok(());
+/// Mails a new link to an account whose address is not confirmed yet ("send it again");
+/// over the address's budget nothing is sent, and the answer is the same.
+pub async fn resend(pool: &Pool, mail: &Mail, user_id: &UserId) -> Result<(), StoreError> {
+    let uid = user_id.clone();
+    let user = db::query(pool, move |conn| users::find_user_by_id(conn, &uid)).await?;
+    match user {
+        Some(user) if !user.email_verified && !user.disabled => send_link(pool, mail, &user).await,
+        _ => Ok(()),
     }
-    let (hash, row) = match link_mail(mail, email) {
+}
+
+async fn send_link(pool: &Pool, mail: &Mail, user: &User) -> Result<(), StoreError> {
+    let parts = match link_mail(mail, &user.email) {
         Ok(parts) => parts,
         Err(e) => {
-            log::error!("cannot compose a verification mail: {e:#}");
+            log::error!(error:% = format!("{e:#}"); "cannot compose a verification mail");
             return Ok(());
         }
     };
-    let (uid, address) = (user_id.clone(), email.to_owned());
-    db::query(pool, move |conn| {
-        db::write_transaction(conn, |conn| store_link(conn, &uid, &address, &hash, &row))
+    let (uid, version, address) = (user.id.clone(), user.credential_version, user.email.clone());
+    let queued = db::query(pool, move |conn| {
+        db::write_transaction(conn, |conn| {
+            let owner = Owner { user_id: &uid, credential_version: version };
+            store_link(conn, owner, &address, (&parts.0, &parts.1))
+        })
     })
     .await?;
-    mail.queued();
+    if queued {
+        mail.queued();
+    } else {
+        log::info!(user_id = user.id.as_str(); "verification mail dropped: too many for this address");
+    }
     Ok(())
 }
 
@@ -92,18 +104,16 @@ pub async fn resend_by_email(
     let address = email.to_string();
     let user = db::query(pool, move |conn| users::find_user_by_email(conn, &address)).await?;
     match user {
-        Some(user) if !user.email_verified && !user.disabled => {
-            resend(pool, mail, &user.id, &user.email).await.map(Ok)
-        }
+        Some(user) if !user.email_verified && !user.disabled => send_link(pool, mail, &user).await.map(Ok),
         _ => Ok(Ok(())),
     }
 }
 
 /// The usable link behind `token`: a verification or an address change.
 async fn usable_link(pool: &Pool, token: &str) -> Result<Option<tokens::OneTimeToken>, StoreError> {
-    match links::usable(pool, token, PURPOSE).await? {
+    match links::usable(pool, token, Purpose::VerifyEmail).await? {
         Some(link) => Ok(Some(link)),
-        None => links::usable(pool, token, CHANGE_PURPOSE).await,
+        None => links::usable(pool, token, Purpose::ChangeEmail).await,
     }
 }
 
@@ -114,24 +124,24 @@ pub async fn check(pool: &Pool, token: &str) -> Result<(), VerifyError> {
 
 /// Confirms the address the link was sent to, once: a verification marks it verified
 /// (refused if the account's address changed since), an address change moves the account to
-/// it (refused if another account took it meanwhile).
+/// it (refused if another account took it meanwhile) — a credential change: links sent to the
+/// old address and unfinished code steps end with it.
 pub async fn confirm(pool: &Pool, token: &str, client: &ClientInfo) -> Result<UserId, VerifyError> {
     let link = usable_link(pool, token).await?.ok_or(VerifyError::InvalidLink)?;
-    let hash = token_hash(token);
-    let change = link.purpose == CHANGE_PURPOSE;
+    let change = link.purpose == Purpose::ChangeEmail.as_str();
     let kind = if change { EventKind::EmailChanged } else { EventKind::EmailVerified };
     let event = new_event(&link.user_id, kind, None, client);
-    let (uid, email, purpose) = (link.user_id.clone(), link.email.clone(), link.purpose.clone());
+    let user_id = link.user_id.clone();
     let verified = db::query(pool, move |conn| {
         db::write_transaction(conn, |conn| {
             let now = db::now();
-            if !tokens::use_up(conn, &hash, &purpose, now)? {
+            if !links::take(conn, &link)? {
                 return Ok(false);
             }
             let applied = if change {
-                users::change_email(conn, &uid, &email, now)?
+                users::change_email(conn, &link.user_id, &link.email, now)?
             } else {
-                users::mark_verified(conn, &uid, &email, now)?
+                users::mark_verified(conn, &link.user_id, &link.email, now)?
             };
             if !applied {
                 return Ok(false);
@@ -141,14 +151,13 @@ pub async fn confirm(pool: &Pool, token: &str, client: &ClientInfo) -> Result<Us
         })
     })
     .await?;
-    if verified { Ok(link.user_id) } else { Err(VerifyError::InvalidLink) }
+    if verified { Ok(user_id) } else { Err(VerifyError::InvalidLink) }
 }
 
-pub const CHANGE_PURPOSE: &str = "change_email";
-
-/// Asks to move the account to `new_email`: the password is checked again, a link goes to the
-/// new address (the change applies when its confirm form is posted) and a notice to the old
-/// one. An address that already has an account gets no link, and the answer is the same.
+/// Asks to move the account to `new_email`: the password is checked again, a notice goes to
+/// the current address and a link to the new one (the change applies when its confirm form is
+/// posted). An address that already has an account gets no link, and the requester sees the
+/// same answer and the same notice, so nothing tells whether it is taken (SPEC §3 `verify`).
 pub async fn request_change(
     pool: &Pool,
     hasher: &Hasher,
@@ -158,33 +167,42 @@ pub async fn request_change(
     client: &ClientInfo,
 ) -> Result<(), AccountError> {
     let new_email = Email::try_from(new_email).map_err(|e| AccountError::Policy(e.to_owned()))?;
-    let user = lifecycle::reauthenticate(pool, hasher, limits, user_id, password, client).await?;
+    let user = lifecycle::reauthenticate(PasswordCheck { pool, hasher, limits }, user_id, Some(password), client).await?;
     if new_email.as_ref() == user.email {
         return Err(AccountError::Policy("That is already your address.".to_owned()));
     }
-    if throttle::attempt(pool, &throttle::Key::mail_to(new_email.as_ref()), SENDS_PER_ADDRESS).await?.is_err()
-    {
-        return Ok(());
-    }
-    let address = new_email.to_string();
-    if db::query(pool, move |conn| users::find_user_by_email(conn, &address)).await?.is_some() {
-        return Ok(());
-    }
-    let (token, hash) = new_token();
-    let link = compose::change_email(mail, new_email.as_ref(), &token)?.into_outbox(random_id(), db::now());
-    let notice = compose::email_change_requested(mail, &user.email, new_email.as_ref())?
-        .into_outbox(random_id(), db::now());
-    let (uid, target) = (user.id.clone(), new_email.to_string());
-    db::query(pool, move |conn| {
+    let link = NewLink::new();
+    let now = db::now();
+    let to_new = mail.outbox_row(compose::change_email(mail, new_email.as_ref(), &link.token)?, random_id(), now)?;
+    let notice = compose::email_change_requested(mail, &user.email, new_email.as_ref())?;
+    let notice = mail.outbox_row(notice, random_id(), now)?;
+    let target = new_email.to_string();
+    let queued = db::query(pool, move |conn| {
         db::write_transaction(conn, |conn| {
-            let now = db::now();
-            tokens::use_up_all(conn, &uid, CHANGE_PURPOSE, now)?;
-            tokens::insert(conn, &hash, CHANGE_PURPOSE, &uid, &target, now, LINK_TTL_SECS)?;
-            outbox::enqueue(conn, &link)?;
-            outbox::enqueue(conn, &notice)
+            let mut queued = false;
+            if throttle::attempt_in(conn, &throttle::Key::mail_to(CHANGE_NOTICE, &user.email), links::SENDS_PER_ADDRESS)?
+            {
+                db::outbox::enqueue(conn, &notice)?;
+                queued = true;
+            }
+            if users::find_user_by_email(conn, &target)?.is_none() {
+                let owner = Owner { user_id: &user.id, credential_version: user.credential_version };
+                let issue = Issue {
+                    purpose: Purpose::ChangeEmail,
+                    owner: Some(owner),
+                    to: &target,
+                    ttl_secs: LINK_TTL_SECS,
+                    link: &link,
+                    mail: &to_new,
+                };
+                queued |= links::issue(conn, &issue)?;
+            }
+            Ok(queued)
         })
     })
     .await?;
-    mail.queued();
+    if queued {
+        mail.queued();
+    }
     Ok(())
 }

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use webauthn_rs::prelude::{Url, Uuid, Webauthn, WebauthnBuilder};
 
 use super::client::ClientInfo;
+use super::lifecycle::AccountError;
 use super::sessions::SignInError;
 use super::throttle::{self, Throttled};
 use super::tokens::random_id;
@@ -55,6 +56,9 @@ pub enum PasskeyError {
     NotFound,
     #[error("too many passkey requests")]
     Throttled(Throttled),
+    /// Adding a passkey: the password check failed (or was throttled).
+    #[error(transparent)]
+    Account(#[from] AccountError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -78,6 +82,7 @@ impl From<PasskeyError> for ApiError {
             }
             PasskeyError::NotFound => Self::NotFound,
             PasskeyError::Throttled(t) => Self::TooManyRequests { retry_after_secs: t.retry_after_secs },
+            PasskeyError::Account(e) => e.into(),
             PasskeyError::Store(e) => e.into(),
             PasskeyError::Unexpected(e) => e.into(),
         }
@@ -120,15 +125,18 @@ pub(super) async fn count_ceremony(pool: &Pool, client: &ClientInfo) -> Result<(
     Ok(())
 }
 
+/// Stores a ceremony's state. `owner`: the account adding a passkey, with the credential
+/// version its password was checked under (the ceremony dies with a credential change).
 pub(super) async fn store_ceremony(
     pool: &Pool,
-    user_id: Option<&UserId>,
+    owner: Option<(&UserId, i64)>,
     state: String,
 ) -> Result<String, StoreError> {
-    let (id, uid) = (random_id(), user_id.cloned());
+    let (id, owner) = (random_id(), owner.map(|(user_id, version)| (user_id.clone(), version)));
     let ceremony = id.clone();
     db::query(pool, move |conn| {
-        rows::insert_ceremony(conn, &ceremony, uid.as_ref(), &state, db::now() + CEREMONY_SECS)
+        let owner = owner.as_ref().map(|(user_id, version)| (user_id, *version));
+        rows::insert_ceremony(conn, &ceremony, owner, &state, db::now() + CEREMONY_SECS)
     })
     .await?;
     Ok(id)

@@ -18,7 +18,7 @@ use crate::config::{self, ConfigError, PublicUrl, Settings};
 use crate::db::{self, DbConn, Pool, users};
 use crate::domain::{Email, NewPassword, PasswordPolicy, Role};
 use crate::mail::Mail;
-use crate::startup::Application;
+use crate::startup::{self, Application};
 
 #[derive(Debug, Parser)]
 #[command(name = "portcullis", version, about = "JWT authentication done right")]
@@ -238,7 +238,7 @@ fn explain(e: AccountError) -> anyhow::Error {
 fn set_password(settings: &Settings, pool: &Pool, conn: &mut DbConn, raw_email: &str) -> anyhow::Result<()> {
     let user = find(conn, raw_email)?;
     let password = read_password()?;
-    let mail = Mail::new(settings, &public_url(settings)?)?;
+    let mail = mail(settings)?;
     let client = ClientInfo { ip: String::new(), user_agent: "portcullis command line".into() };
     let policy = PasswordPolicy::from_settings(settings);
     block_on(async {
@@ -258,11 +258,16 @@ fn reset_second_factor(
     raw_email: &str,
 ) -> anyhow::Result<()> {
     let user = find(conn, raw_email)?;
-    let mail = Mail::new(settings, &public_url(settings)?)?;
+    let mail = mail(settings)?;
     block_on(two_factor::reset(pool, &mail, &user.id, Actor::CommandLine, &command_line()))
         .map_err(explain)?;
     println!("every second factor of {} is off (the owner is told by mail)", user.email);
     Ok(())
+}
+
+/// Mail as the server composes it: the same sender, links and sealing key.
+fn mail(settings: &Settings) -> anyhow::Result<Mail> {
+    Mail::new(settings, &public_url(settings)?, &startup::server_secret(settings)?)
 }
 
 fn public_url(settings: &Settings) -> anyhow::Result<PublicUrl> {

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::{recovery_codes as r, totp_factors as t};
-use crate::domain::UserId;
+use crate::domain::{SessionId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = t)]
@@ -12,6 +12,28 @@ pub struct TotpFactor {
     pub secret_sealed: String,
     pub confirmed_at: Option<i64>,
     pub last_step: i64,
+    /// A pending factor: the credential version of the password check it was made after.
+    pub credential_version: i64,
+    /// A pending factor: the session that gave the password; `None` for one made without.
+    pub checked_session: Option<String>,
+}
+
+impl TotpFactor {
+    /// A pending factor that `session` may see and confirm: made after its password check,
+    /// under the account's credentials of `version` (SPEC §9).
+    pub fn pending_for(&self, session: &SessionId, version: i64) -> bool {
+        self.confirmed_at.is_none()
+            && self.checked_session.as_deref() == Some(session.as_str())
+            && self.credential_version == version
+    }
+}
+
+/// Who may see and confirm a pending factor: the session that gave the password, under the
+/// credential version that check read.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordChecked<'a> {
+    pub session: &'a SessionId,
+    pub credential_version: i64,
 }
 
 pub fn find_totp(conn: &mut DbConn, user_id: &UserId) -> QueryResult<Option<TotpFactor>> {
@@ -24,19 +46,47 @@ pub fn totp_is_on(conn: &mut DbConn, user_id: &UserId) -> QueryResult<bool> {
         .get_result(conn)
 }
 
-/// A new pending secret, unless one is already pending or on. Returns whether it was stored.
-pub fn insert_pending_totp(conn: &mut DbConn, user_id: &UserId, sealed: &str, now: i64) -> QueryResult<bool> {
+/// A new pending secret in place of any pending one (never of a confirmed factor), marked for
+/// the session that gave the password. Returns whether it was stored.
+pub fn replace_pending_totp(
+    conn: &mut DbConn,
+    user_id: &UserId,
+    sealed: &str,
+    checked: PasswordChecked<'_>,
+    now: i64,
+) -> QueryResult<bool> {
+    diesel::delete(t::table.find(user_id.as_str()).filter(t::confirmed_at.is_null())).execute(conn)?;
     let inserted = diesel::insert_into(t::table)
-        .values((t::user_id.eq(user_id.as_str()), t::secret_sealed.eq(sealed), t::created_at.eq(now)))
+        .values((
+            t::user_id.eq(user_id.as_str()),
+            t::secret_sealed.eq(sealed),
+            t::created_at.eq(now),
+            t::credential_version.eq(checked.credential_version),
+            t::checked_session.eq(checked.session.as_str()),
+        ))
         .execute(conn);
     super::unless_taken(inserted)
 }
 
-/// Turns a pending factor on, having accepted a code of `step`; false when it was not pending.
-pub fn confirm_totp(conn: &mut DbConn, user_id: &UserId, step: i64, now: i64) -> QueryResult<bool> {
-    let changed = diesel::update(t::table.find(user_id.as_str()).filter(t::confirmed_at.is_null()))
-        .set((t::confirmed_at.eq(now), t::last_step.eq(step)))
-        .execute(conn)?;
+/// Turns a pending factor on, having accepted a code of `step`: only the one `session` made
+/// after its password check, while the account still has those credentials. False otherwise.
+pub fn confirm_totp(
+    conn: &mut DbConn,
+    user_id: &UserId,
+    session: &SessionId,
+    step: i64,
+    now: i64,
+) -> QueryResult<bool> {
+    let version = super::users::credential_version_of(user_id.to_string());
+    let changed = diesel::update(
+        t::table
+            .find(user_id.as_str())
+            .filter(t::confirmed_at.is_null())
+            .filter(t::checked_session.eq(session.as_str()))
+            .filter(t::credential_version.eq_any(version)),
+    )
+    .set((t::confirmed_at.eq(now), t::last_step.eq(step)))
+    .execute(conn)?;
     Ok(changed == 1)
 }
 

@@ -1,9 +1,12 @@
-//! Queries on `mfa_challenges`: the state between a correct password and a correct code.
+//! Queries on `mfa_challenges`: the state between a correct password and a correct code. A
+//! challenge lives only while its account is enabled and still has the credentials it was
+//! opened under (`users::credential_version_of`): a password changed during the code step
+//! ends it, whatever the clock says.
 
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::schema::mfa_challenges as m;
+use super::schema::{mfa_challenges as m, users};
 use crate::domain::UserId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -18,6 +21,7 @@ pub struct MfaChallenge {
     pub expires_at: i64,
     pub failures: i64,
     pub used_at: Option<i64>,
+    pub credential_version: i64,
 }
 
 pub struct NewChallenge<'a> {
@@ -26,6 +30,8 @@ pub struct NewChallenge<'a> {
     pub flow: &'a str,
     pub remember: bool,
     pub known_device: bool,
+    /// The version of the account row whose password was just verified.
+    pub credential_version: i64,
     pub now: i64,
     pub ttl: i64,
 }
@@ -38,6 +44,7 @@ pub fn insert(conn: &mut DbConn, c: &NewChallenge<'_>) -> QueryResult<()> {
             m::flow.eq(c.flow),
             m::remember.eq(c.remember),
             m::known_device.eq(c.known_device),
+            m::credential_version.eq(c.credential_version),
             m::created_at.eq(c.now),
             m::expires_at.eq(c.now + c.ttl),
         ))
@@ -45,7 +52,8 @@ pub fn insert(conn: &mut DbConn, c: &NewChallenge<'_>) -> QueryResult<()> {
         .map(drop)
 }
 
-/// The challenge, if it is still alive (unused, unexpired, fewer than `max_failures` wrong codes).
+/// The challenge, if it is still alive (unused, unexpired, fewer than `max_failures` wrong
+/// codes, its account enabled and under the credentials it was opened under).
 pub fn find_live(
     conn: &mut DbConn,
     hash: &str,
@@ -53,7 +61,10 @@ pub fn find_live(
     max_failures: i64,
 ) -> QueryResult<Option<MfaChallenge>> {
     m::table
-        .find(hash)
+        .inner_join(users::table)
+        .filter(m::token_hash.eq(hash))
+        .filter(users::disabled.eq(false))
+        .filter(users::credential_version.eq(m::credential_version))
         .filter(m::used_at.is_null())
         .filter(m::expires_at.gt(now))
         .filter(m::failures.lt(max_failures))
@@ -68,11 +79,14 @@ pub fn count_failure(conn: &mut DbConn, hash: &str) -> QueryResult<i64> {
     m::table.find(hash).select(m::failures).first(conn)
 }
 
-/// Uses the challenge up, once: of two concurrent completions exactly one gets `true`.
-pub fn use_up(conn: &mut DbConn, hash: &str, now: i64, max_failures: i64) -> QueryResult<bool> {
+/// Uses the challenge up, once, and only while [`find_live`] would still find it: of two
+/// concurrent completions exactly one gets `true`, and none after a credential change.
+pub fn use_up(conn: &mut DbConn, challenge: &MfaChallenge, hash: &str, now: i64, max_failures: i64) -> QueryResult<bool> {
+    let version = super::users::credential_version_of(challenge.user_id.to_string());
     let changed = diesel::update(
         m::table
             .find(hash)
+            .filter(m::credential_version.eq_any(version))
             .filter(m::used_at.is_null())
             .filter(m::expires_at.gt(now))
             .filter(m::failures.lt(max_failures)),

@@ -19,6 +19,8 @@ pub struct User {
     pub created_at: i64,
     pub updated_at: i64,
     pub email_verified: bool,
+    /// What links, challenges and ceremonies issued now record (`users::credential_version_of`).
+    pub credential_version: i64,
 }
 
 #[derive(Debug, Insertable)]

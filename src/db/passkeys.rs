@@ -101,17 +101,20 @@ pub fn count_for_user(conn: &mut DbConn, user_id: &UserId) -> QueryResult<i64> {
     p::table.filter(p::user_id.eq(user_id.as_str())).count().get_result(conn)
 }
 
+/// A ceremony in progress. `owner`: the account adding a passkey and the credential version
+/// its password was checked under; `None` for a sign-in (nobody yet).
 pub fn insert_ceremony(
     conn: &mut DbConn,
     id: &str,
-    user_id: Option<&UserId>,
+    owner: Option<(&UserId, i64)>,
     state: &str,
     expires_at: i64,
 ) -> QueryResult<()> {
     diesel::insert_into(w::table)
         .values((
             w::id.eq(id),
-            w::user_id.eq(user_id.map(UserId::as_str)),
+            w::user_id.eq(owner.map(|(user_id, _)| user_id.as_str())),
+            w::credential_version.eq(owner.map(|(_, version)| version)),
             w::state.eq(state),
             w::expires_at.eq(expires_at),
         ))
@@ -119,17 +122,21 @@ pub fn insert_ceremony(
         .map(drop)
 }
 
-/// Takes a ceremony's state out (it is single-use): `None` when unknown, expired, taken, or
-/// started by another user.
+/// Takes a ceremony's state out (it is single-use): `None` when unknown, expired, taken,
+/// started by another user, or — adding a passkey — when the account's credentials changed
+/// since its password was checked (or it was disabled).
 pub fn take_ceremony(
     conn: &mut DbConn,
     id: &str,
     user_id: Option<&UserId>,
     now: i64,
 ) -> QueryResult<Option<String>> {
-    let found: Option<(Option<String>, String, i64)> =
-        w::table.find(id).select((w::user_id, w::state, w::expires_at)).first(conn).optional()?;
-    let Some((owner, state, expires_at)) = found else {
+    let found: Option<(Option<String>, Option<i64>, String, i64)> = w::table
+        .find(id)
+        .select((w::user_id, w::credential_version, w::state, w::expires_at))
+        .first(conn)
+        .optional()?;
+    let Some((owner, version, state, expires_at)) = found else {
         return Ok(None);
     };
     if owner.as_deref() != user_id.map(UserId::as_str) {
@@ -137,6 +144,12 @@ pub fn take_ceremony(
     }
     if diesel::delete(w::table.find(id)).execute(conn)? != 1 || expires_at <= now {
         return Ok(None);
+    }
+    if let Some(user_id) = user_id {
+        let live = super::users::live_credential_version(conn, user_id)?;
+        if live.is_none() || live != version {
+            return Ok(None);
+        }
     }
     Ok(Some(state))
 }

@@ -28,6 +28,7 @@ diesel::table! {
         expires_at -> Int8,
         failures -> Int8,
         used_at -> Nullable<Int8>,
+        credential_version -> Int8,
     }
 }
 
@@ -40,6 +41,7 @@ diesel::table! {
         created_at -> Int8,
         expires_at -> Int8,
         used_at -> Nullable<Int8>,
+        credential_version -> Int8,
     }
 }
 
@@ -120,6 +122,8 @@ diesel::table! {
         created_at -> Int8,
         confirmed_at -> Nullable<Int8>,
         last_step -> Int8,
+        credential_version -> Int8,
+        checked_session -> Nullable<Text>,
     }
 }
 
@@ -133,6 +137,7 @@ diesel::table! {
         created_at -> Int8,
         updated_at -> Int8,
         email_verified -> Bool,
+        credential_version -> Int8,
     }
 }
 
@@ -142,6 +147,7 @@ diesel::table! {
         user_id -> Nullable<Text>,
         state -> Text,
         expires_at -> Int8,
+        credential_version -> Nullable<Int8>,
     }
 }
 

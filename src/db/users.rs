@@ -50,7 +50,8 @@ pub fn list_users(conn: &mut DbConn) -> QueryResult<Vec<User>> {
 }
 
 /// Compare-and-swap on the hash: replaces it only if it is still the one the caller
-/// verified, so of two concurrent password changes exactly one wins.
+/// verified, so of two concurrent password changes exactly one wins. A new password is a
+/// credential change: see [`credential_version_of`].
 pub fn replace_password_hash(
     conn: &mut DbConn,
     id: &UserId,
@@ -59,16 +60,51 @@ pub fn replace_password_hash(
     now: i64,
 ) -> QueryResult<bool> {
     let changed = diesel::update(users::table.find(id.as_str()).filter(users::password_hash.eq(old)))
-        .set((users::password_hash.eq(new), users::updated_at.eq(now)))
+        .set((
+            users::password_hash.eq(new),
+            users::updated_at.eq(now),
+            users::credential_version.eq(users::credential_version + 1),
+        ))
         .execute(conn)?;
     Ok(changed == 1)
 }
 
-pub fn update_password_hash(conn: &mut DbConn, id: &UserId, hash: &str, now: i64) -> QueryResult<()> {
+/// Sets a new password whatever the old one was (a reset link, an operator): a credential
+/// change, like [`replace_password_hash`].
+pub fn set_password_hash(conn: &mut DbConn, id: &UserId, hash: &str, now: i64) -> QueryResult<()> {
     diesel::update(users::table.find(id.as_str()))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+        .set((
+            users::password_hash.eq(hash),
+            users::updated_at.eq(now),
+            users::credential_version.eq(users::credential_version + 1),
+        ))
         .execute(conn)
         .map(drop)
+}
+
+/// The same password under today's argon2 parameters (a rehash at sign-in): not a credential
+/// change. Only if the hash is still the one just verified, so a rehash racing a password
+/// change can never bring the old password back.
+pub fn upgrade_password_hash(conn: &mut DbConn, id: &UserId, old: &str, new: &str) -> QueryResult<bool> {
+    let changed = diesel::update(users::table.find(id.as_str()).filter(users::password_hash.eq(old)))
+        .set(users::password_hash.eq(new))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// SPEC §9's one mechanism: whatever was issued under the account's credentials — links,
+/// code-step challenges, passkey ceremonies, a pending authenticator app — records the
+/// version it was issued under, and is good only while the account is enabled and still has
+/// that version ([`credential_version_of`]). Every password write, an applied email change
+/// and a disable add one, in the same statement as the change.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub fn credential_version_of(id: String) -> _ {
+    users::table.filter(users::id.eq(id)).filter(users::disabled.eq(false)).select(users::credential_version)
+}
+
+/// The account's credential version now; `None` when it is disabled or gone.
+pub fn live_credential_version(conn: &mut DbConn, id: &UserId) -> QueryResult<Option<i64>> {
+    credential_version_of(id.to_string()).first(conn).optional()
 }
 
 /// Whether `id` is the only enabled administrator left.
@@ -93,11 +129,16 @@ pub fn set_role(conn: &mut DbConn, id: &UserId, role: Role, now: i64) -> QueryRe
     Ok(changed == 1)
 }
 
-/// Moves the account to `email` (verified: the link proved it); false when another account
-/// has that address.
+/// Moves the account to `email` (verified: the link proved it), a credential change (links
+/// sent to the old address die); false when another account has that address.
 pub fn change_email(conn: &mut DbConn, id: &UserId, email: &str, now: i64) -> QueryResult<bool> {
     let changed = diesel::update(users::table.find(id.as_str()))
-        .set((users::email.eq(email), users::email_verified.eq(true), users::updated_at.eq(now)))
+        .set((
+            users::email.eq(email),
+            users::email_verified.eq(true),
+            users::updated_at.eq(now),
+            users::credential_version.eq(users::credential_version + 1),
+        ))
         .execute(conn);
     match changed {
         Ok(n) => Ok(n == 1),
@@ -114,12 +155,18 @@ pub fn mark_verified(conn: &mut DbConn, id: &UserId, email: &str, now: i64) -> Q
     Ok(changed == 1)
 }
 
-/// Sets the flag by id; disabling also revokes every session, in one transaction.
-/// Returns whether the user exists.
+/// Sets the flag by id; disabling also revokes every session and ends everything issued under
+/// the account's credentials (its version moves on), in one transaction. Returns whether the
+/// user exists.
 pub fn set_user_disabled(conn: &mut DbConn, id: &UserId, disabled: bool, now: i64) -> QueryResult<bool> {
     super::write_transaction(conn, |conn| {
+        let bump = i64::from(disabled);
         let changed = diesel::update(users::table.find(id.as_str()))
-            .set((users::disabled.eq(disabled), users::updated_at.eq(now)))
+            .set((
+                users::disabled.eq(disabled),
+                users::updated_at.eq(now),
+                users::credential_version.eq(users::credential_version + bump),
+            ))
             .execute(conn)?;
         if changed > 0 && disabled {
             super::sessions::revoke_user_sessions(conn, id, now)?;

@@ -8,7 +8,7 @@ mod password;
 mod role;
 mod secret;
 
-pub use email::Email;
+pub use email::{Email, is_invisible_format};
 pub use event::EventKind;
 pub use ids::{SessionId, UserId};
 pub use next::safe_next;

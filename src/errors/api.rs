@@ -241,7 +241,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         if let Self::Unexpected(e) = self {
-            log::error!("request failed: {e:#}");
+            log::error!(error:% = format!("{e:#}"); "request failed");
         }
         let (code, message) = self.code_and_message();
         let mut res = HttpResponse::build(self.status_code());

@@ -60,7 +60,7 @@ impl From<anyhow::Error> for PageError {
 impl From<ApiError> for PageError {
     fn from(e: ApiError) -> Self {
         if let ApiError::Unexpected(inner) = &e {
-            log::error!("page request failed: {inner:#}");
+            log::error!(error:% = format!("{inner:#}"); "page request failed");
         }
         let (_, message) = e.code_and_message();
         let title = match e.status_code() {

@@ -1,13 +1,16 @@
 //! The key file and what it holds: the server-only secret that CSRF tokens, device cookies
-//! and refresh chains are derived from, and the ring of signing keys other services verify.
+//! and refresh chains are derived from, the ring of signing keys other services verify, and
+//! the sealing of what the database must not give away (`seal.rs`).
 
 mod disk;
 pub mod file;
 pub mod master;
+pub mod seal;
 pub mod signing;
 
 pub use file::{KeyFile, StoredKey};
 pub use master::{MasterKey, constant_time_eq, hmac_sha256};
+pub use seal::Sealer;
 pub use signing::{Alg, SigningPair};
 
 /// How often a running instance rereads the key file at the latest (SPEC §6), so a rotation

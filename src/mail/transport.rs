@@ -3,11 +3,19 @@
 
 use std::time::Duration;
 
+use lettre::Address;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::db::outbox::OutboxMail;
+
+/// A mail as it leaves: its bodies opened, its recipient a parsed address.
+pub struct Outgoing {
+    pub to: Address,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
 
 /// How long one SMTP conversation may take before it counts as failed (and is retried).
 const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -47,24 +55,21 @@ impl Transport {
     }
 
     /// Sends one mail; the error is a sentence for the log and the outbox row.
-    pub async fn send(&self, from: &Mailbox, mail: &OutboxMail) -> Result<(), String> {
-        let to: Mailbox =
-            mail.recipient.parse().map_err(|_| "the recipient is not a valid address".to_owned())?;
+    pub async fn send(&self, from: &Mailbox, mail: &Outgoing) -> Result<(), String> {
+        // The bare address, parsed as when it came in (`domain::Email`), never a display name.
+        let to = Mailbox::new(None, mail.to.clone());
         match self {
             Self::Smtp(smtp) => {
                 let message = Message::builder()
                     .from(from.clone())
                     .to(to)
                     .subject(mail.subject.as_str())
-                    .multipart(MultiPart::alternative_plain_html(
-                        mail.text_body.clone(),
-                        mail.html_body.clone(),
-                    ))
+                    .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))
                     .map_err(|e| format!("cannot build the message: {e}"))?;
                 smtp.send(message).await.map(drop).map_err(|e| format!("SMTP: {e}"))
             }
             Self::Log => {
-                log::info!("mail to {} — {}\n{}", to, mail.subject, mail.text_body);
+                log::info!(to = to.to_string().as_str(), subject = mail.subject.as_str(), body = mail.text.as_str(); "mail written to the log instead of being sent");
                 Ok(())
             }
         }

@@ -6,11 +6,15 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::transport::Transport;
+use lettre::Address;
+use lettre::message::Mailbox;
+use secrecy::ExposeSecret;
+
+use super::transport::{Outgoing, Transport};
 use crate::db::outbox::{self, OutboxMail};
 use crate::db::{self, Pool};
+use crate::keys::Sealer;
 use crate::metrics::{MailResult, Metrics};
-use lettre::message::Mailbox;
 
 /// Attempts before a mail is given up (logged and counted as failed).
 const MAX_ATTEMPTS: i64 = 5;
@@ -23,6 +27,8 @@ pub struct Worker {
     pub pool: Pool,
     pub transport: Transport,
     pub from: Mailbox,
+    /// Opens the bodies `Mail::outbox_row` sealed.
+    pub sealer: Arc<Sealer>,
     /// The first retry waits this long; each further one four times longer.
     pub retry_base: Duration,
     /// Mails sent and given up are counted here.
@@ -57,8 +63,17 @@ impl Worker {
     }
 
     async fn deliver(&self, mail: OutboxMail) -> Result<(), db::StoreError> {
-        let result = self.transport.send(&self.from, &mail).await;
         let (id, now) = (mail.id.clone(), db::now());
+        let outgoing = match self.open(&mail) {
+            Ok(outgoing) => outgoing,
+            // Retrying cannot help: give it up at once, with the reason.
+            Err(error) => {
+                self.metrics.mail(MailResult::Failed);
+                log::error!(mail_id = id.as_str(), error = error.as_str(); "mail given up: it cannot be sent");
+                return db::query(&self.pool, move |conn| outbox::mark_failed(conn, &id, None, &error, now)).await;
+            }
+        };
+        let result = self.transport.send(&self.from, &outgoing).await;
         match result {
             Ok(()) => {
                 self.metrics.mail(MailResult::Sent);
@@ -68,19 +83,35 @@ impl Worker {
                 let retry_at = (mail.attempts < MAX_ATTEMPTS).then(|| now + self.backoff_secs(mail.attempts));
                 match retry_at {
                     Some(at) => log::warn!(
-                        "mail {} not delivered (attempt {}), retrying in {}s: {error}",
-                        mail.id,
-                        mail.attempts,
-                        at - now
+                        mail_id = mail.id.as_str(), attempt = mail.attempts, retry_in_secs = at - now,
+                        error = error.as_str();
+                        "mail not delivered, retrying"
                     ),
                     None => {
                         self.metrics.mail(MailResult::Failed);
-                        log::error!("mail {} given up after {} attempts: {error}", mail.id, mail.attempts);
+                        log::error!(
+                            mail_id = mail.id.as_str(), attempts = mail.attempts, error = error.as_str();
+                            "mail given up after its attempts"
+                        );
                     }
                 }
                 db::query(&self.pool, move |conn| outbox::mark_failed(conn, &id, retry_at, &error, now)).await
             }
         }
+    }
+
+    /// The mail as it leaves: a bare address (as `domain::Email` parsed it) and the bodies
+    /// opened. Rows queued before bodies were sealed are read as they are.
+    fn open(&self, mail: &OutboxMail) -> Result<Outgoing, String> {
+        let to: Address = mail.recipient.parse().map_err(|_| "the recipient is not a valid address".to_owned())?;
+        let body = |stored: &str| -> Result<String, String> {
+            if !Sealer::is_sealed(stored) {
+                return Ok(stored.to_owned());
+            }
+            let plain = self.sealer.open(mail.id.as_bytes(), stored).map_err(|e| format!("{e:#}"))?;
+            String::from_utf8(plain.expose_secret().to_vec()).map_err(|_| "a body is not UTF-8".to_owned())
+        };
+        Ok(Outgoing { to, subject: mail.subject.clone(), text: body(&mail.text_body)?, html: body(&mail.html_body)? })
     }
 
     /// 1×, 4×, 16×, 64× the base after attempts 1, 2, 3, 4.

@@ -25,7 +25,7 @@ pub async fn observe(
     let started = Instant::now();
     let id = request_id(&req);
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let method = req.method().clone();
+    let method = crate::metrics::method_label(req.method().as_str());
     // (The request cannot be cloned to keep: routing needs it uniquely owned.)
     let result = next.call(req).await;
     let (route, status) = match &result {
@@ -35,13 +35,13 @@ pub async fn observe(
     };
     let elapsed = started.elapsed();
     if let Some(metrics) = metrics {
-        metrics.request(method.as_str(), &route, status.as_u16(), elapsed.as_secs_f64());
+        metrics.request(method, &route, status.as_u16(), elapsed.as_secs_f64());
     }
     let duration_ms = (elapsed.as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
     let status = status.as_u16();
     log::info!(
         target: "portcullis::request",
-        request_id = id.as_str(), method = method.as_str(), route = route.as_str(), status = status,
+        request_id = id.as_str(), method = method, route = route.as_str(), status = status,
         duration_ms = duration_ms;
         "{method} {route} {status} {duration_ms}ms"
     );

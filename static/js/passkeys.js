@@ -65,7 +65,8 @@
       var status = document.getElementById("passkey-status");
       status.hidden = true;
       try {
-        var start = await post("/api/account/passkeys/options");
+        var password = document.getElementById("passkey-password");
+        var start = await post("/api/account/passkeys/options", { password: password ? password.value : "" });
         var credential = await navigator.credentials.create({
           publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(start.options.publicKey),
         });

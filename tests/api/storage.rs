@@ -53,6 +53,7 @@ fn add_expired_second_factor_state(app: &TestApp, user_id: &str) {
             flow: "cookie",
             remember: false,
             known_device: false,
+            credential_version: 0,
             now,
             ttl,
         };

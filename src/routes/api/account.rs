@@ -44,14 +44,7 @@ pub async fn delete_account(
 ) -> Result<HttpResponse, ApiError> {
     let identity = user.0;
     let password = body.into_inner().password;
-    lifecycle::reauthenticate(
-        &state.pool,
-        &state.hasher,
-        &state.throttle,
-        &identity.user_id,
-        password,
-        &client,
-    )
+    lifecycle::reauthenticate(state.password_check(), &identity.user_id, Some(password), &client)
     .await
     .map_err(api_error)?;
     lifecycle::delete_user(&state.pool, &identity.user_id, None, &client).await.map_err(api_error)?;
@@ -213,21 +206,5 @@ impl From<SecurityEvent> for EventResponse {
 
 /// The one mapping of an account action's failure to a JSON answer.
 pub fn api_error(e: AccountError) -> ApiError {
-    match e {
-        AccountError::WrongPassword => {
-            ApiError::unprocessable("wrong_password", "password: that is not your current password.")
-        }
-        AccountError::Throttled(t) => ApiError::TooManyRequests { retry_after_secs: t.retry_after_secs },
-        AccountError::NotFound => ApiError::NotFound,
-        AccountError::LastAdmin => ApiError::Conflict {
-            code: "last_admin",
-            message: "This is the last enabled administrator: make someone else an administrator first.",
-        },
-        AccountError::Policy(message) => {
-            ApiError::unprocessable("weak_password", format!("password: {message}"))
-        }
-        AccountError::Busy(busy) => busy.into(),
-        AccountError::Store(e) => e.into(),
-        AccountError::Unexpected(e) => e.into(),
-    }
+    e.into()
 }

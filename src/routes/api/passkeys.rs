@@ -3,6 +3,7 @@
 //! public URL, starting either ceremony answers 409 `passkeys_unavailable`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -138,23 +139,42 @@ pub async fn list(
     ))
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordRequest {
+    /// The account's password: adding a credential takes it (SPEC §9).
+    #[schema(value_type = String, format = Password)]
+    #[serde(default)]
+    password: Option<SecretString>,
+}
+
+/// The password of a body that may be missing or lack it: both are refused like a wrong one.
+pub fn password_of(body: Option<web::Json<PasswordRequest>>) -> Option<SecretString> {
+    body.and_then(|b| b.into_inner().password)
+}
+
 /// Start adding a passkey.
+///
+/// Takes the account's password (a session or an access token alone never adds a credential);
+/// the ceremony ends if the password changes before it is finished.
 #[utoipa::path(post, path = "/api/account/passkeys/options", tag = "two-factor",
     security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    request_body = PasswordRequest,
     responses(
         (status = 200, description = "The ceremony and the options for `navigator.credentials.create` (a discoverable credential, user verification required; the caller's passkeys excluded).", body = CeremonyResponse),
         (status = 409, description = "`passkeys_unavailable`: the public URL is an IP address.", body = ErrorBody),
-        (status = 429, description = "`too_many_requests`: too many passkey requests from this address; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),
+        (status = 422, description = "`wrong_password` (`password`): missing or not the account's password.", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`: too many wrong passwords or passkey requests; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),
     ))]
 pub async fn registration_options(
     state: web::Data<AppState>,
     user: CurrentUser,
     client: ClientInfo,
+    body: Option<web::Json<PasswordRequest>>,
 ) -> Result<web::Json<CeremonyResponse>, ApiError> {
-    let identity = user.0;
     let pk = state.two_factor.passkeys.as_ref();
+    let password = password_of(body);
     let ceremony =
-        passkeys::start_registration(&state.pool, pk, &identity.user_id, &identity.email, &client).await?;
+        passkeys::start_registration(state.password_check(), pk, &user.0.user_id, password, &client).await?;
     Ok(web::Json(ceremony.into()))
 }
 

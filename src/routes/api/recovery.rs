@@ -120,7 +120,7 @@ pub async fn send_verification(
 ) -> Result<HttpResponse, ApiError> {
     let identity = user.0;
     if !identity.email_verified {
-        verification::resend(&state.pool, &state.mail, &identity.user_id, &identity.email).await?;
+        verification::resend(&state.pool, &state.mail, &identity.user_id).await?;
     }
     Ok(HttpResponse::Accepted().finish())
 }

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::account::api_error;
 use super::me::UserResponse;
+use super::passkeys::{PasswordRequest, password_of};
 use crate::auth::challenge::MfaFlow;
 use crate::auth::client::ClientInfo;
 use crate::auth::csrf::session_cookies;
@@ -104,20 +105,28 @@ pub struct TotpEnrolmentResponse {
 
 /// Start turning TOTP on.
 ///
-/// A pending secret for an authenticator app; it takes effect once a first code confirms it.
-/// Asking again before that gives the same secret.
+/// Takes the account's password (a session or an access token alone never adds a credential).
+/// A pending secret for an authenticator app; it takes effect once a first code from this same
+/// session confirms it. Asking again before that gives the same secret.
 #[utoipa::path(post, path = "/api/account/2fa/totp", tag = "two-factor",
     security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ("refresh_cookie" = [], "csrf_header" = [])),
+    request_body = PasswordRequest,
     responses(
         (status = 200, description = "The pending secret.", body = TotpEnrolmentResponse),
         (status = 409, description = "`totp_already_on`: turn it off first to enrol another app.", body = ErrorBody),
+        (status = 422, description = "`wrong_password` (`password`): missing or not the account's password.", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`: too many wrong passwords; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),
     ))]
-pub async fn start_totp(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
-    let identity = user.0;
-    let enrolment =
-        two_factor::start_totp(&state.pool, &state.two_factor, &identity.user_id, &identity.email)
-            .await
-            .map_err(factor_error)?;
+pub async fn start_totp(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+    body: Option<web::Json<PasswordRequest>>,
+) -> Result<HttpResponse, ApiError> {
+    let password = password_of(body);
+    let enrolment = two_factor::start_totp(state.password_check(), &state.two_factor, &user.0, password, &client)
+        .await
+        .map_err(factor_error)?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(TotpEnrolmentResponse { secret: enrolment.secret, otpauth_url: enrolment.otpauth_url }))
@@ -144,7 +153,7 @@ pub struct RecoveryCodesResponse {
     request_body = ConfirmTotpRequest,
     responses(
         (status = 200, description = "TOTP is on; the recovery codes.", body = RecoveryCodesResponse),
-        (status = 409, description = "`totp_not_pending`: start with `POST /api/account/2fa/totp`; `totp_already_on`.", body = ErrorBody),
+        (status = 409, description = "`totp_not_pending`: start with `POST /api/account/2fa/totp` (with the password, from this session); `totp_already_on`.", body = ErrorBody),
         (status = 422, description = "`invalid_code` (`code`).", body = ErrorBody),
         (status = 429, description = "`too_many_requests`: too many wrong codes; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),
     ))]
@@ -156,7 +165,7 @@ pub async fn confirm_totp(
 ) -> Result<HttpResponse, ApiError> {
     let tf = &state.two_factor;
     let codes =
-        two_factor::confirm_totp(&state.pool, tf, &state.throttle, &user.0.user_id, &body.code, &client)
+        two_factor::confirm_totp(&state.pool, tf, &state.throttle, &user.0, &body.code, &client)
             .await
             .map_err(factor_error)?;
     Ok(HttpResponse::Ok()

@@ -41,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/verify-email/resend").post(verification::resend_verification))
         .service(web::resource("/account").get(account::account_page))
         .service(web::resource("/account/2fa").get(two_factor::two_factor_page))
+        .service(web::resource("/account/2fa/totp").post(two_factor::start_totp))
         .service(web::resource("/account/2fa/totp/confirm").post(two_factor::confirm_totp))
         .service(web::resource("/account/2fa/totp/disable").post(two_factor::disable_totp))
         .service(web::resource("/account/2fa/recovery-codes").post(two_factor::renew_recovery_codes))

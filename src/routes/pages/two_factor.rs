@@ -74,6 +74,33 @@ pub async fn two_factor_page(
 }
 
 #[derive(Deserialize)]
+pub struct StartForm {
+    password: SecretString,
+}
+
+/// "Set up an authenticator app": the password first (SPEC §9), then the page shows the
+/// pending secret to this session only.
+pub async fn start_totp(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+    form: web::Form<StartForm>,
+) -> Result<HttpResponse, PageError> {
+    let identity = user.0;
+    let password = Some(form.into_inner().password);
+    match two_factor::start_totp(state.password_check(), &state.two_factor, &identity, password, &client).await {
+        Ok(_) => Ok(see_other("/account/2fa", [])),
+        Err(FactorError::Account(AccountError::WrongPassword)) => {
+            let error = Some("That is not your password: no authenticator app was set up.".to_owned());
+            show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, (None, error), Vec::new()).await
+        }
+        Err(FactorError::AlreadyOn) => Ok(see_other("/account/2fa", [])),
+        Err(e) => Err(page_error(e)),
+    }
+}
+
+#[derive(Deserialize)]
 pub struct ConfirmForm {
     code: SecretString,
 }
@@ -87,7 +114,7 @@ pub async fn confirm_totp(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     let tf = &state.two_factor;
-    match two_factor::confirm_totp(&state.pool, tf, &state.throttle, &identity.user_id, &form.code, &client)
+    match two_factor::confirm_totp(&state.pool, tf, &state.throttle, &identity, &form.code, &client)
         .await
     {
         Ok(codes) => {
@@ -203,15 +230,15 @@ async fn show(
     recovery_codes: Vec<String>,
 ) -> Result<HttpResponse, PageError> {
     let factors = two_factor::factors_of(&state.pool, &identity.user_id).await?;
-    // A second visit before the confirmation shows the same pending secret (SPEC §9).
+    // No secret before the password (SPEC §9); once given, a second visit from this session
+    // shows the same pending secret until it is confirmed.
     let pending = if factors.totp {
         None
     } else {
-        let tf = &state.two_factor;
-        let e = two_factor::start_totp(&state.pool, tf, &identity.user_id, &identity.email)
+        two_factor::pending_enrolment(&state.pool, &state.two_factor, identity)
             .await
-            .map_err(page_error)?;
-        Some(Pending { secret: e.secret, qr_svg: e.qr_svg })
+            .map_err(page_error)?
+            .map(|e| Pending { secret: e.secret, qr_svg: e.qr_svg })
     };
     let passkeys = passkey_views(state, &identity.user_id).await?;
     let passkeys_on = passkeys_on(state);

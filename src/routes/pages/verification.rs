@@ -113,7 +113,7 @@ pub async fn send_verification(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     if !identity.email_verified {
-        verification::resend(&state.pool, &state.mail, &identity.user_id, &identity.email).await?;
+        verification::resend(&state.pool, &state.mail, &identity.user_id).await?;
     }
     Ok(see_other("/account?done=verification", []))
 }
