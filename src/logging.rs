@@ -46,16 +46,30 @@ pub fn fatal_line(format: LogFormat, message: &str) -> String {
 }
 
 /// One record as one JSON object: time, level, target, message, then its key-values.
+/// The four fixed members come first, in this order, so that a filter can anchor on them
+/// (`docs/fail2ban/`); the key-values follow (a key-value named like one of them is dropped).
 fn json_line(record: &log::Record<'_>) -> String {
-    let mut line = Map::new();
-    line.insert("ts".into(), Json::String(timestamp()));
-    line.insert("level".into(), Json::String(record.level().to_string()));
-    line.insert("target".into(), Json::String(record.target().to_owned()));
-    line.insert("message".into(), Json::String(record.args().to_string()));
-    let mut fields = Fields(&mut line);
+    let fixed = [
+        ("ts", timestamp()),
+        ("level", record.level().to_string()),
+        ("target", record.target().to_owned()),
+        ("message", record.args().to_string()),
+    ];
+    let mut line = String::from("{");
+    for (n, (key, value)) in fixed.iter().enumerate() {
+        if n > 0 {
+            line.push(',');
+        }
+        line.push_str(&format!("{}:{}", Json::from(*key), Json::from(value.as_str())));
+    }
+    let mut fields = Map::new();
     // A visitor that never fails: there is nothing to report.
-    let _ = record.key_values().visit(&mut fields);
-    Json::Object(line).to_string()
+    let _ = record.key_values().visit(&mut Fields(&mut fields));
+    for (key, value) in fields.iter().filter(|(k, _)| !fixed.iter().any(|(f, _)| f == k)) {
+        line.push_str(&format!(",{}:{value}", Json::from(key.as_str())));
+    }
+    line.push('}');
+    line
 }
 
 /// `[time LEVEL target] message key=value …`: env_logger's own layout, with the message's

@@ -26,6 +26,9 @@ pub enum AccountError {
     /// The change would leave no enabled administrator.
     #[error("this is the last enabled administrator")]
     LastAdmin,
+    /// An administrator disabling or deleting their own account from the admin tools.
+    #[error("not on your own account")]
+    OwnAccount(OwnAction),
     /// The new password breaks the policy; the message says how.
     #[error("{0}")]
     Policy(String),
@@ -35,6 +38,24 @@ pub enum AccountError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+/// What an administrator may not do to their own account from the admin tools: disabling it
+/// would lock them out, and their own account is deleted from its own page, with its password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnAction {
+    Disable,
+    Delete,
+}
+
+impl OwnAction {
+    /// The sentence a person reads.
+    pub fn refusal(self) -> &'static str {
+        match self {
+            Self::Disable => "You cannot disable your own account.",
+            Self::Delete => "Delete your own account from your account page, with your password.",
+        }
+    }
 }
 
 /// Who acts on an account that is not theirs. Their action becomes a security event on that
@@ -48,6 +69,14 @@ pub enum Actor<'a> {
 }
 
 impl Actor<'_> {
+    /// Refuses `action` when an administrator aims it at their own account.
+    fn refuse_on_self(&self, user_id: &UserId, action: OwnAction) -> Result<(), AccountError> {
+        match self {
+            Self::Admin { id, .. } if *id == user_id => Err(AccountError::OwnAccount(action)),
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) fn by(&self) -> String {
         match self {
             Self::Admin { email, .. } => format!("by {email}"),
@@ -69,6 +98,13 @@ impl From<AccountError> for ApiError {
                 code: "last_admin",
                 message: "This is the last enabled administrator: make someone else an administrator first.",
             },
+            AccountError::OwnAccount(action) => Self::unprocessable(
+                match action {
+                    OwnAction::Disable => "cannot_disable_self",
+                    OwnAction::Delete => "cannot_delete_self",
+                },
+                action.refusal(),
+            ),
             AccountError::Policy(message) => Self::unprocessable("weak_password", format!("password: {message}")),
             AccountError::Busy(busy) => busy.into(),
             AccountError::Store(e) => e.into(),
@@ -125,16 +161,21 @@ pub async fn reauthenticate(
 
 /// Deletes an account with its sessions, events and links (the foreign keys cascade), unless
 /// it is the last enabled administrator. Deleted by someone else (`by`), the deletion is an
-/// event on the administrator's own account (the deleted one keeps nothing).
+/// event on the administrator's own account (the deleted one keeps nothing); an administrator's
+/// own account is deleted only from its own page.
 pub async fn delete_user(
     pool: &Pool,
     user_id: &UserId,
     by: Option<Actor<'_>>,
     client: &ClientInfo,
 ) -> Result<(), AccountError> {
+    if let Some(by) = by {
+        by.refuse_on_self(user_id, OwnAction::Delete)?;
+    }
     let id = user_id.clone();
     let email = db::run(pool, move |conn| {
         db::write_transaction(conn, |conn| {
+            users::serialize_admin_changes(conn)?;
             if users::is_last_enabled_admin(conn, &id)? {
                 return Err(AccountError::LastAdmin);
             }
@@ -166,6 +207,7 @@ pub async fn set_role(
     let id = user_id.clone();
     let before = db::run(pool, move |conn| {
         db::write_transaction(conn, |conn| {
+            users::serialize_admin_changes(conn)?;
             let user = users::find_user_by_id(conn, &id)?.ok_or(AccountError::NotFound)?;
             if role != Role::Admin && users::is_last_enabled_admin(conn, &id)? {
                 return Err(AccountError::LastAdmin);
@@ -228,9 +270,13 @@ pub async fn set_disabled(
     by: Actor<'_>,
     client: &ClientInfo,
 ) -> Result<(), AccountError> {
+    if disabled {
+        by.refuse_on_self(user_id, OwnAction::Disable)?;
+    }
     let id = user_id.clone();
     db::run(pool, move |conn| {
         db::write_transaction(conn, |conn| {
+            users::serialize_admin_changes(conn)?;
             if disabled && users::is_last_enabled_admin(conn, &id)? {
                 return Err(AccountError::LastAdmin);
             }

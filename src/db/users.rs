@@ -107,6 +107,22 @@ pub fn live_credential_version(conn: &mut DbConn, id: &UserId) -> QueryResult<Op
     credential_version_of(id.to_string()).first(conn).optional()
 }
 
+/// Lets one change to the set of enabled administrators (a demotion, a disable, a deletion) run
+/// at a time, to the end of the caller's write transaction. On PostgreSQL under READ COMMITTED,
+/// two admins demoting each other at once both read "another admin is left" and both win,
+/// leaving none; a transaction-scoped advisory lock makes the second wait and then read the
+/// first's commit. SQLite's write transactions (`BEGIN IMMEDIATE`) already serialize.
+pub fn serialize_admin_changes(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        use diesel::connection::SimpleConnection;
+        pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({ADMIN_CHANGES_LOCK})"))?;
+    }
+    Ok(())
+}
+
+/// The advisory lock key of [`serialize_admin_changes`] ("adminset").
+const ADMIN_CHANGES_LOCK: i64 = 0x6164_6d69_6e73_6574;
+
 /// Whether `id` is the only enabled administrator left.
 pub fn is_last_enabled_admin(conn: &mut DbConn, id: &UserId) -> QueryResult<bool> {
     let admins: Vec<String> = users::table

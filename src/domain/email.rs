@@ -41,7 +41,7 @@ impl TryFrom<&str> for Email {
             return Err("That email address holds invisible or look-alike characters: type it with ordinary letters.");
         }
         if email.contains(['"', '<', '>', '(', ')', ',', ';', '\\']) || email.matches('@').count() != 1 {
-            return Err("Enter one address like name@example.com, without a name or quotes around it.");
+            return Err("Enter one email address like name@example.com, without a name or quotes around it.");
         }
         match email.parse::<lettre::Address>() {
             Ok(address) if !address.domain().starts_with('[') => Ok(Self(address.to_string())),

@@ -4,12 +4,31 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpResponse, web};
+
+use crate::config::Origins;
 
 use crate::state::AppState;
 
+const CSP_BASE: &str = "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'";
 const CSP: &str =
     "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
+
+/// The CSP of the pages whose form may end in a redirect to one of the deployment's apps (the
+/// sign-in form and its code step, SPEC §3: absolute `next` targets on
+/// `PORTCULLIS_CORS_ORIGINS`). Chromium applies `form-action` to the redirect that answers a
+/// form's POST, so with `'self'` alone the person stays on "Sign in", cookies already set.
+pub fn with_sign_in_csp(mut res: HttpResponse, apps: &Origins) -> HttpResponse {
+    if apps.is_empty() {
+        return res;
+    }
+    let listed: Vec<&str> = apps.iter().collect();
+    let csp = format!("{CSP_BASE}; form-action 'self' {}", listed.join(" "));
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    res
+}
 
 pub async fn security_headers(
     req: ServiceRequest,
@@ -18,7 +37,10 @@ pub async fn security_headers(
     let hsts = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.public_url.is_https());
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    // A page may widen `form-action` for its own form ([`with_sign_in_csp`]).
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     // A page may ask for less (the reset form's address holds a token: `same-origin`).
     if !headers.contains_key(header::REFERRER_POLICY) {

@@ -121,8 +121,11 @@ impl Browser {
     }
 
     /// Types into the element (waiting for it: the page may still be loading).
+    /// Replaces what the field holds with `value`, typed.
     pub async fn fill(&self, css: &str, value: &str) {
-        self.element(css).await.send_keys(value).await.expect("type");
+        let field = self.element(css).await;
+        field.clear().await.expect("clear");
+        field.send_keys(value).await.expect("type");
     }
 
     pub async fn click(&self, css: &str) {

@@ -90,6 +90,11 @@ async fn in_a_browser_a_passkey_is_added_signs_in_without_a_password_and_is_remo
     let text = browser.wait_for_text("Add a passkey").await;
     assert!(text.contains("Add a passkey"), "{text}");
     browser.fill("#passkey-name", "Test laptop").await;
+    browser.fill("#passkey-password", "not my password at all").await;
+    browser.click("#passkey-add").await;
+    let text = browser.wait_for_text("not your current password").await;
+    assert!(text.contains("not your current password"), "adding a passkey takes the password: {text}");
+    browser.fill("#passkey-password", &user.password).await;
     browser.click("#passkey-add").await;
     let text = browser.wait_for_text("The passkey is added").await;
     assert!(text.contains("The passkey is added") && text.contains("Test laptop"), "{text}");
@@ -150,6 +155,9 @@ async fn in_a_browser_totp_is_turned_on_and_asked_for_at_the_next_sign_in() {
     browser.sign_in(&app.address, &user.email, &user.password, false).await;
     browser.goto(&app.url("/account")).await;
     browser.click("a[href='/account/2fa']").await;
+    browser.wait_for_text("to set up an authenticator app").await;
+    browser.fill("#setup_password", &user.password).await;
+    browser.click("form[action='/account/2fa/totp'] button").await;
     browser.wait_for_text("Scan this QR code").await;
     let secret = browser.run("return document.getElementById('totp-secret').textContent;").await;
     let secret = Secret::try_from_base32(secret.as_str().unwrap().trim()).unwrap();
@@ -207,6 +215,7 @@ async fn made_up_or_replayed_passkey_answers_are_refused() {
     let mine: Value = bearer
         .post(app.url("/api/account/passkeys/options"))
         .bearer_auth(&token)
+        .json(&json!({"password": user.password}))
         .send()
         .await
         .unwrap()

@@ -52,9 +52,14 @@ struct On {
     step: u64,
 }
 
+/// The body that adding a credential takes (SPEC §9).
+fn with_password(user: &TestUser) -> Value {
+    json!({"password": user.password})
+}
+
 async fn turn_on(app: &TestApp, user: &TestUser) -> On {
     let token = app.bearer_for(user).await;
-    let started = app.bearer_call(&token, Method::POST, "/api/account/2fa/totp", None).await;
+    let started = app.bearer_call(&token, Method::POST, "/api/account/2fa/totp", Some(with_password(user))).await;
     assert_eq!(started.status(), StatusCode::OK);
     let secret = started.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
     let step = step_now();
@@ -70,7 +75,15 @@ async fn turn_on(app: &TestApp, user: &TestUser) -> On {
 
 /// The JSON login's `mfa_required` answer: asserts its shape and returns the mfa_token.
 async fn mfa_token_from_login(app: &TestApp, user: &TestUser, remember: bool) -> String {
-    let body = json!({"email": user.email, "password": user.password, "remember": remember});
+    mfa_token_from_login_as(app, (&user.email, &user.password), remember).await
+}
+
+async fn mfa_token_from_login_with(app: &TestApp, email: &str, password: &str) -> String {
+    mfa_token_from_login_as(app, (email, password), false).await
+}
+
+async fn mfa_token_from_login_as(app: &TestApp, (email, password): (&str, &str), remember: bool) -> String {
+    let body = json!({"email": email, "password": password, "remember": remember});
     let res = app.post_json("/api/auth/login", &body).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let cookies = set_cookies(res.headers());
@@ -97,10 +110,9 @@ async fn enrolment_shows_one_pending_secret_until_a_code_confirms_it() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
     let token = app.bearer_for(&user).await;
-    let first: Value =
-        app.bearer_call(&token, Method::POST, "/api/account/2fa/totp", None).await.json().await.unwrap();
-    let again: Value =
-        app.bearer_call(&token, Method::POST, "/api/account/2fa/totp", None).await.json().await.unwrap();
+    let start = || app.bearer_call(&token, Method::POST, "/api/account/2fa/totp", Some(with_password(&user)));
+    let first: Value = start().await.json().await.unwrap();
+    let again: Value = start().await.json().await.unwrap();
     let secret = first["secret"].as_str().unwrap();
     assert_eq!(first, again, "the same pending secret");
     assert!(first["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/"), "{first}");
@@ -130,7 +142,7 @@ async fn enrolment_shows_one_pending_secret_until_a_code_confirms_it() {
     let state: Value =
         app.bearer_call(&token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
     assert_eq!((state["totp"].clone(), state["recovery_codes_left"].clone()), (json!(true), json!(10)));
-    let again = app.bearer_call(&token, Method::POST, "/api/account/2fa/totp", None).await;
+    let again = app.bearer_call(&token, Method::POST, "/api/account/2fa/totp", Some(with_password(&user))).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(again).await, "totp_already_on");
     let stored: Vec<String> = {
@@ -419,6 +431,20 @@ async fn the_two_factor_page_shows_a_qr_code_and_the_same_pending_secret() {
     let user = app.add_user(Role::User);
     assert_eq!(app.get("/account/2fa").await.status(), StatusCode::SEE_OTHER, "signed in only");
     app.login_as(&user).await;
+    let first = app.get("/account/2fa").await.text().await.unwrap();
+    assert!(
+        !first.contains("totp-secret") && first.contains("action=\"/account/2fa/totp\""),
+        "no secret before the password: {first}"
+    );
+    let csrf = app.cookie("csrf_token").unwrap();
+    let wrong =
+        app.post_form("/account/2fa/totp", &[("password", "not the password at all"), ("csrf_token", &csrf)]).await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let wrong = wrong.text().await.unwrap();
+    assert!(wrong.contains("That is not your password") && !wrong.contains("totp-secret"), "{wrong}");
+    let started =
+        app.post_form("/account/2fa/totp", &[("password", &user.password), ("csrf_token", &csrf)]).await;
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
     let page = app.get("/account/2fa").await;
     assert_eq!(page.status(), StatusCode::OK);
     assert_eq!(page.headers()["cache-control"], "no-store");
@@ -432,7 +458,6 @@ async fn the_two_factor_page_shows_a_qr_code_and_the_same_pending_secret() {
         secret,
         "the same pending secret"
     );
-    let csrf = app.cookie("csrf_token").unwrap();
     let wrong =
         app.post_form("/account/2fa/totp/confirm", &[("code", "000000"), ("csrf_token", &csrf)]).await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -503,9 +528,21 @@ async fn a_password_changed_during_the_code_step_ends_it() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
     let On { codes, .. } = turn_on(&app, &user).await;
+    let signed_in = app.bearer_for_with_code(&user, &codes[1]).await;
+    // Both within one second: the challenge is bound to the credentials, not to a clock that
+    // counts in whole seconds.
+    while std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_millis() > 200 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let mfa_token = mfa_token_from_login(&app, &user, false).await;
-    // The password's owner resets it meanwhile (here: an operator at the server, a second later).
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let change = json!({"current_password": user.password, "new_password": "an entirely new passphrase, quite long"});
+    let changed = app.bearer_call(&signed_in, Method::POST, "/api/account/password", Some(change)).await;
+    assert_eq!(changed.status(), StatusCode::NO_CONTENT);
+    let res = complete(&app, &mfa_token, &codes[0]).await;
+    assert_eq!(error_code(res).await, "invalid_mfa_token", "the old password's code step is over");
+
+    // An operator's new password from the command line ends one too.
+    let mfa_token = mfa_token_from_login_with(&app, &user.email, "an entirely new passphrase, quite long").await;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
         .args(["user", "set-password", &user.email])
         .env("DATABASE_URL", &app.settings.database_url)
@@ -517,11 +554,11 @@ async fn a_password_changed_during_the_code_step_ends_it() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"an entirely new passphrase, quite long\n").unwrap();
+    child.stdin.take().unwrap().write_all(b"yet another passphrase, also long\n").unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let res = complete(&app, &mfa_token, &codes[0]).await;
-    assert_eq!(error_code(res).await, "invalid_mfa_token", "the old password's code step is over");
+    let res = complete(&app, &mfa_token, &codes[2]).await;
+    assert_eq!(error_code(res).await, "invalid_mfa_token", "ended by the operator's password too");
 }
 
 async fn new_recovery_codes_replace_the_old_ones() {

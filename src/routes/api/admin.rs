@@ -59,9 +59,6 @@ pub async fn disable_user(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user_id = UserId::from(id.into_inner());
-    if user_id == admin.0.user_id {
-        return Err(ApiError::unprocessable("cannot_disable_self", "You cannot disable your own account."));
-    }
     lifecycle::set_disabled(&state.pool, &user_id, true, admin.actor(), &client).await.map_err(api_error)?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -127,6 +124,7 @@ pub async fn set_role(
         (status = 204, description = "The user, their sessions and events are gone."),
         (status = 404, description = "`not_found`: no such user.", body = ErrorBody),
         (status = 409, description = "`last_admin`: the last enabled administrator.", body = ErrorBody),
+        (status = 422, description = "`cannot_delete_self`: delete your own account with `DELETE /api/account`.", body = ErrorBody),
     ))]
 pub async fn delete_user(
     state: web::Data<AppState>,

@@ -24,7 +24,9 @@ use crate::errors::ErrorBody;
     ),
     responses(
         (status = 200, description = "Signed in. Never cached.", headers(
-            ("X-Portcullis-User-Id" = String), ("X-Portcullis-Email" = String), ("X-Portcullis-Role" = String),
+            ("X-Portcullis-User-Id" = String), ("X-Portcullis-Email" = String),
+            ("X-Portcullis-Email-Verified" = String, description = "`true` once the owner confirmed the address by a mailed link, else `false`: with open registration anyone can sign up with an address they do not own."),
+            ("X-Portcullis-Role" = String),
             ("X-Portcullis-Set-Cookie-Access" = String, description = "After a refresh in place: the new access cookie, whole."),
             ("X-Portcullis-Set-Cookie-Refresh" = String, description = "After a refresh in place: the new refresh cookie, whole."),
         )),
@@ -35,6 +37,7 @@ pub async fn verify(user: CurrentUser) -> HttpResponse {
     let mut res = HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header(("x-portcullis-user-id", identity.user_id.to_string()))
+        .insert_header(("x-portcullis-email-verified", if identity.email_verified { "true" } else { "false" }))
         .insert_header(("x-portcullis-role", identity.role.as_str()))
         .finish();
     // An address may hold non-ASCII characters: they go out as UTF-8 bytes, which HTTP

@@ -243,13 +243,6 @@ pub async fn delete_user(
         ));
     }
     let user_id = UserId::from(id.into_inner());
-    if user_id == admin.0.user_id {
-        return Err(PageError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Not possible",
-            "Delete your own account from your account page.",
-        ));
-    }
     let by = admin.actor();
     lifecycle::delete_user(&state.pool, &user_id, Some(by), &client).await.map_err(refusal)?;
     Ok(see_other("/admin/users", []))
@@ -264,6 +257,9 @@ fn refusal(e: AccountError) -> PageError {
             "Not possible",
             "That is the last enabled administrator: make someone else an administrator first.",
         ),
+        AccountError::OwnAccount(action) => {
+            PageError::new(StatusCode::UNPROCESSABLE_ENTITY, "Not possible", action.refusal())
+        }
         AccountError::Store(e) => e.into(),
         e => anyhow::Error::new(e).into(),
     }
@@ -277,13 +273,6 @@ async fn set_disabled(
     user_id: &UserId,
     disabled: bool,
 ) -> Result<HttpResponse, PageError> {
-    if disabled && *user_id == admin.0.user_id {
-        return Err(PageError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Not possible",
-            "You cannot disable your own account.",
-        ));
-    }
     let by = admin.actor();
     lifecycle::set_disabled(&state.pool, user_id, disabled, by, client).await.map_err(refusal)?;
     Ok(see_other("/admin/users", []))

@@ -15,6 +15,7 @@ use crate::auth::{Identity, MaybeUser};
 use crate::domain::safe_next;
 use crate::errors::BAD_CREDENTIALS;
 use crate::errors::{ApiError, PageError};
+use crate::routes::headers::with_sign_in_csp;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -83,7 +84,13 @@ pub async fn login_page(
         unverified: false,
         passkeys: passkeys(&state),
     };
-    render(StatusCode::OK, &page, csrf_cookie)
+    sign_in_page(&state, render(StatusCode::OK, &page, csrf_cookie))
+}
+
+/// A page holding the sign-in form or its code step: its form may end in a redirect to one of
+/// the deployment's apps, which its CSP must allow.
+fn sign_in_page(state: &AppState, page: Result<HttpResponse, PageError>) -> Result<HttpResponse, PageError> {
+    page.map(|res| with_sign_in_csp(res, &state.cors_origins))
 }
 
 pub async fn login(
@@ -150,7 +157,7 @@ pub async fn login(
                 unverified: true,
                 passkeys: passkeys(&state),
             };
-            render(StatusCode::FORBIDDEN, &page, csrf_cookie)
+            sign_in_page(&state, render(StatusCode::FORBIDDEN, &page, csrf_cookie))
         }
         Err(e) => Err(ApiError::from(e).into()),
     }
@@ -171,11 +178,9 @@ fn show(
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(req, state, identity);
     let next = safe_next(next, &state.cors_origins).to_owned();
-    render(
-        status,
-        &LoginPage { layout, next, email, notice: None, error, unverified: false, passkeys: passkeys(state) },
-        csrf_cookie,
-    )
+    let page =
+        LoginPage { layout, next, email, notice: None, error, unverified: false, passkeys: passkeys(state) };
+    sign_in_page(state, render(status, &page, csrf_cookie))
 }
 
 /// The second step: the password was right and TOTP is on.
@@ -248,5 +253,5 @@ fn code_form(
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(req, state, identity);
-    render(status, &LoginCodePage { layout, mfa_token, next, error }, csrf_cookie)
+    sign_in_page(state, render(status, &LoginCodePage { layout, mfa_token, next, error }, csrf_cookie))
 }
