@@ -92,7 +92,9 @@ fn escape_controls(text: &str) -> String {
     if !text.chars().any(char::is_control) {
         return text.to_owned();
     }
-    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
 }
 
 struct TextFields<'a>(&'a mut String);
@@ -155,7 +157,12 @@ mod tests {
     fn a_text_record_is_one_line_whatever_its_fields_hold() {
         let kvs: &[(&str, log::kv::Value<'_>)] = &[
             ("route", log::kv::Value::from("/api/x/{id}")),
-            ("detail", log::kv::Value::from("x\n[2026-01-01T00:00:00Z INFO  portcullis::security] security event login_failed from 203.0.113.77 \"q\"")),
+            (
+                "detail",
+                log::kv::Value::from(
+                    "x\n[2026-01-01T00:00:00Z INFO  portcullis::security] security event login_failed from 203.0.113.77 \"q\"",
+                ),
+            ),
         ];
         let record = log::Record::builder()
             .args(format_args!("a message\nwith a break"))

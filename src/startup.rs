@@ -25,7 +25,7 @@ use crate::config::{PublicUrl, Registration, Settings};
 use crate::db;
 use crate::db::guard_reads::GuardReads;
 use crate::domain::PasswordPolicy;
-use crate::keys::{self, KeyFile, MasterKey};
+use crate::keys::{KeyFile, MasterKey};
 use crate::mail::Mail;
 use crate::mail::transport::Transport;
 use crate::mail::worker::Worker;
@@ -177,7 +177,7 @@ fn load_keys(settings: &Settings, public_url: &PublicUrl) -> anyhow::Result<(Mas
         let ring = KeyRing::new(&master, public_url.as_str(), leeway);
         return Ok((master, ring));
     }
-    let overlap = keys::retire_overlap(secs(settings.access_ttl));
+    let overlap = settings.key_overlap_secs();
     let path = &settings.key_file;
     let file = KeyFile::open(path, settings.jwt_alg, db::now(), overlap, true)?;
     let ring = KeyRing::from_file(&file, path, overlap, public_url.as_str(), leeway)?;
@@ -190,7 +190,7 @@ pub fn server_secret(settings: &Settings) -> anyhow::Result<MasterKey> {
     if let Some(secret) = &settings.jwt_secret {
         return Ok(MasterKey::from_secret(secret));
     }
-    let overlap = keys::retire_overlap(secs(settings.access_ttl));
+    let overlap = settings.key_overlap_secs();
     Ok(KeyFile::open(&settings.key_file, settings.jwt_alg, db::now(), overlap, false)?.master)
 }
 

@@ -1,10 +1,10 @@
 //! The code step's challenge: what a correct password leads to when TOTP is on. It is not a
 //! session and carries no access; `auth::mfa` turns it and a code into one.
 
-use super::tokens::{stored_hash, random_id};
+use super::tokens::{random_id, stored_hash};
 use crate::db::mfa::{self, NewChallenge};
-use crate::db::{self, Pool, StoreError};
 use crate::db::models::User;
+use crate::db::{self, Pool, StoreError};
 
 /// How long the code step may take, and how many wrong codes it allows (SPEC §9).
 pub const MFA_TTL_SECS: i64 = 5 * 60;

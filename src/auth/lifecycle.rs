@@ -105,7 +105,9 @@ impl From<AccountError> for ApiError {
                 },
                 action.refusal(),
             ),
-            AccountError::Policy(message) => Self::unprocessable("weak_password", format!("password: {message}")),
+            AccountError::Policy(message) => {
+                Self::unprocessable("weak_password", format!("password: {message}"))
+            }
             AccountError::Busy(busy) => busy.into(),
             AccountError::Store(e) => e.into(),
             AccountError::Unexpected(e) => e.into(),

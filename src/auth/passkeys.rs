@@ -9,8 +9,8 @@ use webauthn_rs::prelude::{Passkey, PasskeyRegistration, RegisterPublicKeyCreden
 use secrecy::SecretString;
 
 use super::client::ClientInfo;
-use super::lifecycle::{self, PasswordCheck};
 use super::events::{self, EventKind};
+use super::lifecycle::{self, PasswordCheck};
 use super::sessions::notify;
 use super::tokens::random_id;
 use super::webauthn::{

@@ -136,8 +136,9 @@ pub async fn reset_password(
                 return Ok(false);
             }
             let user = users::find_user_by_id(conn, &link.user_id)?.ok_or(ResetError::InvalidLink)?;
-            let notice = compose::password_changed(&mail_for_notice, &user.email, "with a password reset link")
-                .and_then(|c| mail_for_notice.outbox_row(c, random_id(), now))?;
+            let notice =
+                compose::password_changed(&mail_for_notice, &user.email, "with a password reset link")
+                    .and_then(|c| mail_for_notice.outbox_row(c, random_id(), now))?;
             users::set_password_hash(conn, &user.id, &password_hash, now)?;
             sessions::revoke_user_sessions(conn, &user.id, now)?;
             events::insert_event(conn, &event)?;

@@ -138,12 +138,7 @@ impl Reloadable {
     /// The public keys of every live key, newest first.
     pub fn published(&self, now: i64) -> Vec<Jwk> {
         let loaded = self.current.load();
-        loaded
-            .keys
-            .iter()
-            .filter(|k| self.is_live(k, now))
-            .map(|k| k.pair.jwk.clone())
-            .collect()
+        loaded.keys.iter().filter(|k| self.is_live(k, now)).map(|k| k.pair.jwk.clone()).collect()
     }
 
     fn may_reload(&self) -> bool {

@@ -9,7 +9,7 @@ use super::extract::SessionRef;
 use super::pair::sign_pair;
 use super::password::{Busy, Hasher, Verdict};
 use super::throttle::{self, ThrottleLimits, Throttled};
-use super::tokens::{stored_hash, random_id};
+use super::tokens::{random_id, stored_hash};
 use crate::db::models::{Session, User};
 use crate::db::{self, Pool, StoreError, factors, outbox, sessions, users};
 use crate::domain::{Email, MAX_PASSWORD_BYTES, SessionId, UserId};
@@ -197,7 +197,9 @@ async fn check_and_start(
 /// Queues a security notice. A failure is logged: the action it reports has happened.
 pub async fn notify(pool: &Pool, mail: &Mail, composed: anyhow::Result<Composed>) {
     let queued = match composed.and_then(|composed| mail.outbox_row(composed, random_id(), db::now())) {
-        Ok(row) => db::query(pool, move |conn| outbox::enqueue(conn, &row)).await.map_err(anyhow::Error::from),
+        Ok(row) => {
+            db::query(pool, move |conn| outbox::enqueue(conn, &row)).await.map_err(anyhow::Error::from)
+        }
         Err(e) => Err(e),
     };
     match queued {

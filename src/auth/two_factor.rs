@@ -6,11 +6,11 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
+use super::extract::Identity;
 use super::lifecycle::{self, AccountError, Actor, PasswordCheck};
 use super::password::Hasher;
 use super::throttle::{self, ThrottleLimits, Throttled};
 use super::totp::{self, Code, TotpSealer};
-use super::extract::Identity;
 use crate::db::factors::PasswordChecked;
 use crate::db::{self, Pool, StoreError, factors, passkeys, users};
 use crate::domain::UserId;
@@ -183,7 +183,9 @@ pub async fn disable_totp(
     password: SecretString,
     client: &ClientInfo,
 ) -> Result<(), FactorError> {
-    let user = lifecycle::reauthenticate(PasswordCheck { pool, hasher, limits }, user_id, Some(password), client).await?;
+    let user =
+        lifecycle::reauthenticate(PasswordCheck { pool, hasher, limits }, user_id, Some(password), client)
+            .await?;
     let uid = user_id.clone();
     let was_on = db::query(pool, move |conn| factors::delete_totp(conn, &uid)).await?;
     if was_on {
@@ -202,7 +204,8 @@ pub async fn renew_recovery_codes(
     password: SecretString,
     client: &ClientInfo,
 ) -> Result<Vec<String>, FactorError> {
-    lifecycle::reauthenticate(PasswordCheck { pool, hasher, limits }, user_id, Some(password), client).await?;
+    lifecycle::reauthenticate(PasswordCheck { pool, hasher, limits }, user_id, Some(password), client)
+        .await?;
     let (codes, hashes) = totp::new_recovery_codes();
     let uid = user_id.clone();
     let renewed = db::query(pool, move |conn| {

@@ -47,8 +47,14 @@ pub fn store_link(
     email: &str,
     (link, row): (&NewLink, &OutboxMail),
 ) -> diesel::QueryResult<bool> {
-    let issue =
-        Issue { purpose: Purpose::VerifyEmail, owner: Some(owner), to: email, ttl_secs: LINK_TTL_SECS, link, mail: row };
+    let issue = Issue {
+        purpose: Purpose::VerifyEmail,
+        owner: Some(owner),
+        to: email,
+        ttl_secs: LINK_TTL_SECS,
+        link,
+        mail: row,
+    };
     links::issue(conn, &issue)
 }
 
@@ -167,21 +173,27 @@ pub async fn request_change(
     client: &ClientInfo,
 ) -> Result<(), AccountError> {
     let new_email = Email::try_from(new_email).map_err(|e| AccountError::Policy(e.to_owned()))?;
-    let user = lifecycle::reauthenticate(PasswordCheck { pool, hasher, limits }, user_id, Some(password), client).await?;
+    let user =
+        lifecycle::reauthenticate(PasswordCheck { pool, hasher, limits }, user_id, Some(password), client)
+            .await?;
     if new_email.as_ref() == user.email {
         return Err(AccountError::Policy("That is already your address.".to_owned()));
     }
     let link = NewLink::new();
     let now = db::now();
-    let to_new = mail.outbox_row(compose::change_email(mail, new_email.as_ref(), &link.token)?, random_id(), now)?;
+    let to_new =
+        mail.outbox_row(compose::change_email(mail, new_email.as_ref(), &link.token)?, random_id(), now)?;
     let notice = compose::email_change_requested(mail, &user.email, new_email.as_ref())?;
     let notice = mail.outbox_row(notice, random_id(), now)?;
     let target = new_email.to_string();
     let queued = db::query(pool, move |conn| {
         db::write_transaction(conn, |conn| {
             let mut queued = false;
-            if throttle::attempt_in(conn, &throttle::Key::mail_to(CHANGE_NOTICE, &user.email), links::SENDS_PER_ADDRESS)?
-            {
+            if throttle::attempt_in(
+                conn,
+                &throttle::Key::mail_to(CHANGE_NOTICE, &user.email),
+                links::SENDS_PER_ADDRESS,
+            )? {
                 db::outbox::enqueue(conn, &notice)?;
                 queued = true;
             }

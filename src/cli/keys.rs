@@ -3,7 +3,6 @@
 
 use anyhow::bail;
 
-use crate::auth::lifetimes::secs;
 use crate::config::Settings;
 use crate::db;
 use crate::keys::{self, KeyFile, MasterKey, SigningPair};
@@ -58,5 +57,5 @@ pub fn rotate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 fn overlap(settings: &Settings) -> i64 {
-    keys::retire_overlap(secs(settings.access_ttl))
+    settings.key_overlap_secs()
 }

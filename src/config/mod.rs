@@ -112,6 +112,13 @@ pub struct ConfigError {
 }
 
 impl Settings {
+    /// How long a retired signing key keeps verifying ([`crate::keys::retire_overlap`]).
+    pub fn key_overlap_secs(&self) -> i64 {
+        let whole =
+            |d: Duration| i64::try_from(d.as_secs() + u64::from(d.subsec_nanos() > 0)).unwrap_or(i64::MAX);
+        crate::keys::retire_overlap(whole(self.access_ttl), whole(self.key_reload), whole(self.clock_leeway))
+    }
+
     /// The defaults of [`VARS`], with an explicit database URL. Used by tests.
     pub fn with_database(database_url: impl Into<String>) -> Self {
         let database_url = database_url.into();

@@ -81,7 +81,13 @@ pub fn count_failure(conn: &mut DbConn, hash: &str) -> QueryResult<i64> {
 
 /// Uses the challenge up, once, and only while [`find_live`] would still find it: of two
 /// concurrent completions exactly one gets `true`, and none after a credential change.
-pub fn use_up(conn: &mut DbConn, challenge: &MfaChallenge, hash: &str, now: i64, max_failures: i64) -> QueryResult<bool> {
+pub fn use_up(
+    conn: &mut DbConn,
+    challenge: &MfaChallenge,
+    hash: &str,
+    now: i64,
+    max_failures: i64,
+) -> QueryResult<bool> {
     let version = super::users::credential_version_of(challenge.user_id.to_string());
     let changed = diesel::update(
         m::table

@@ -78,7 +78,9 @@ pub fn use_up(conn: &mut DbConn, link: &OneTimeToken, now: i64) -> QueryResult<b
             .filter(t::purpose.eq(&link.purpose))
             .filter(t::used_at.is_null())
             .filter(t::expires_at.gt(now))
-            .filter(t::credential_version.eq_any(super::users::credential_version_of(link.user_id.to_string()))),
+            .filter(
+                t::credential_version.eq_any(super::users::credential_version_of(link.user_id.to_string())),
+            ),
     )
     .set(t::used_at.eq(now))
     .execute(conn)?;

@@ -38,7 +38,9 @@ impl TryFrom<&str> for Email {
             return Err("An email address cannot contain spaces or control characters.");
         }
         if email.chars().any(is_invisible_format) || !is_nfkc(&email) {
-            return Err("That email address holds invisible or look-alike characters: type it with ordinary letters.");
+            return Err(
+                "That email address holds invisible or look-alike characters: type it with ordinary letters.",
+            );
         }
         if email.contains(['"', '<', '>', '(', ')', ',', ';', '\\']) || email.matches('@').count() != 1 {
             return Err("Enter one email address like name@example.com, without a name or quotes around it.");

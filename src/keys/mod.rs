@@ -18,8 +18,9 @@ pub use signing::{Alg, SigningPair};
 pub const RELOAD_EVERY_SECS: i64 = 60;
 
 /// How long a retired key keeps verifying: an instance that has not yet reread the file may
-/// sign with it for up to [`RELOAD_EVERY_SECS`] more, and what it signs lives one access
-/// lifetime, plus the clock leeway (at most 30 s).
-pub fn retire_overlap(access_ttl_secs: i64) -> i64 {
-    RELOAD_EVERY_SECS + access_ttl_secs + 30
+/// sign with it for up to one reload interval more (at most [`RELOAD_EVERY_SECS`]), what it
+/// signs lives one access lifetime, plus the clock leeway. After that it verifies nothing, on
+/// any instance, restarted or not: whatever it "signed" since came from someone else.
+pub fn retire_overlap(access_ttl_secs: i64, reload_secs: i64, leeway_secs: i64) -> i64 {
+    reload_secs.clamp(1, RELOAD_EVERY_SECS) + access_ttl_secs + leeway_secs.max(0)
 }

@@ -58,11 +58,11 @@ impl Sealer {
             .try_into()
             .map_err(|_| anyhow::anyhow!("a sealed value with a bad nonce"))?;
         let body = URL_SAFE_NO_PAD.decode(body)?;
-        let plain = self
-            .cipher()?
-            .decrypt(&Nonce::from(nonce), Payload { msg: &body, aad: row })
-            .map_err(|_| {
-                anyhow::anyhow!("a sealed value does not open: was PORTCULLIS_JWT_SECRET or the key file replaced?")
+        let plain =
+            self.cipher()?.decrypt(&Nonce::from(nonce), Payload { msg: &body, aad: row }).map_err(|_| {
+                anyhow::anyhow!(
+                    "a sealed value does not open: was PORTCULLIS_JWT_SECRET or the key file replaced?"
+                )
             })?;
         Ok(SecretSlice::from(plain))
     }

@@ -8,7 +8,6 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 
-
 /// A mail as it leaves: its bodies opened, its recipient a parsed address.
 pub struct Outgoing {
     pub to: Address,

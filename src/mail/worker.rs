@@ -70,7 +70,8 @@ impl Worker {
             Err(error) => {
                 self.metrics.mail(MailResult::Failed);
                 log::error!(mail_id = id.as_str(), error = error.as_str(); "mail given up: it cannot be sent");
-                return db::query(&self.pool, move |conn| outbox::mark_failed(conn, &id, None, &error, now)).await;
+                return db::query(&self.pool, move |conn| outbox::mark_failed(conn, &id, None, &error, now))
+                    .await;
             }
         };
         let result = self.transport.send(&self.from, &outgoing).await;
@@ -103,7 +104,8 @@ impl Worker {
     /// The mail as it leaves: a bare address (as `domain::Email` parsed it) and the bodies
     /// opened. Rows queued before bodies were sealed are read as they are.
     fn open(&self, mail: &OutboxMail) -> Result<Outgoing, String> {
-        let to: Address = mail.recipient.parse().map_err(|_| "the recipient is not a valid address".to_owned())?;
+        let to: Address =
+            mail.recipient.parse().map_err(|_| "the recipient is not a valid address".to_owned())?;
         let body = |stored: &str| -> Result<String, String> {
             if !Sealer::is_sealed(stored) {
                 return Ok(stored.to_owned());
@@ -111,7 +113,12 @@ impl Worker {
             let plain = self.sealer.open(mail.id.as_bytes(), stored).map_err(|e| format!("{e:#}"))?;
             String::from_utf8(plain.expose_secret().to_vec()).map_err(|_| "a body is not UTF-8".to_owned())
         };
-        Ok(Outgoing { to, subject: mail.subject.clone(), text: body(&mail.text_body)?, html: body(&mail.html_body)? })
+        Ok(Outgoing {
+            to,
+            subject: mail.subject.clone(),
+            text: body(&mail.text_body)?,
+            html: body(&mail.html_body)?,
+        })
     }
 
     /// 1×, 4×, 16×, 64× the base after attempts 1, 2, 3, 4.

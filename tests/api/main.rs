@@ -12,6 +12,7 @@ mod cli;
 mod concurrency;
 mod cors;
 mod crash;
+mod credentials;
 mod csrf;
 mod edges;
 mod forward;

@@ -23,7 +23,7 @@ async fn app_on_localhost() -> TestApp {
     spawn_app_on(Backend::Sqlite, on_localhost).await
 }
 
-fn on_localhost(s: &mut portcullis::config::Settings) {
+pub fn on_localhost(s: &mut portcullis::config::Settings) {
     let port = free_port();
     s.addr = format!("127.0.0.1:{port}").parse().unwrap();
     s.public_url = Some(portcullis::config::PublicUrl::parse(&format!("http://localhost:{port}")).unwrap());

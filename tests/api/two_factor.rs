@@ -59,7 +59,8 @@ fn with_password(user: &TestUser) -> Value {
 
 async fn turn_on(app: &TestApp, user: &TestUser) -> On {
     let token = app.bearer_for(user).await;
-    let started = app.bearer_call(&token, Method::POST, "/api/account/2fa/totp", Some(with_password(user))).await;
+    let started =
+        app.bearer_call(&token, Method::POST, "/api/account/2fa/totp", Some(with_password(user))).await;
     assert_eq!(started.status(), StatusCode::OK);
     let secret = started.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
     let step = step_now();
@@ -142,7 +143,8 @@ async fn enrolment_shows_one_pending_secret_until_a_code_confirms_it() {
     let state: Value =
         app.bearer_call(&token, Method::GET, "/api/account/2fa", None).await.json().await.unwrap();
     assert_eq!((state["totp"].clone(), state["recovery_codes_left"].clone()), (json!(true), json!(10)));
-    let again = app.bearer_call(&token, Method::POST, "/api/account/2fa/totp", Some(with_password(&user))).await;
+    let again =
+        app.bearer_call(&token, Method::POST, "/api/account/2fa/totp", Some(with_password(&user))).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(again).await, "totp_already_on");
     let stored: Vec<String> = {
@@ -437,8 +439,9 @@ async fn the_two_factor_page_shows_a_qr_code_and_the_same_pending_secret() {
         "no secret before the password: {first}"
     );
     let csrf = app.cookie("csrf_token").unwrap();
-    let wrong =
-        app.post_form("/account/2fa/totp", &[("password", "not the password at all"), ("csrf_token", &csrf)]).await;
+    let wrong = app
+        .post_form("/account/2fa/totp", &[("password", "not the password at all"), ("csrf_token", &csrf)])
+        .await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let wrong = wrong.text().await.unwrap();
     assert!(wrong.contains("That is not your password") && !wrong.contains("totp-secret"), "{wrong}");
@@ -535,14 +538,16 @@ async fn a_password_changed_during_the_code_step_ends_it() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let mfa_token = mfa_token_from_login(&app, &user, false).await;
-    let change = json!({"current_password": user.password, "new_password": "an entirely new passphrase, quite long"});
+    let change =
+        json!({"current_password": user.password, "new_password": "an entirely new passphrase, quite long"});
     let changed = app.bearer_call(&signed_in, Method::POST, "/api/account/password", Some(change)).await;
     assert_eq!(changed.status(), StatusCode::NO_CONTENT);
     let res = complete(&app, &mfa_token, &codes[0]).await;
     assert_eq!(error_code(res).await, "invalid_mfa_token", "the old password's code step is over");
 
     // An operator's new password from the command line ends one too.
-    let mfa_token = mfa_token_from_login_with(&app, &user.email, "an entirely new passphrase, quite long").await;
+    let mfa_token =
+        mfa_token_from_login_with(&app, &user.email, "an entirely new passphrase, quite long").await;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
         .args(["user", "set-password", &user.email])
         .env("DATABASE_URL", &app.settings.database_url)

@@ -45,8 +45,8 @@ pub async fn delete_account(
     let identity = user.0;
     let password = body.into_inner().password;
     lifecycle::reauthenticate(state.password_check(), &identity.user_id, Some(password), &client)
-    .await
-    .map_err(api_error)?;
+        .await
+        .map_err(api_error)?;
     lifecycle::delete_user(&state.pool, &identity.user_id, None, &client).await.map_err(api_error)?;
     let mut res = HttpResponse::NoContent();
     for cookie in state.cookies.cleared() {

@@ -37,7 +37,10 @@ pub async fn verify(user: CurrentUser) -> HttpResponse {
     let mut res = HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header(("x-portcullis-user-id", identity.user_id.to_string()))
-        .insert_header(("x-portcullis-email-verified", if identity.email_verified { "true" } else { "false" }))
+        .insert_header((
+            "x-portcullis-email-verified",
+            if identity.email_verified { "true" } else { "false" },
+        ))
         .insert_header(("x-portcullis-role", identity.role.as_str()))
         .finish();
     // An address may hold non-ASCII characters: they go out as UTF-8 bytes, which HTTP

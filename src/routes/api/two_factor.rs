@@ -124,9 +124,10 @@ pub async fn start_totp(
     body: Option<web::Json<PasswordRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let password = password_of(body);
-    let enrolment = two_factor::start_totp(state.password_check(), &state.two_factor, &user.0, password, &client)
-        .await
-        .map_err(factor_error)?;
+    let enrolment =
+        two_factor::start_totp(state.password_check(), &state.two_factor, &user.0, password, &client)
+            .await
+            .map_err(factor_error)?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(TotpEnrolmentResponse { secret: enrolment.secret, otpauth_url: enrolment.otpauth_url }))
@@ -164,10 +165,9 @@ pub async fn confirm_totp(
     body: web::Json<ConfirmTotpRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let tf = &state.two_factor;
-    let codes =
-        two_factor::confirm_totp(&state.pool, tf, &state.throttle, &user.0, &body.code, &client)
-            .await
-            .map_err(factor_error)?;
+    let codes = two_factor::confirm_totp(&state.pool, tf, &state.throttle, &user.0, &body.code, &client)
+        .await
+        .map_err(factor_error)?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(RecoveryCodesResponse { recovery_codes: codes }))

@@ -83,7 +83,12 @@ pub async fn delete_account(
     form: web::Form<DeleteForm>,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
-    let checked = lifecycle::reauthenticate(state.password_check(), &identity.user_id, Some(form.into_inner().password), &client)
+    let checked = lifecycle::reauthenticate(
+        state.password_check(),
+        &identity.user_id,
+        Some(form.into_inner().password),
+        &client,
+    )
     .await;
     let refused = |message: &str| {
         show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message.to_owned()), [])

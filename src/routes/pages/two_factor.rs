@@ -89,7 +89,9 @@ pub async fn start_totp(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     let password = Some(form.into_inner().password);
-    match two_factor::start_totp(state.password_check(), &state.two_factor, &identity, password, &client).await {
+    match two_factor::start_totp(state.password_check(), &state.two_factor, &identity, password, &client)
+        .await
+    {
         Ok(_) => Ok(see_other("/account/2fa", [])),
         Err(FactorError::Account(AccountError::WrongPassword)) => {
             let error = Some("That is not your password: no authenticator app was set up.".to_owned());
@@ -114,9 +116,7 @@ pub async fn confirm_totp(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     let tf = &state.two_factor;
-    match two_factor::confirm_totp(&state.pool, tf, &state.throttle, &identity, &form.code, &client)
-        .await
-    {
+    match two_factor::confirm_totp(&state.pool, tf, &state.throttle, &identity, &form.code, &client).await {
         Ok(codes) => {
             let notice = Some("Two-factor sign-in is on. Save your recovery codes now.");
             show(&req, &state, &identity, StatusCode::OK, (notice, None), codes).await
