@@ -26,6 +26,7 @@ mod keys;
 mod login;
 mod logout;
 mod mail_tls;
+mod mailbox;
 mod notices;
 mod observe;
 mod openapi;
