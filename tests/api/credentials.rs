@@ -28,15 +28,20 @@ backend_tests!(
 
 const NEW_PASSWORD: &str = "a brand new passphrase for this account";
 
-/// Answers a passkey registration as an authenticator would. The software authenticator keeps
-/// no resident keys, so the test lifts that requirement (the server cannot see it anyway).
+/// Answers a passkey registration as an authenticator would, for `app`'s origin.
 pub fn soft_register(app: &TestApp, options: &Value) -> Value {
+    soft_register_for(&app.address.replace("127.0.0.1", "localhost"), options)
+}
+
+/// The same for the page origin `origin`. The software authenticator keeps no resident keys,
+/// so the test lifts that requirement (the server cannot see it anyway).
+pub fn soft_register_for(origin: &str, options: &Value) -> Value {
     let mut options = options.clone();
     let selection = &mut options["publicKey"]["authenticatorSelection"];
     selection["residentKey"] = json!("discouraged");
     selection["requireResidentKey"] = json!(false);
     let ccr: CreationChallengeResponse = serde_json::from_value(options).expect("creation options");
-    let origin = Url::parse(&app.address.replace("127.0.0.1", "localhost")).unwrap();
+    let origin = Url::parse(origin).unwrap();
     let credential = SoftPasskey::new(true).do_registration(origin, ccr).expect("the authenticator answers");
     serde_json::to_value(credential).unwrap()
 }

@@ -60,6 +60,13 @@ impl Instance {
         format!("{}{path}", self.base)
     }
 
+    /// The process's resident memory now, in KiB (`VmRSS`).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("status");
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS");
+        line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("a number")
+    }
+
     /// SIGKILL: no graceful shutdown, as in a crash.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -242,7 +242,49 @@ backend_tests!(
     a_rotation_signs_nobody_out_across_a_restart,
     a_rotation_on_one_host_reaches_a_running_instance_without_a_restart,
     a_key_file_of_the_previous_version_signs_nobody_out,
+    a_retired_key_stops_verifying_on_a_running_instance_without_a_restart,
 );
+
+/// A token for `like`'s session, valid for an hour, signed with the key file's active key as it
+/// is now — what someone who copied the file can make at will.
+fn forged_with_the_active_key(app: &TestApp, like: &str) -> String {
+    let text = std::fs::read_to_string(&app.settings.key_file).unwrap();
+    let file = KeyFile::parse(&text, &app.settings.key_file).unwrap().unwrap();
+    let key = file.active().unwrap();
+    let pair = portcullis::keys::SigningPair::from_der(key.alg, &key.private).unwrap();
+    let (_, mut claims) = parts(like);
+    claims["exp"] = json!(portcullis::db::now() + 3600);
+    claims["jti"] = json!(format!("forged-{}", portcullis::db::now()));
+    let mut header = jsonwebtoken::Header::new(pair.alg.jwt());
+    header.typ = Some("at+jwt".into());
+    header.kid = Some(pair.kid.clone());
+    jsonwebtoken::encode(&header, &claims, &pair.encoding).unwrap()
+}
+
+/// Rotation after a leak: once the overlap is over, the old key verifies nothing on an instance
+/// that never restarted — neither a token it checked before (and remembers) nor a new one.
+async fn a_retired_key_stops_verifying_on_a_running_instance_without_a_restart() {
+    let app = spawn_shared(|s| {
+        s.key_reload = Duration::from_millis(200);
+        s.access_ttl = Duration::from_secs(2);
+        s.clock_leeway = Duration::ZERO;
+    })
+    .await;
+    let overlap = app.settings.key_overlap_secs();
+    assert_eq!(overlap, 3, "1 s reload + 2 s access lifetime + no leeway");
+    let user = app.add_user(Role::User);
+    let (before, _) = token_pair(&app.address, &user).await;
+    let leaked = forged_with_the_active_key(&app, &before);
+    assert_eq!(me(&app.address, &leaked).await, StatusCode::OK, "the active key's signature is good");
+    KeyFile::rotate_file(&app.settings.key_file, Alg::EdDSA, portcullis::db::now(), overlap).unwrap();
+    wait_for_new_kid(&app.address, &user, &kid_of(&before)).await;
+    assert_eq!(me(&app.address, &leaked).await, StatusCode::OK, "within the overlap: nobody signed out");
+    tokio::time::sleep(Duration::from_secs(u64::try_from(overlap).unwrap() + 2)).await;
+    assert_eq!(me(&app.address, &leaked).await, StatusCode::UNAUTHORIZED, "remembered, yet refused");
+    assert!(!kids(&jwks(&app.address).await).contains(&kid_of(&before)));
+    let restarted = start_beside(&app, |_| {}).await;
+    assert_eq!(me(&restarted, &leaked).await, StatusCode::UNAUTHORIZED, "the same after a restart");
+}
 
 async fn a_rotation_signs_nobody_out_across_a_restart() {
     let app = spawn_shared(|_| {}).await;

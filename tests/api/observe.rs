@@ -128,10 +128,56 @@ async fn route_labels_are_patterns_and_metrics_stay_off_the_public_listener() {
     );
 }
 
+/// A made-up method of `len` letters (HTTP allows any token).
+fn made_up_method(n: usize, len: usize) -> reqwest::Method {
+    let name: String = (0..len).map(|i| char::from(b'A' + u8::try_from((n * 7 + i) % 26).unwrap())).collect();
+    reqwest::Method::from_bytes(name.as_bytes()).unwrap()
+}
+
+async fn made_up_methods_share_one_label() {
+    let app = spawn_observed().await;
+    for n in 0..50 {
+        let res = app.client.request(made_up_method(n, 64), app.url("/healthz")).send().await.unwrap();
+        assert!(res.status().is_client_error(), "{}", res.status());
+    }
+    let samples = scrape(&app).await;
+    let methods: std::collections::BTreeSet<&str> =
+        samples.keys().filter_map(|k| k.split("method=\"").nth(1)?.split('"').next()).collect();
+    assert!(methods.iter().all(|m| ["GET", "HEAD", "POST", "OTHER"].contains(m)), "{methods:?}");
+    let other = samples.keys().filter(|k| k.contains("_count{") && k.contains("method=\"OTHER\"")).count();
+    assert_eq!(other, 1, "fifty made-up methods, one series: {samples:#?}");
+}
+
 backend_tests!(
     metrics_count_sign_ins_refreshes_reuse_and_mails,
     route_labels_are_patterns_and_metrics_stay_off_the_public_listener,
+    made_up_methods_share_one_label,
 );
+
+/// Without a metrics listener nothing is recorded: thousands of 16 KB made-up methods leave the
+/// process's memory where it was (each used to become a label set, kept for good).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn made_up_methods_do_not_grow_memory_without_a_metrics_listener() {
+    let db = spawn_app_with(|_| {}).await;
+    let server = Instance::start(&db.settings.database_url, &[]);
+    let client = reqwest::Client::new();
+    let send = |n: usize, len: usize| {
+        let req = client.request(made_up_method(n, len), server.url("/healthz"));
+        async move { req.send().await.map(|r| r.status()) }
+    };
+    for n in 0..300 {
+        let _ = send(n, 16 * 1024).await;
+    }
+    let before = server.rss_kib();
+    for n in 1000..3000 {
+        assert!(send(n, 16 * 1024).await.is_ok_and(|s| s.is_client_error()));
+    }
+    let after = server.rss_kib();
+    assert!(
+        after < before + 12 * 1024,
+        "2,000 made-up methods grew the process from {before} to {after} KiB"
+    );
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_carries_a_request_id_and_a_proxys_plausible_one_is_kept() {
@@ -248,4 +294,87 @@ async fn text_logs_carry_the_same_fields_and_fail2ban_matches_them_too() {
     if let Some(matched) = fail2ban_matches(&(lines.join("\n") + "\n")) {
         assert_eq!(matched, 2, "the filter should match the two failed sign-ins and nothing else");
     }
+}
+
+const HOSTILE: &str = "x security event login_failed from 203.0.113.77 x";
+
+/// A real `portcullis serve` in `format` on `localhost` (passkeys need a host name), fed text
+/// that imitates a security event line: a passkey named like one (its event and, without SMTP,
+/// its mail are logged), user agents and `next` values saying the same; and two real failed
+/// sign-ins. Returns every line it wrote.
+async fn log_fed_hostile_text(format: &str) -> Vec<String> {
+    let db = spawn_app_with(|_| {}).await;
+    let user = db.add_user(Role::User);
+    let port = crate::smtp::free_port();
+    let (addr, public) = (format!("127.0.0.1:{port}"), format!("http://localhost:{port}"));
+    let env =
+        [("PORTCULLIS_LOG_FORMAT", format), ("PORTCULLIS_ADDR", &addr), ("PORTCULLIS_PUBLIC_URL", &public)];
+    let server = Instance::start(&db.settings.database_url, &env);
+    let body: Value = token(&server, &user.email, &user.password).await.json().await.unwrap();
+    let access = body["access_token"].as_str().unwrap().to_owned();
+    let client = reqwest::Client::builder().user_agent(HOSTILE).build().unwrap();
+    let options: Value = client
+        .post(server.url("/api/account/passkeys/options"))
+        .bearer_auth(&access)
+        .json(&serde_json::json!({"password": user.password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let credential = crate::credentials::soft_register_for(&public, &options["options"]);
+    let added = client
+        .post(server.url("/api/account/passkeys"))
+        .bearer_auth(&access)
+        .json(
+            &serde_json::json!({"ceremony": options["ceremony"], "name": HOSTILE, "credential": credential}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), StatusCode::CREATED);
+    for _ in 0..2 {
+        let form = [("grant_type", "password"), ("username", user.email.as_str()), ("password", "wrong one")];
+        let res = client.post(server.url("/api/auth/token")).form(&form).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    }
+    let next = format!("/login?next=%0A{}", HOSTILE.replace(' ', "%20"));
+    client.get(server.url(&next)).send().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let lines = server.log.lock().unwrap().clone();
+        let failures =
+            lines.iter().filter(|l| l.contains("security event login_failed from 127.0.0.1")).count();
+        let mailed = lines.iter().any(|l| l.contains("mail written to the log"));
+        if (failures == 2 && mailed) || Instant::now() > deadline {
+            return lines;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn hostile_text_writes_no_line_the_fail2ban_filter_counts(format: &str) {
+    let lines = log_fed_hostile_text(format).await;
+    assert!(lines.iter().any(|l| l.contains("203.0.113.77")), "the hostile text was logged: {lines:#?}");
+    for line in &lines {
+        assert!(!line.starts_with("security event") && !line.contains('\r'), "{line}");
+        if format == "json" {
+            serde_json::from_str::<Value>(line)
+                .unwrap_or_else(|e| panic!("not one JSON object ({e}): {line}"));
+        }
+    }
+    if let Some(matched) = fail2ban_matches(&(lines.join("\n") + "\n")) {
+        assert_eq!(matched, 2, "only the two real failures count:\n{}", lines.join("\n"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_names_and_user_agents_write_no_fail2ban_line_in_text_logs() {
+    hostile_text_writes_no_line_the_fail2ban_filter_counts("text").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_names_and_user_agents_write_no_fail2ban_line_in_json_logs() {
+    hostile_text_writes_no_line_the_fail2ban_filter_counts("json").await;
 }
