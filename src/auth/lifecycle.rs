@@ -69,12 +69,9 @@ pub enum Actor<'a> {
 }
 
 impl Actor<'_> {
-    /// Refuses `action` when an administrator aims it at their own account.
-    fn refuse_on_self(&self, user_id: &UserId, action: OwnAction) -> Result<(), AccountError> {
-        match self {
-            Self::Admin { id, .. } if *id == user_id => Err(AccountError::OwnAccount(action)),
-            _ => Ok(()),
-        }
+    /// Whether an administrator acts on their own account.
+    fn is_self(&self, user_id: &UserId) -> bool {
+        matches!(self, Self::Admin { id, .. } if *id == user_id)
     }
 
     pub(crate) fn by(&self) -> String {
@@ -171,15 +168,16 @@ pub async fn delete_user(
     by: Option<Actor<'_>>,
     client: &ClientInfo,
 ) -> Result<(), AccountError> {
-    if let Some(by) = by {
-        by.refuse_on_self(user_id, OwnAction::Delete)?;
-    }
     let id = user_id.clone();
+    let own = by.is_some_and(|by| by.is_self(user_id));
     let email = db::run(pool, move |conn| {
         db::write_transaction(conn, |conn| {
             users::serialize_admin_changes(conn)?;
             if users::is_last_enabled_admin(conn, &id)? {
                 return Err(AccountError::LastAdmin);
+            }
+            if own {
+                return Err(AccountError::OwnAccount(OwnAction::Delete));
             }
             let email = users::find_user_by_id(conn, &id)?.ok_or(AccountError::NotFound)?.email;
             if !users::delete_user(conn, &id)? {
@@ -272,15 +270,16 @@ pub async fn set_disabled(
     by: Actor<'_>,
     client: &ClientInfo,
 ) -> Result<(), AccountError> {
-    if disabled {
-        by.refuse_on_self(user_id, OwnAction::Disable)?;
-    }
     let id = user_id.clone();
+    let own = disabled && by.is_self(user_id);
     db::run(pool, move |conn| {
         db::write_transaction(conn, |conn| {
             users::serialize_admin_changes(conn)?;
             if disabled && users::is_last_enabled_admin(conn, &id)? {
                 return Err(AccountError::LastAdmin);
+            }
+            if own {
+                return Err(AccountError::OwnAccount(OwnAction::Disable));
             }
             if !users::set_user_disabled(conn, &id, disabled, db::now())? {
                 return Err(AccountError::NotFound);

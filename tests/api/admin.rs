@@ -59,8 +59,12 @@ async fn an_admin_cannot_disable_themselves_and_unknown_users_are_404() {
     let admin = app.add_user(Role::Admin);
     app.login_as(&admin).await;
     let csrf = app.cookie("csrf_token").unwrap();
-    let res = app.post_form(&format!("/admin/users/{}/disable", admin.id), &[("csrf_token", &csrf)]).await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let own = format!("/admin/users/{}/disable", admin.id);
+    let res = app.post_form(&own, &[("csrf_token", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT, "the last enabled administrator");
+    app.add_user(Role::Admin);
+    let res = app.post_form(&own, &[("csrf_token", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "nor one's own account");
     let res = app.post_form("/admin/users/nobody/disable", &[("csrf_token", &csrf)]).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }

@@ -60,10 +60,17 @@ async fn administrators_disable_enable_promote_and_delete_through_the_api() {
         app.bearer_call(&boss, Method::POST, &path("/enable"), None).await.status(),
         StatusCode::NO_CONTENT
     );
+    // Not on one's own account, even with another administrator left (the last one gets 409).
+    app.add_user(Role::Admin);
     let own = format!("/api/admin/users/{}/disable", admin.id);
     let res = app.bearer_call(&boss, Method::POST, &own, None).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(res).await, "cannot_disable_self");
+    let own = format!("/api/admin/users/{}", admin.id);
+    let res = app.bearer_call(&boss, Method::DELETE, &own, None).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "the account page deletes one's own");
+    assert_eq!(error_code(res).await, "cannot_delete_self");
+    assert_eq!(app.me_with_bearer(&boss).await.status(), StatusCode::OK);
 
     let bad = app.bearer_call(&boss, Method::PUT, &path("/role"), Some(json!({"role": "owner"}))).await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);

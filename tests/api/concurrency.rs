@@ -146,7 +146,75 @@ async fn parallel_logouts_and_refreshes_of_one_session_end_it_cleanly() {
     assert_eq!(live_sessions(&app, &user), 0);
 }
 
+/// The enabled administrators, as the database has them.
+fn enabled_admins(app: &TestApp) -> i64 {
+    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+    use portcullis::db::schema::users;
+    let mut conn = app.pool.get().unwrap();
+    users::table
+        .filter(users::role.eq("admin"))
+        .filter(users::disabled.eq(false))
+        .count()
+        .get_result(&mut **conn)
+        .unwrap()
+}
+
+/// Two administrators demote (or disable, or delete) each other at the same moment: one wins,
+/// the other gets 409 `last_admin`, and an enabled administrator is always left.
+async fn two_admins_removing_each_other_at_once_leave_one() {
+    let app = spawn_app().await;
+    let mut rounds = 0;
+    for action in ["demote", "disable", "delete"] {
+        for _ in 0..12 {
+            rounds += 1;
+            let (a, b) = (app.add_user(Role::Admin), app.add_user(Role::Admin));
+            let (ta, tb) = (app.bearer_for(&a).await, app.bearer_for(&b).await);
+            // Earlier rounds' survivor steps down, so these two are the only admins.
+            for other in all_admins_but(&app, &[&a.id, &b.id]) {
+                demote_in_db(&app, &other);
+            }
+            let mut set = JoinSet::new();
+            for (token, target) in [(ta, b.id.clone()), (tb, a.id.clone())] {
+                let (method, path, body) = match action {
+                    "demote" => (
+                        reqwest::Method::PUT,
+                        format!("/api/admin/users/{target}/role"),
+                        Some(json!({"role": "user"})),
+                    ),
+                    "disable" => (reqwest::Method::POST, format!("/api/admin/users/{target}/disable"), None),
+                    _ => (reqwest::Method::DELETE, format!("/api/admin/users/{target}"), None),
+                };
+                let mut req = reqwest::Client::new().request(method, app.url(&path)).bearer_auth(token);
+                if let Some(body) = body {
+                    req = req.json(&body);
+                }
+                set.spawn(async move { req.send().await.unwrap().status() });
+            }
+            let statuses = set.join_all().await;
+            assert!(statuses.iter().all(|s| *s != StatusCode::INTERNAL_SERVER_ERROR), "{statuses:?}");
+            assert_eq!(enabled_admins(&app), 1, "{action} round {rounds}: {statuses:?}");
+        }
+    }
+}
+
+fn all_admins_but(app: &TestApp, keep: &[&String]) -> Vec<String> {
+    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+    use portcullis::db::schema::users;
+    let mut conn = app.pool.get().unwrap();
+    let ids: Vec<String> =
+        users::table.filter(users::role.eq("admin")).select(users::id).load(&mut **conn).unwrap();
+    ids.into_iter().filter(|id| !keep.contains(&id)).collect()
+}
+
+fn demote_in_db(app: &TestApp, id: &str) {
+    use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+    use portcullis::db::schema::users;
+    let mut conn = app.pool.get().unwrap();
+    diesel::update(users::table.find(id)).set(users::role.eq("user")).execute(&mut **conn).unwrap();
+}
+
 crate::helpers::backend_tests!(
+    two_admins_removing_each_other_at_once_leave_one,
     parallel_sign_ins_each_get_their_own_session,
     concurrent_password_changes_have_exactly_one_winner,
     a_disable_racing_sign_ins_leaves_no_live_session,
