@@ -72,6 +72,16 @@ impl Browser {
         self.client.goto(url).await.expect("navigate");
     }
 
+    /// Resizes the window (a phone is about 390 px wide).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.expect("resize");
+    }
+
+    /// The whole current URL.
+    pub async fn url(&self) -> String {
+        self.client.current_url().await.expect("url").to_string()
+    }
+
     pub async fn path(&self) -> String {
         self.client.current_url().await.expect("url").path().to_owned()
     }
@@ -120,8 +130,8 @@ impl Browser {
             .expect("signed in");
     }
 
-    /// Types into the element (waiting for it: the page may still be loading).
-    /// Replaces what the field holds with `value`, typed.
+    /// Replaces what the field holds with `value`, typed (waiting for the element: the page may
+    /// still be loading).
     pub async fn fill(&self, css: &str, value: &str) {
         let field = self.element(css).await;
         field.clear().await.expect("clear");

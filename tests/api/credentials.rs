@@ -24,6 +24,7 @@ backend_tests!(
     a_pending_email_change_dies_with_a_password_reset,
     reset_links_die_with_an_email_change_or_a_password_change,
     disabling_an_account_ends_its_links_for_good,
+    a_passkey_name_loses_what_hides_or_reverses_text,
 );
 
 const NEW_PASSWORD: &str = "a brand new passphrase for this account";
@@ -324,4 +325,16 @@ async fn disabling_an_account_ends_its_links_for_good() {
     assert_eq!(reset(&app, &link, NEW_PASSWORD).await, StatusCode::BAD_REQUEST, "not revived by enabling");
     let fresh = reset_link(&app, &sink, &user.email).await;
     assert_eq!(reset(&app, &fresh, NEW_PASSWORD).await, StatusCode::NO_CONTENT);
+}
+
+/// A name with U+202E would turn the rest of an events-table row and of the mail's sentence
+/// around; zero-width characters make two names read alike.
+async fn a_passkey_name_loses_what_hides_or_reverses_text() {
+    let app = spawn_app_with(on_localhost).await;
+    let user = app.add_user(Role::User);
+    let token = app.bearer_for(&user).await;
+    let added = add_passkey(&app, &token, &user.password, "Work\u{202E} lap\u{200B}top\u{2066}\u{7}").await;
+    assert_eq!(added.status(), StatusCode::CREATED);
+    assert_eq!(added.json::<Value>().await.unwrap()["name"], "Work laptop");
+    assert_eq!(passkeys_of(&app, &token).await[0]["name"], "Work laptop");
 }

@@ -19,7 +19,25 @@ backend_tests!(
     forward_auth_refreshes_in_place_and_hands_out_both_cookies_as_headers,
     forward_auth_applies_the_origin_rule_to_the_original_request,
     an_absolute_next_on_a_listed_app_origin_is_followed_after_sign_in,
+    forward_auth_says_whether_the_address_is_verified,
 );
+
+/// With open registration anyone can sign up as `ceo@corp.example` without owning the mailbox:
+/// forward auth says the address is not confirmed, until its link is followed.
+async fn forward_auth_says_whether_the_address_is_verified() {
+    let app = spawn_app_with(|_| {}).await;
+    let body = serde_json::json!({"email": "ceo@corp.example", "password": crate::helpers::PASSWORD});
+    assert_eq!(app.post_json("/api/auth/register", &body).await.status(), StatusCode::CREATED);
+    let res = verify(&app, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["x-portcullis-email"], "ceo@corp.example");
+    assert_eq!(res.headers()["x-portcullis-email-verified"], "false");
+    let user = app.add_user(Role::User);
+    let bearer = app.bearer_for(&user).await;
+    let res =
+        reqwest::Client::new().get(app.url("/api/auth/verify")).bearer_auth(&bearer).send().await.unwrap();
+    assert_eq!(res.headers()["x-portcullis-email-verified"], "true");
+}
 
 async fn verify(app: &TestApp, headers: &[(&str, &str)]) -> reqwest::Response {
     let mut req = app.client.get(app.url("/api/auth/verify"));
@@ -43,6 +61,7 @@ async fn forward_auth_names_a_caller_signed_in_by_cookie_or_bearer() {
     assert_eq!(res.headers()["cache-control"], "no-store");
     assert_eq!(res.headers()["x-portcullis-user-id"], user.id.as_str());
     assert_eq!(res.headers()["x-portcullis-email"], user.email.as_str());
+    assert_eq!(res.headers()["x-portcullis-email-verified"], "true");
     assert_eq!(res.headers()["x-portcullis-role"], "admin");
     assert!(set_cookies(res.headers()).is_empty(), "nothing to refresh");
 
@@ -324,6 +343,7 @@ async fn nginx_forward_auth_guards_an_app_and_passes_refreshed_cookies_to_the_br
     let res = browser
         .get(format!("{front}/reports/q3"))
         .header("x-portcullis-email", "spoofed@evil.example")
+        .header("x-portcullis-email-verified", "spoofed-verified")
         .header("x-portcullis-role", "admin-by-claim")
         .send()
         .await
@@ -333,6 +353,7 @@ async fn nginx_forward_auth_guards_an_app_and_passes_refreshed_cookies_to_the_br
     assert!(seen.contains(&format!("x-portcullis-user-id: {}", user.id)), "{seen}");
     assert!(seen.contains(&format!("x-portcullis-email: {}", user.email)), "{seen}");
     assert!(seen.contains("x-portcullis-role: admin\r\n"), "{seen}");
+    assert!(seen.contains("x-portcullis-email-verified: true\r\n"), "{seen}");
     assert!(
         !seen.contains("spoofed") && !seen.contains("admin-by-claim"),
         "client headers reached the app: {seen}"

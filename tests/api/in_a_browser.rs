@@ -173,3 +173,79 @@ async fn a_person_resets_a_forgotten_password_from_the_mailed_link() {
     assert!(browser.wait_for_text(&user.email).await.contains(&user.email));
     browser.quit().await;
 }
+
+/// SPEC §3: after sign-in, an absolute `next` on one of this deployment's app origins
+/// (`PORTCULLIS_CORS_ORIGINS`) is followed. Chromium applies the sign-in page's CSP
+/// `form-action` to the redirect that answers the form's POST, so that origin must be listed
+/// there: otherwise the person stays on "Sign in" with the cookies already set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_with_next_on_a_listed_app_origin_arrives_there() {
+    let Some(browser) = Browser::start().await else { return };
+    let landing =
+        serve_page("127.0.0.1", "<html><body><h1>Landed on the app</h1></body></html>".into()).await;
+    let apps = portcullis::config::Origins::parse(&landing).unwrap();
+    let app = spawn_app_on(Backend::Sqlite, move |s| s.cors_origins = apps).await;
+    let user = app.add_user(Role::User);
+    let login = app.get(&format!("/login?next={landing}/reports")).await;
+    let csp = login.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains(&format!("form-action 'self' {landing}")), "{csp}");
+    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+
+    browser.goto(&format!("{}/login?next={landing}/reports", app.address)).await;
+    browser.fill("#email", &user.email).await;
+    browser.fill("#password", &user.password).await;
+    browser.click("form[action='/login'] button[type=submit]").await;
+    let text = browser.wait_for_text("Landed on the app").await;
+    assert!(text.contains("Landed on the app"), "still on: {text}");
+    assert_eq!(browser.url().await, format!("{landing}/reports"));
+    browser.quit().await;
+    let other = app.get("/account").await;
+    assert!(
+        !other.headers()["content-security-policy"].to_str().unwrap().contains(&landing),
+        "other pages keep form-action 'self'"
+    );
+}
+
+/// SPEC §4 and issue 22: addresses that read like another account's are refused, and what
+/// people typed is shown isolated (`<bdi>`); a 250-character address wraps instead of pushing
+/// the admin list's buttons off the card, on a desktop and on a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_address_wraps_on_the_admin_list_and_look_alikes_never_get_there() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app_on(Backend::Sqlite, |_| {}).await;
+    let admin = app.add_user(Role::Admin);
+    for look_alike in ["\u{202E}moc.elpmaxe@nimda", "admin\u{200B}@example.com"] {
+        let body = serde_json::json!({"email": look_alike, "password": crate::helpers::PASSWORD});
+        let res = app.post_json("/api/auth/register", &body).await;
+        assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{look_alike:?}");
+    }
+    // RFC 5321 caps a local part at 64 octets and a label at 63: the length is in the domain.
+    let long = format!(
+        "someone@{}.{}.{}.{}.example",
+        "a".repeat(60),
+        "b".repeat(60),
+        "c".repeat(60),
+        "d".repeat(51)
+    );
+    assert_eq!(long.len(), 250);
+    {
+        let email = portcullis::domain::Email::try_from(long.as_str()).unwrap();
+        let mut conn = app.pool.get().unwrap();
+        portcullis::auth::accounts::create_user(&mut conn, &email, "x", Role::User, true).unwrap();
+    }
+    browser.sign_in(&app.address, &admin.email, &admin.password, false).await;
+    browser.goto(&format!("{}/admin/users", app.address)).await;
+    let text = browser.wait_for_text(&long[..40]).await;
+    assert!(text.contains("Disable"), "{text}");
+    let inside = "const card = document.querySelector('main .card').getBoundingClientRect(); \
+        return [...document.querySelectorAll('main .card button, main .card td, main .card a')] \
+          .every(e => e.getBoundingClientRect().right <= card.right + 1);";
+    for (width, height) in [(1200, 900), (390, 844)] {
+        browser.resize(width, height).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(browser.run(inside).await, true, "something sticks out of the card at {width} px");
+    }
+    let isolated = browser.run("return [...document.querySelectorAll('td.address bdi')].length;").await;
+    assert_eq!(isolated, 2, "each address in its own <bdi>");
+    browser.quit().await;
+}
