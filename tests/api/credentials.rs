@@ -207,8 +207,7 @@ fn token_in(link: &str) -> String {
 /// The `n`-th mail to `to` whose subject has `subject`, waiting for it.
 async fn mail_link(sink: &SmtpSink, to: &str, subject: &str, path: &str) -> String {
     for _ in 0..100 {
-        let found =
-            sink.received().into_iter().filter(|m| m.to == to && m.subject().contains(subject)).last();
+        let found = sink.received().into_iter().rfind(|m| m.to == to && m.subject().contains(subject));
         if let Some(mail) = found {
             return mail.link(path).expect("a link");
         }
