@@ -6,8 +6,8 @@ use secrecy::SecretString;
 
 use super::client::ClientInfo;
 use super::events::{self, EventKind, new_event};
-use super::password::{Busy, Hasher, Verdict};
-use super::throttle::{self, ThrottleLimits, Throttled};
+use super::password::{Busy, Hasher};
+use super::throttle::{self, Throttled};
 use super::tokens::random_id;
 use crate::db::models::User;
 use crate::db::{self, Pool, StoreError, outbox, sessions, users};
@@ -116,46 +116,6 @@ impl From<diesel::result::Error> for AccountError {
     fn from(e: diesel::result::Error) -> Self {
         Self::Store(e.into())
     }
-}
-
-/// What checking a signed-in person's password again needs.
-#[derive(Clone, Copy)]
-pub struct PasswordCheck<'a> {
-    pub pool: &'a Pool,
-    pub hasher: &'a Hasher,
-    pub limits: &'a ThrottleLimits,
-}
-
-/// Checks a signed-in person's password again before a grave step (deleting the account,
-/// changing the address, adding or removing a credential); each guess counts like a sign-in
-/// attempt, before its hash. A missing password (a JSON body without it) is the same refusal
-/// as a wrong one, without a hash. Returns the account as the check read it: what is issued
-/// after the check records its credential version.
-pub async fn reauthenticate(
-    checks: PasswordCheck<'_>,
-    user_id: &UserId,
-    password: Option<SecretString>,
-    client: &ClientInfo,
-) -> Result<User, AccountError> {
-    use secrecy::ExposeSecret;
-    let PasswordCheck { pool, hasher, limits } = checks;
-    let Some(password) = password.filter(|p| !p.expose_secret().is_empty()) else {
-        return Err(AccountError::WrongPassword);
-    };
-    let slot = hasher.slot()?;
-    let key = throttle::Key::reauth(user_id);
-    throttle::attempt(pool, &key, limits.per_account).await?.map_err(AccountError::Throttled)?;
-    let id = user_id.clone();
-    let user = db::query(pool, move |conn| users::find_user_by_id(conn, &id))
-        .await?
-        .filter(|u| !u.disabled)
-        .ok_or(AccountError::NotFound)?;
-    if slot.verify(password, Some(user.password_hash.clone())).await? == Verdict::Mismatch {
-        events::record(pool, user_id, EventKind::PasswordCheckFailed, None, client).await;
-        return Err(AccountError::WrongPassword);
-    }
-    throttle::succeeded(pool, Some(key), None).await?;
-    Ok(user)
 }
 
 /// Deletes an account with its sessions, events and links (the foreign keys cascade), unless

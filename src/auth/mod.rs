@@ -20,6 +20,7 @@ pub mod passkeys;
 pub mod password;
 #[cfg(test)]
 mod proptests;
+pub mod reauth;
 pub mod recovery;
 pub mod refresh;
 pub mod ring;
@@ -28,6 +29,7 @@ pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 pub mod totp;
+pub mod totp_enrolment;
 pub mod two_factor;
 pub mod verification;
 pub mod webauthn;

@@ -10,7 +10,7 @@ use secrecy::SecretString;
 
 use super::client::ClientInfo;
 use super::events::{self, EventKind};
-use super::lifecycle::{self, PasswordCheck};
+use super::reauth::{self, PasswordCheck};
 use super::sessions::notify;
 use super::tokens::random_id;
 use super::webauthn::{
@@ -36,7 +36,7 @@ pub async fn start_registration(
     client: &ClientInfo,
 ) -> Result<Ceremony, PasskeyError> {
     let pk = enabled(passkeys)?;
-    let user = lifecycle::reauthenticate(checks, user_id, password, client).await?;
+    let user = reauth::reauthenticate(checks, user_id, password, client).await?;
     let pool = checks.pool;
     count_ceremony(pool, client).await?;
     let uid = user_id.clone();

@@ -5,9 +5,10 @@ use secrecy::SecretString;
 
 use super::client::ClientInfo;
 use super::events::{EventKind, new_event};
-use super::lifecycle::{self, AccountError, PasswordCheck};
+use super::lifecycle::AccountError;
 use super::links::{self, Issue, NewLink, Owner, Purpose};
 use super::password::Hasher;
+use super::reauth::{self, PasswordCheck};
 use super::throttle::{self, ThrottleLimits, Throttled};
 use super::tokens::random_id;
 use crate::db::models::User;
@@ -174,7 +175,7 @@ pub async fn request_change(
 ) -> Result<(), AccountError> {
     let new_email = Email::try_from(new_email).map_err(|e| AccountError::Policy(e.to_owned()))?;
     let user =
-        lifecycle::reauthenticate(PasswordCheck { pool, hasher, limits }, user_id, Some(password), client)
+        reauth::reauthenticate(PasswordCheck { pool, hasher, limits }, user_id, Some(password), client)
             .await?;
     if new_email.as_ref() == user.email {
         return Err(AccountError::Policy("That is already your address.".to_owned()));

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use crate::auth::accounts::{self, ChangePasswordError, PasswordChange};
 use crate::auth::client::ClientInfo;
 use crate::auth::lifecycle::{self, AccountError};
+use crate::auth::reauth;
 use crate::auth::verification;
 use crate::auth::{CurrentUser, Via};
 use crate::db::models::SecurityEvent;
@@ -44,7 +45,7 @@ pub async fn delete_account(
 ) -> Result<HttpResponse, ApiError> {
     let identity = user.0;
     let password = body.into_inner().password;
-    lifecycle::reauthenticate(state.password_check(), &identity.user_id, Some(password), &client)
+    reauth::reauthenticate(state.password_check(), &identity.user_id, Some(password), &client)
         .await
         .map_err(api_error)?;
     lifecycle::delete_user(&state.pool, &identity.user_id, None, &client).await.map_err(api_error)?;

@@ -12,6 +12,7 @@ use crate::auth::challenge::MfaFlow;
 use crate::auth::client::ClientInfo;
 use crate::auth::csrf::session_cookies;
 use crate::auth::mfa;
+use crate::auth::totp_enrolment;
 use crate::auth::two_factor::{self, FactorError};
 use crate::auth::{CurrentUser, RequireAdmin};
 use crate::domain::UserId;
@@ -125,7 +126,7 @@ pub async fn start_totp(
 ) -> Result<HttpResponse, ApiError> {
     let password = password_of(body);
     let enrolment =
-        two_factor::start_totp(state.password_check(), &state.two_factor, &user.0, password, &client)
+        totp_enrolment::start_totp(state.password_check(), &state.two_factor, &user.0, password, &client)
             .await
             .map_err(factor_error)?;
     Ok(HttpResponse::Ok()
@@ -165,7 +166,7 @@ pub async fn confirm_totp(
     body: web::Json<ConfirmTotpRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let tf = &state.two_factor;
-    let codes = two_factor::confirm_totp(&state.pool, tf, &state.throttle, &user.0, &body.code, &client)
+    let codes = totp_enrolment::confirm_totp(&state.pool, tf, &state.throttle, &user.0, &body.code, &client)
         .await
         .map_err(factor_error)?;
     Ok(HttpResponse::Ok()

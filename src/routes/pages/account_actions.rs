@@ -10,6 +10,7 @@ use super::render::see_other;
 use crate::auth::accounts::{self, ChangePasswordError, PasswordChange};
 use crate::auth::client::ClientInfo;
 use crate::auth::lifecycle::{self, AccountError};
+use crate::auth::reauth;
 use crate::auth::verification;
 use crate::auth::{CurrentUser, sessions as auth_sessions};
 use crate::errors::{ApiError, PageError};
@@ -83,7 +84,7 @@ pub async fn delete_account(
     form: web::Form<DeleteForm>,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
-    let checked = lifecycle::reauthenticate(
+    let checked = reauth::reauthenticate(
         state.password_check(),
         &identity.user_id,
         Some(form.into_inner().password),

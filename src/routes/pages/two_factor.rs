@@ -12,6 +12,7 @@ use super::render::{render, see_other};
 use crate::auth::client::ClientInfo;
 use crate::auth::lifecycle::AccountError;
 use crate::auth::passkeys;
+use crate::auth::totp_enrolment;
 use crate::auth::two_factor::{self, FactorError, Factors};
 use crate::auth::webauthn::{NEEDS_A_HOST_NAME, PasskeyError};
 use crate::auth::{CurrentUser, Identity};
@@ -89,7 +90,7 @@ pub async fn start_totp(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     let password = Some(form.into_inner().password);
-    match two_factor::start_totp(state.password_check(), &state.two_factor, &identity, password, &client)
+    match totp_enrolment::start_totp(state.password_check(), &state.two_factor, &identity, password, &client)
         .await
     {
         Ok(_) => Ok(see_other("/account/2fa", [])),
@@ -116,7 +117,8 @@ pub async fn confirm_totp(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     let tf = &state.two_factor;
-    match two_factor::confirm_totp(&state.pool, tf, &state.throttle, &identity, &form.code, &client).await {
+    match totp_enrolment::confirm_totp(&state.pool, tf, &state.throttle, &identity, &form.code, &client).await
+    {
         Ok(codes) => {
             let notice = Some("Two-factor sign-in is on. Save your recovery codes now.");
             show(&req, &state, &identity, StatusCode::OK, (notice, None), codes).await
@@ -235,7 +237,7 @@ async fn show(
     let pending = if factors.totp {
         None
     } else {
-        two_factor::pending_enrolment(&state.pool, &state.two_factor, identity)
+        totp_enrolment::pending_enrolment(&state.pool, &state.two_factor, identity)
             .await
             .map_err(page_error)?
             .map(|e| Pending { secret: e.secret, qr_svg: e.qr_svg })
