@@ -128,9 +128,9 @@ async fn route_labels_are_patterns_and_metrics_stay_off_the_public_listener() {
     );
 }
 
-/// A made-up method of `len` letters (HTTP allows any token).
+/// The `n`-th made-up method, `len` characters long (HTTP allows any token as a method).
 fn made_up_method(n: usize, len: usize) -> reqwest::Method {
-    let name: String = (0..len).map(|i| char::from(b'A' + u8::try_from((n * 7 + i) % 26).unwrap())).collect();
+    let name = format!("{:A<len$}", format!("X{n}"));
     reqwest::Method::from_bytes(name.as_bytes()).unwrap()
 }
 
