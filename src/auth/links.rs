@@ -88,22 +88,24 @@ pub fn issue(conn: &mut DbConn, issue: &Issue<'_>) -> diesel::QueryResult<bool> 
     if !throttle::attempt_in(conn, &Key::mail_to(purpose, issue.to), SENDS_PER_ADDRESS)? {
         return Ok(false);
     }
-    if let Some(owner) = issue.owner {
-        let now = db::now();
-        tokens::use_up_all(conn, owner.user_id, purpose, now)?;
-        tokens::insert(
-            conn,
-            &NewToken {
-                hash: &issue.link.hash,
-                purpose,
-                user_id: owner.user_id,
-                email: issue.to,
-                credential_version: owner.credential_version,
-                now,
-                ttl: issue.ttl_secs,
-            },
-        )?;
-    }
+    let now = db::now();
+    let Some(owner) = issue.owner else {
+        // As far as the statements go without an account (this update matches nothing).
+        tokens::use_up_all(conn, &UserId::from(String::new()), purpose, now)?;
+        outbox::enqueue(conn, issue.mail)?;
+        return Ok(true);
+    };
+    tokens::use_up_all(conn, owner.user_id, purpose, now)?;
+    let link = NewToken {
+        hash: &issue.link.hash,
+        purpose,
+        user_id: owner.user_id,
+        email: issue.to,
+        credential_version: owner.credential_version,
+        now,
+        ttl: issue.ttl_secs,
+    };
+    tokens::insert(conn, &link)?;
     outbox::enqueue(conn, issue.mail)?;
     Ok(true)
 }
