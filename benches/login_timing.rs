@@ -11,7 +11,8 @@
 
 use std::time::{Duration, Instant};
 
-use portcullis::auth::{accounts, password};
+use portcullis::auth::account::register;
+use portcullis::auth::password;
 use portcullis::config::Settings;
 use portcullis::db;
 use portcullis::domain::{Email, Role};
@@ -40,7 +41,7 @@ async fn main() {
     let known: Vec<String> = (0..ACCOUNTS)
         .map(|i| {
             let email = format!("known{i}@example.com");
-            accounts::create_user(
+            register::create_user(
                 &mut conn,
                 &Email::try_from(email.as_str()).expect("email"),
                 &hash,

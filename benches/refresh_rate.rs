@@ -7,7 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use portcullis::auth::{accounts, password};
+use portcullis::auth::account::register;
+use portcullis::auth::password;
 use portcullis::config::Settings;
 use portcullis::db;
 use portcullis::domain::{Email, Role};
@@ -35,7 +36,7 @@ async fn main() {
     let hash = password::hash_blocking(&SecretString::from(PASSWORD)).expect("hash");
     let email = format!("refresh-bench-{}@example.com", std::process::id());
     let parsed = Email::try_from(email.as_str()).expect("email");
-    accounts::create_user(&mut pool.get().expect("conn"), &parsed, &hash, Role::User, true).expect("user");
+    register::create_user(&mut pool.get().expect("conn"), &parsed, &hash, Role::User, true).expect("user");
 
     let client = reqwest::Client::new();
     let endpoint = format!("{base}/api/auth/token");

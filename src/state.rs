@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use actix_web::web;
 
+use crate::auth::account::reauth::PasswordCheck;
 use crate::auth::client::TrustedProxies;
-use crate::auth::cookies::CookiePolicy;
-use crate::auth::csrf::CsrfKey;
+use crate::auth::factors::two_factor::TwoFactor;
 use crate::auth::password::Hasher;
-use crate::auth::reauth::PasswordCheck;
-use crate::auth::sessions::Sessions;
+use crate::auth::session::sign_in::Sessions;
 use crate::auth::throttle::ThrottleLimits;
-use crate::auth::two_factor::TwoFactor;
+use crate::auth::web::cookies::CookiePolicy;
+use crate::auth::web::csrf::CsrfKey;
 use crate::config::{Origins, PublicUrl, Registration};
 use crate::db::Pool;
 use crate::domain::PasswordPolicy;

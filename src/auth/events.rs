@@ -1,7 +1,7 @@
 //! Security events: what happened to an account, stored and shown to its owner.
 
-use super::client::ClientInfo;
-use super::tokens::random_id;
+use crate::auth::client::ClientInfo;
+use crate::auth::tokens::random_id;
 use crate::db::models::SecurityEvent;
 use crate::db::{self, Pool, events};
 pub use crate::domain::EventKind;

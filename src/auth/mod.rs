@@ -1,37 +1,22 @@
-//! Authentication: passwords, tokens, cookies, CSRF, the guard and the extractors.
+//! Authentication, by room: `web/` (the request edge: guard, extractors, scope policies,
+//! cookies, CSRF), `tokens/` (claims, the key ring, issuing and decoding), `session/` (sign-in,
+//! rotation, device cookies), `factors/` (TOTP, passkeys, the code step), `account/` (register,
+//! re-authenticate, recovery, verification, an account's life); beside them the pieces all
+//! rooms use: who is acting (`identity`), hashing, throttling, events, the client's address.
 
-pub mod accounts;
-pub mod challenge;
-pub mod claims;
+pub mod account;
 pub mod client;
-pub mod cookies;
-pub mod csrf;
-pub mod device;
 pub mod events;
-pub mod extract;
-pub mod guard;
-pub mod lifecycle;
-pub mod lifetimes;
-pub mod links;
-pub mod mfa;
-pub mod pair;
-pub mod passkey_sign_in;
-pub mod passkeys;
+pub mod factors;
+pub mod identity;
+pub mod notice;
 pub mod password;
 #[cfg(test)]
 mod proptests;
-pub mod reauth;
-pub mod recovery;
-pub mod refresh;
-pub mod ring;
-pub mod scope;
-pub mod sessions;
+pub mod session;
 pub mod throttle;
 pub mod tokens;
-pub mod totp;
-pub mod totp_enrolment;
-pub mod two_factor;
-pub mod verification;
-pub mod webauthn;
+pub mod web;
 
-pub use extract::{CurrentUser, Identity, MaybeUser, RequireAdmin, Via};
+pub use identity::{Identity, Via};
+pub use web::extract::{CurrentUser, MaybeUser, RequireAdmin};

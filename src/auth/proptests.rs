@@ -8,9 +8,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use proptest::prelude::*;
 use secrecy::{SecretSlice, SecretString};
 
-use super::cookies::{self, CookieValue};
-use super::csrf::CsrfKey;
-use super::tokens::{KeyRing, MAX_LEEWAY_SECS, TokenKind};
+use crate::auth::tokens::{KeyRing, MAX_LEEWAY_SECS, TokenKind};
+use crate::auth::web::cookies::{self, CookieValue};
+use crate::auth::web::csrf::CsrfKey;
 use crate::domain::{Email, safe_next};
 use crate::keys::MasterKey;
 

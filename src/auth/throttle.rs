@@ -3,7 +3,7 @@
 //! counted *before* its hash runs, in one atomic statement, so a burst of parallel guesses
 //! gets no more verdicts than a sequence of them.
 
-use super::client::ClientInfo;
+use crate::auth::client::ClientInfo;
 use crate::config::Settings;
 use crate::db::throttle::{self, Budget};
 use crate::db::{self, DbConn, Pool, StoreError};

@@ -9,11 +9,13 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
+use crate::auth::account::lifecycle::{self, AccountError};
+use crate::auth::account::register;
 use crate::auth::client::ClientInfo;
-use crate::auth::lifecycle::{self, AccountError, Actor};
+use crate::auth::factors::two_factor;
+use crate::auth::identity::Actor;
+use crate::auth::password;
 use crate::auth::password::Hasher;
-use crate::auth::two_factor;
-use crate::auth::{accounts, password};
 use crate::config::{self, ConfigError, PublicUrl, Settings};
 use crate::db::{self, DbConn, Pool, users};
 use crate::domain::{Email, NewPassword, PasswordPolicy, Role};
@@ -180,7 +182,7 @@ fn add_user(settings: &Settings, conn: &mut DbConn, raw_email: &str, admin: bool
     let password = NewPassword::parse(raw, policy, &[email.as_ref()]).map_err(anyhow::Error::msg)?;
     let hash = password::hash_blocking(password.secret())?;
     let role = if admin { Role::Admin } else { Role::User };
-    match accounts::create_user(conn, &email, &hash, role, true) {
+    match register::create_user(conn, &email, &hash, role, true) {
         Ok(user) => {
             println!("created {} ({}) with id {}", user.email, user.role, user.id);
             Ok(())

@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::auth::sessions::Sessions;
+use crate::auth::session::sign_in::Sessions;
 use crate::config::PublicUrl;
 use crate::db;
 

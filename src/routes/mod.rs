@@ -9,12 +9,13 @@ pub mod headers;
 pub mod health;
 pub mod observe;
 pub mod pages;
+pub mod view;
 
 use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use crate::auth::scope;
+use crate::auth::web::scope;
 use crate::config::Origins;
 use actix_cors::Cors;
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 use diesel::Connection;
 use diesel::RunQueryDsl;
 use diesel::pg::PgConnection;
-use portcullis::auth::{accounts, password};
+use portcullis::auth::account::register;
+use portcullis::auth::password;
 use portcullis::config::Settings;
 use portcullis::db::{self, Pool};
 use portcullis::domain::{Email, Role};
@@ -185,7 +186,7 @@ impl TestApp {
         let email = format!("user-{}@example.com", uuid_like());
         let hash = password::hash_blocking(&SecretString::from(PASSWORD)).expect("hash");
         let mut conn = self.pool.get().expect("conn");
-        let user = accounts::create_user(
+        let user = register::create_user(
             &mut conn,
             &Email::try_from(email.as_str()).expect("email"),
             &hash,

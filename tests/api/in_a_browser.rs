@@ -231,7 +231,7 @@ async fn a_long_address_wraps_on_the_admin_list_and_look_alikes_never_get_there(
     {
         let email = portcullis::domain::Email::try_from(long.as_str()).unwrap();
         let mut conn = app.pool.get().unwrap();
-        portcullis::auth::accounts::create_user(&mut conn, &email, "x", Role::User, true).unwrap();
+        portcullis::auth::account::register::create_user(&mut conn, &email, "x", Role::User, true).unwrap();
     }
     browser.sign_in(&app.address, &admin.email, &admin.password, false).await;
     browser.goto(&format!("{}/admin/users", app.address)).await;

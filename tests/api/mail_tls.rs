@@ -48,7 +48,7 @@ async fn reaches(sink: &SmtpSink, smtp_url: &str, ca: &Path) -> bool {
     let pool = portcullis::db::connect(&db, 1, Duration::from_secs(5)).unwrap();
     let email = "tls-reader@example.com";
     let hash = portcullis::auth::password::hash_blocking(&PASSWORD.to_owned().into()).unwrap();
-    portcullis::auth::accounts::create_user(
+    portcullis::auth::account::register::create_user(
         &mut pool.get().unwrap(),
         &Email::try_from(email).unwrap(),
         &hash,

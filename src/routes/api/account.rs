@@ -5,11 +5,11 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::accounts::{self, ChangePasswordError, PasswordChange};
+use crate::auth::account::lifecycle::{self, AccountError};
+use crate::auth::account::reauth;
+use crate::auth::account::register::{self, PasswordChange};
+use crate::auth::account::verification;
 use crate::auth::client::ClientInfo;
-use crate::auth::lifecycle::{self, AccountError};
-use crate::auth::reauth;
-use crate::auth::verification;
 use crate::auth::{CurrentUser, Via};
 use crate::db::models::SecurityEvent;
 use crate::db::{self, events};
@@ -47,8 +47,8 @@ pub async fn delete_account(
     let password = body.into_inner().password;
     reauth::reauthenticate(state.password_check(), &identity.user_id, Some(password), &client)
         .await
-        .map_err(api_error)?;
-    lifecycle::delete_user(&state.pool, &identity.user_id, None, &client).await.map_err(api_error)?;
+        .map_err(ApiError::from)?;
+    lifecycle::delete_user(&state.pool, &identity.user_id, None, &client).await.map_err(ApiError::from)?;
     let mut res = HttpResponse::NoContent();
     for cookie in state.cookies.cleared() {
         res.cookie(cookie);
@@ -95,7 +95,7 @@ pub async fn change_email(
                 "wrong_password",
                 "current_password: that is not your current password.",
             ),
-            other => api_error(other),
+            other => ApiError::from(other),
         })?;
     Ok(HttpResponse::Accepted().finish())
 }
@@ -132,25 +132,10 @@ pub async fn change_password(
     let body = body.into_inner();
     let change = PasswordChange { current: body.current_password, new: body.new_password };
     let policy = (state.password_policy, &state.throttle);
-    let signed = accounts::change_password(&state.sessions, &state.hasher, policy, &identity, change, &client)
-        .await
-        .map_err(|e| match e {
-            ChangePasswordError::WrongCurrentPassword => ApiError::unprocessable(
-                "wrong_password",
-                "current_password: that is not your current password.",
-            ),
-            ChangePasswordError::Policy(message) => {
-                ApiError::unprocessable("weak_password", format!("new_password: {message}"))
-            }
-            ChangePasswordError::ChangedElsewhere => ApiError::Conflict {
-                code: "changed_elsewhere",
-                message: "Your password was changed from another session a moment ago. Sign in again with the new one.",
-            },
-            ChangePasswordError::Throttled(t) => ApiError::TooManyRequests { retry_after_secs: t.retry_after_secs },
-            ChangePasswordError::Busy(busy) => busy.into(),
-            ChangePasswordError::Store(e) => e.into(),
-            ChangePasswordError::Unexpected(e) => e.into(),
-        })?;
+    let signed =
+        register::change_password(&state.sessions, &state.hasher, policy, &identity, change, &client)
+            .await
+            .map_err(ApiError::from)?;
     let mut res = HttpResponse::NoContent();
     if identity.via == Via::Cookie {
         for cookie in state.cookies.pair(&signed.access.token, &signed.refresh.token, signed.cookie_max_age) {
@@ -203,9 +188,4 @@ impl From<SecurityEvent> for EventResponse {
             detail: e.detail,
         }
     }
-}
-
-/// The one mapping of an account action's failure to a JSON answer.
-pub fn api_error(e: AccountError) -> ApiError {
-    e.into()
 }

@@ -6,11 +6,11 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::account::{EventResponse, api_error};
+use super::account::EventResponse;
 use super::me::UserResponse;
 use crate::auth::RequireAdmin;
+use crate::auth::account::lifecycle;
 use crate::auth::client::ClientInfo;
-use crate::auth::lifecycle;
 use crate::db::{self, events, users};
 use crate::domain::{Role, UserId};
 use crate::errors::{ApiError, ErrorBody};
@@ -59,7 +59,9 @@ pub async fn disable_user(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user_id = UserId::from(id.into_inner());
-    lifecycle::set_disabled(&state.pool, &user_id, true, admin.actor(), &client).await.map_err(api_error)?;
+    lifecycle::set_disabled(&state.pool, &user_id, true, admin.actor(), &client)
+        .await
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -76,7 +78,9 @@ pub async fn enable_user(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user_id = UserId::from(id.into_inner());
-    lifecycle::set_disabled(&state.pool, &user_id, false, admin.actor(), &client).await.map_err(api_error)?;
+    lifecycle::set_disabled(&state.pool, &user_id, false, admin.actor(), &client)
+        .await
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -110,7 +114,7 @@ pub async fn set_role(
         .map_err(|_| ApiError::unprocessable("invalid_role", "role: expected admin or user."))?;
     lifecycle::set_role(&state.pool, &UserId::from(id.into_inner()), role, admin.actor(), &client)
         .await
-        .map_err(api_error)?;
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -134,7 +138,7 @@ pub async fn delete_user(
 ) -> Result<HttpResponse, ApiError> {
     lifecycle::delete_user(&state.pool, &UserId::from(id.into_inner()), Some(admin.actor()), &client)
         .await
-        .map_err(api_error)?;
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -152,7 +156,7 @@ pub async fn end_sessions(
 ) -> Result<HttpResponse, ApiError> {
     lifecycle::end_all_sessions(&state.pool, &UserId::from(id.into_inner()), admin.actor(), &client)
         .await
-        .map_err(api_error)?;
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -170,7 +174,7 @@ pub async fn unlock(
 ) -> Result<HttpResponse, ApiError> {
     lifecycle::unlock(&state.pool, &UserId::from(id.into_inner()), admin.actor(), &client)
         .await
-        .map_err(api_error)?;
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -5,12 +5,12 @@ use utoipa::ToSchema;
 
 use super::me::UserResponse;
 use crate::auth::client::ClientInfo;
-use crate::auth::cookies;
-use crate::auth::csrf::{session_cookies, token_for};
-use crate::auth::extract::ActingSession;
-use crate::auth::refresh;
-use crate::auth::sessions::{self, Credentials};
+use crate::auth::session::refresh;
+use crate::auth::session::sign_in::{self, Credentials};
 use crate::auth::tokens::TokenKind;
+use crate::auth::web::cookies;
+use crate::auth::web::csrf_forms::{session_cookies, token_for};
+use crate::auth::web::extract::ActingSession;
 use crate::errors::{ApiError, ErrorBody, MfaRequiredBody};
 use crate::state::AppState;
 
@@ -68,7 +68,7 @@ pub async fn login(
         browser: true,
     };
     let signed =
-        sessions::sign_in(&state.sessions, &state.hasher, &state.throttle, credentials, client).await?;
+        sign_in::sign_in(&state.sessions, &state.hasher, &state.throttle, credentials, client).await?;
     let mut res = HttpResponse::Ok();
     for cookie in session_cookies(&state.cookies, &state.csrf, &signed) {
         res.cookie(cookie);
@@ -89,7 +89,7 @@ pub async fn logout(
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
     if let Some(session) = session.0 {
-        sessions::sign_out(&state.pool, &session, &client).await?;
+        sign_in::sign_out(&state.pool, &session, &client).await?;
     }
     let mut res = HttpResponse::NoContent();
     for cookie in state.cookies.cleared() {
@@ -169,8 +169,7 @@ pub async fn revoke(
         .into_iter()
         .find_map(|kind| state.sessions.keys.decode(&form.token, kind, now).ok());
     if let Some(claims) = claims {
-        sessions::revoke(&state.pool, &claims.sub.clone().into(), &claims.sid.clone().into(), &client)
-            .await?;
+        sign_in::revoke(&state.pool, &claims.sub.clone().into(), &claims.sid.clone().into(), &client).await?;
     }
     Ok(HttpResponse::Ok().finish())
 }

@@ -4,7 +4,7 @@
 use askama::Template;
 use serde_json::{Map, Value};
 
-use crate::routes::pages::layout::Layout;
+use crate::routes::view::layout::Layout;
 
 #[derive(Template)]
 #[template(path = "pages/api_docs.html")]

@@ -14,12 +14,10 @@ mod sessions;
 mod token;
 mod two_factor;
 
-pub(crate) use two_factor::factor_error;
-
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use crate::auth::scope;
+use crate::auth::web::scope;
 
 /// Mounted under `/api` (whose scope identifies the caller and applies the Origin check).
 /// Routes that take credentials or a token in the body and act on no cookie session need

@@ -16,8 +16,8 @@ use super::{account, admin, auth, docs, forward, me, passkeys};
 use super::{recovery, register, sessions, token, two_factor};
 use crate::auth::MaybeUser;
 use crate::errors::PageError;
-use crate::routes::pages::layout::layout;
-use crate::routes::pages::render::render;
+use crate::routes::view::layout::layout;
+use crate::routes::view::render::render;
 use crate::state::AppState;
 
 #[derive(OpenApi)]

@@ -7,9 +7,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::CurrentUser;
+use crate::auth::account::recovery;
+use crate::auth::account::verification;
 use crate::auth::client::ClientInfo;
-use crate::auth::recovery::{self, ResetError};
-use crate::auth::verification::{self, VerifyError};
 use crate::errors::{ApiError, ErrorBody};
 use crate::state::AppState;
 
@@ -63,21 +63,8 @@ pub async fn reset_password(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let deps = (state.password_policy, &state.mail);
-    match recovery::reset_password(&state.pool, &state.hasher, deps, &body.token, body.password, &client)
-        .await
-    {
-        Ok(()) => Ok(HttpResponse::NoContent().finish()),
-        Err(ResetError::InvalidLink) => Err(ApiError::bad_request(
-            "invalid_link",
-            "This reset link has been used, has expired or is not valid. Ask for a new one.",
-        )),
-        Err(ResetError::Policy(message)) => {
-            Err(ApiError::unprocessable("weak_password", format!("password: {message}")))
-        }
-        Err(ResetError::Busy(busy)) => Err(busy.into()),
-        Err(ResetError::Store(e)) => Err(e.into()),
-        Err(ResetError::Unexpected(e)) => Err(e.into()),
-    }
+    recovery::reset_password(&state.pool, &state.hasher, deps, &body.token, body.password, &client).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -98,14 +85,8 @@ pub async fn verify_email(
     client: ClientInfo,
     body: web::Json<VerifyEmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    match verification::confirm(&state.pool, &body.token, &client).await {
-        Ok(_) => Ok(HttpResponse::NoContent().finish()),
-        Err(VerifyError::InvalidLink) => Err(ApiError::bad_request(
-            "invalid_link",
-            "This confirmation link has been used, has expired or is not valid. Ask for a new one.",
-        )),
-        Err(VerifyError::Store(e)) => Err(e.into()),
-    }
+    verification::confirm(&state.pool, &body.token, &client).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Mail a new confirmation link.

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::me::UserResponse;
-use crate::auth::accounts::{self, RegisterError, Registered};
+use crate::auth::account::register::{self, Registered};
 use crate::auth::client::ClientInfo;
-use crate::auth::csrf::session_cookies;
-use crate::auth::sessions;
+use crate::auth::session::sign_in;
+use crate::auth::web::csrf_forms::session_cookies;
 use crate::domain::Email;
 use crate::errors::{ApiError, ErrorBody};
 use crate::state::AppState;
@@ -49,27 +49,13 @@ pub async fn register(
     let email = Email::try_from(body.email.as_str())
         .map_err(|message| ApiError::unprocessable("invalid_email", format!("email: {message}")))?;
     let deps = (state.password_policy, state.registration, &state.mail);
-    let user = match accounts::register(&state.pool, &state.hasher, deps, email, body.password, &client).await
+    let user = match register::register(&state.pool, &state.hasher, deps, email, body.password, &client).await
     {
         Ok(Registered::SignedUp(user)) => user,
         Ok(Registered::CheckInbox) => return Ok(HttpResponse::Accepted().finish()),
-        Err(RegisterError::EmailTaken) => {
-            return Err(ApiError::Conflict {
-                code: "email_taken",
-                message: "email: an account with this email already exists; sign in instead.",
-            });
-        }
-        Err(RegisterError::Policy(message)) => {
-            return Err(ApiError::unprocessable("weak_password", format!("password: {message}")));
-        }
-        Err(RegisterError::Throttled(t)) => {
-            return Err(ApiError::TooManyRequests { retry_after_secs: t.retry_after_secs });
-        }
-        Err(RegisterError::Busy(busy)) => return Err(busy.into()),
-        Err(RegisterError::Store(e)) => return Err(e.into()),
-        Err(RegisterError::Unexpected(e)) => return Err(e.into()),
+        Err(e) => return Err(e.into()),
     };
-    let signed = sessions::start_session(&state.sessions, user, false, &client).await?;
+    let signed = sign_in::start_session(&state.sessions, user, false, &client).await?;
     let mut res = HttpResponse::Created();
     for cookie in session_cookies(&state.cookies, &state.csrf, &signed) {
         res.cookie(cookie);

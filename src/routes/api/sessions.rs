@@ -2,8 +2,9 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::auth::CurrentUser;
 use crate::auth::client::ClientInfo;
-use crate::auth::{CurrentUser, sessions as auth_sessions};
+use crate::auth::session::sign_in;
 use crate::db::{self, sessions};
 use crate::errors::{ApiError, ErrorBody};
 use crate::routes::device::describe_device;
@@ -68,7 +69,7 @@ pub async fn delete_session(
     client: ClientInfo,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if auth_sessions::revoke(&state.pool, &user.0.user_id, &id.as_str().into(), &client).await? {
+    if sign_in::revoke(&state.pool, &user.0.user_id, &id.as_str().into(), &client).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NotFound)
@@ -85,6 +86,6 @@ pub async fn revoke_other_sessions(
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
     let identity = user.0;
-    auth_sessions::revoke_others(&state.pool, &identity.user_id, &identity.session_id, &client).await?;
+    sign_in::revoke_others(&state.pool, &identity.user_id, &identity.session_id, &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }

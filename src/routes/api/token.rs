@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::client::ClientInfo;
-use crate::auth::refresh::{self, RefreshError};
-use crate::auth::sessions::{self, Credentials, SignInError};
+use crate::auth::session::refresh::{self, RefreshError};
+use crate::auth::session::sign_in::{self, Credentials, SignInError};
 use crate::auth::tokens::Issued;
 use crate::errors::{ApiError, BAD_CREDENTIALS, ErrorBody};
 use crate::state::AppState;
@@ -116,7 +116,7 @@ async fn password_grant(
         device_cookie: None,
         browser: false,
     };
-    match sessions::sign_in(&state.sessions, &state.hasher, &state.throttle, credentials, client).await {
+    match sign_in::sign_in(&state.sessions, &state.hasher, &state.throttle, credentials, client).await {
         Ok(signed) => Ok(token_response(&signed.access, &signed.refresh)),
         Err(SignInError::InvalidCredentials) => Ok(oauth_error("invalid_grant", BAD_CREDENTIALS)),
         // SPEC §9: the JSON login's body, as a §5.2 error status.

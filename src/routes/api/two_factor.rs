@@ -5,15 +5,14 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::account::api_error;
 use super::me::UserResponse;
 use super::passkeys::{PasswordRequest, password_of};
-use crate::auth::challenge::MfaFlow;
 use crate::auth::client::ClientInfo;
-use crate::auth::csrf::session_cookies;
-use crate::auth::mfa;
-use crate::auth::totp_enrolment;
-use crate::auth::two_factor::{self, FactorError};
+use crate::auth::factors::enrolment;
+use crate::auth::factors::mfa;
+use crate::auth::factors::two_factor;
+use crate::auth::session::challenge::MfaFlow;
+use crate::auth::web::csrf_forms::session_cookies;
 use crate::auth::{CurrentUser, RequireAdmin};
 use crate::domain::UserId;
 use crate::errors::{ApiError, ErrorBody};
@@ -126,9 +125,9 @@ pub async fn start_totp(
 ) -> Result<HttpResponse, ApiError> {
     let password = password_of(body);
     let enrolment =
-        totp_enrolment::start_totp(state.password_check(), &state.two_factor, &user.0, password, &client)
+        enrolment::start_totp(state.password_check(), &state.two_factor, &user.0, password, &client)
             .await
-            .map_err(factor_error)?;
+            .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(TotpEnrolmentResponse { secret: enrolment.secret, otpauth_url: enrolment.otpauth_url }))
@@ -166,9 +165,9 @@ pub async fn confirm_totp(
     body: web::Json<ConfirmTotpRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let tf = &state.two_factor;
-    let codes = totp_enrolment::confirm_totp(&state.pool, tf, &state.throttle, &user.0, &body.code, &client)
+    let codes = enrolment::confirm_totp(&state.pool, tf, &state.throttle, &user.0, &body.code, &client)
         .await
-        .map_err(factor_error)?;
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(RecoveryCodesResponse { recovery_codes: codes }))
@@ -202,7 +201,7 @@ pub async fn disable_totp(
     let checks = (&state.pool, &state.hasher, &state.throttle);
     two_factor::disable_totp(checks, &state.mail, &user.0.user_id, password, &client)
         .await
-        .map_err(factor_error)?;
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -234,7 +233,7 @@ pub async fn renew_recovery_codes(
     let codes =
         two_factor::renew_recovery_codes(checks, &user.0.user_id, body.into_inner().password, &client)
             .await
-            .map_err(factor_error)?;
+            .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(RecoveryCodesResponse { recovery_codes: codes }))
@@ -257,32 +256,8 @@ pub async fn reset_user_factors(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let user_id = UserId::from(id.into_inner());
-    two_factor::reset(&state.pool, &state.mail, &user_id, admin.actor(), &client).await.map_err(api_error)?;
+    two_factor::reset(&state.pool, &state.mail, &user_id, admin.actor(), &client)
+        .await
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// The one mapping of a factor change's failure to a JSON answer.
-pub fn factor_error(e: FactorError) -> ApiError {
-    match e {
-        FactorError::AlreadyOn => ApiError::Conflict {
-            code: "totp_already_on",
-            message: "An authenticator app is already on: turn it off first to enrol another.",
-        },
-        FactorError::NotPending => ApiError::Conflict {
-            code: "totp_not_pending",
-            message: "There is no authenticator app waiting to be confirmed: start again.",
-        },
-        FactorError::NotOn => ApiError::Conflict {
-            code: "totp_not_on",
-            message: "Recovery codes come with an authenticator app: turn that on first.",
-        },
-        FactorError::WrongCode => ApiError::unprocessable(
-            "invalid_code",
-            "code: that is not the current code of your authenticator app. Check the time on your phone.",
-        ),
-        FactorError::Throttled(t) => ApiError::TooManyRequests { retry_after_secs: t.retry_after_secs },
-        FactorError::Account(e) => api_error(e),
-        FactorError::Store(e) => e.into(),
-        FactorError::Unexpected(e) => e.into(),
-    }
 }

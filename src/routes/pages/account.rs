@@ -4,8 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::layout::{Layout, layout};
-use super::render::render;
 use super::two_factor::{PasskeyView, passkeys_on};
 use crate::auth::{CurrentUser, Identity};
 use crate::db::models::SecurityEvent;
@@ -13,6 +11,8 @@ use crate::db::{self, StoreError, events, factors, sessions};
 use crate::errors::PageError;
 use crate::routes::device::describe_device;
 use crate::routes::format;
+use crate::routes::view::layout::{Layout, layout};
+use crate::routes::view::render::render;
 use crate::state::AppState;
 
 /// How many rows of security activity the account page lists…

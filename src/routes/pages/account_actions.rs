@@ -6,14 +6,15 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::account::show;
-use super::render::see_other;
-use crate::auth::accounts::{self, ChangePasswordError, PasswordChange};
+use crate::auth::CurrentUser;
+use crate::auth::account::lifecycle::{self, AccountError};
+use crate::auth::account::reauth;
+use crate::auth::account::register::{self, ChangePasswordError, PasswordChange};
+use crate::auth::account::verification;
 use crate::auth::client::ClientInfo;
-use crate::auth::lifecycle::{self, AccountError};
-use crate::auth::reauth;
-use crate::auth::verification;
-use crate::auth::{CurrentUser, sessions as auth_sessions};
+use crate::auth::session::sign_in;
 use crate::errors::{ApiError, PageError};
+use crate::routes::view::render::see_other;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -43,7 +44,7 @@ pub async fn change_password(
     }
     let change = PasswordChange { current: form.current_password, new: form.new_password };
     let policy = (state.password_policy, &state.throttle);
-    match accounts::change_password(&state.sessions, &state.hasher, policy, &identity, change, &client).await
+    match register::change_password(&state.sessions, &state.hasher, policy, &identity, change, &client).await
     {
         Ok(pair) => {
             let cookies = state.cookies.pair(&pair.access.token, &pair.refresh.token, pair.cookie_max_age);
@@ -64,9 +65,7 @@ pub async fn change_password(
         Err(ChangePasswordError::Throttled(t)) => {
             Err(ApiError::TooManyRequests { retry_after_secs: t.retry_after_secs }.into())
         }
-        Err(ChangePasswordError::Busy(busy)) => Err(ApiError::from(busy).into()),
-        Err(ChangePasswordError::Store(e)) => Err(e.into()),
-        Err(ChangePasswordError::Unexpected(e)) => Err(e.into()),
+        Err(e) => Err(ApiError::from(e).into()),
     }
 }
 
@@ -99,14 +98,14 @@ pub async fn delete_account(
         Err(AccountError::WrongPassword) => {
             return refused("Your password is not correct; the account was not deleted.").await;
         }
-        Err(e) => return Err(account_error(e)),
+        Err(e) => return Err(ApiError::from(e).into()),
     }
     match lifecycle::delete_user(&state.pool, &identity.user_id, None, &client).await {
         Ok(()) => Ok(see_other("/login?deleted=done", state.cookies.cleared())),
         Err(AccountError::LastAdmin) => {
             refused("You are the last administrator: make someone else an administrator first.").await
         }
-        Err(e) => Err(account_error(e)),
+        Err(e) => Err(ApiError::from(e).into()),
     }
 }
 
@@ -141,21 +140,7 @@ pub async fn change_email(
         Err(AccountError::Policy(message)) => {
             show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, Some(message), []).await
         }
-        Err(e) => Err(account_error(e)),
-    }
-}
-
-/// The page answer for the errors an account action has in common.
-fn account_error(e: AccountError) -> PageError {
-    match e {
-        AccountError::Throttled(t) => {
-            ApiError::TooManyRequests { retry_after_secs: t.retry_after_secs }.into()
-        }
-        AccountError::NotFound => PageError::not_found(),
-        AccountError::Busy(busy) => ApiError::from(busy).into(),
-        AccountError::Store(e) => e.into(),
-        AccountError::Unexpected(e) => e.into(),
-        other => anyhow::Error::new(other).into(),
+        Err(e) => Err(ApiError::from(e).into()),
     }
 }
 
@@ -167,7 +152,7 @@ pub async fn revoke_session(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
-    if !auth_sessions::revoke(&state.pool, &identity.user_id, &id.as_str().into(), &client).await? {
+    if !sign_in::revoke(&state.pool, &identity.user_id, &id.as_str().into(), &client).await? {
         return Err(PageError::not_found());
     }
     if *id == identity.session_id.as_str() {
@@ -182,6 +167,6 @@ pub async fn revoke_other_sessions(
     client: ClientInfo,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
-    auth_sessions::revoke_others(&state.pool, &identity.user_id, &identity.session_id, &client).await?;
+    sign_in::revoke_others(&state.pool, &identity.user_id, &identity.session_id, &client).await?;
     Ok(see_other("/account?done=others", []))
 }

@@ -10,19 +10,19 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::layout::{Layout, layout};
-use super::render::{render, see_other};
+use crate::auth::account::lifecycle::{self, AccountError};
 use crate::auth::client::ClientInfo;
-use crate::auth::extract::RequireAdmin;
-use crate::auth::lifecycle::{self, AccountError};
+use crate::auth::factors::two_factor::{self, Factors};
 use crate::auth::throttle;
-use crate::auth::two_factor::{self, Factors};
+use crate::auth::web::extract::RequireAdmin;
 use crate::db::{self, StoreError, events, sessions, users};
 use crate::domain::{Role, UserId};
 use crate::errors::PageError;
 use crate::routes::device::describe_device;
 use crate::routes::format;
 use crate::routes::pages::account::EventRow;
+use crate::routes::view::layout::{Layout, layout};
+use crate::routes::view::render::{render, see_other};
 use crate::state::AppState;
 
 pub struct UserRow {

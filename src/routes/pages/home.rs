@@ -2,10 +2,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::layout::{Layout, layout};
-use super::render::render;
 use crate::auth::MaybeUser;
 use crate::errors::PageError;
+use crate::routes::view::layout::{Layout, layout};
+use crate::routes::view::render::render;
 use crate::state::AppState;
 
 #[derive(Template)]

@@ -4,18 +4,18 @@ use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::layout::{Layout, layout};
-use super::render::{render, see_other};
 use crate::auth::client::ClientInfo;
-use crate::auth::cookies;
-use crate::auth::csrf::session_cookies;
-use crate::auth::mfa::{self, MfaError};
-use crate::auth::sessions::{self, Credentials, SignInError};
+use crate::auth::factors::mfa::{self, MfaError};
+use crate::auth::session::sign_in::{self, Credentials, SignInError};
+use crate::auth::web::cookies;
+use crate::auth::web::csrf_forms::session_cookies;
 use crate::auth::{Identity, MaybeUser};
 use crate::domain::safe_next;
 use crate::errors::BAD_CREDENTIALS;
 use crate::errors::{ApiError, PageError};
 use crate::routes::headers::with_sign_in_csp;
+use crate::routes::view::layout::{Layout, layout};
+use crate::routes::view::render::{render, see_other};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -109,7 +109,7 @@ pub async fn login(
         device_cookie: cookies::read_owned(&req, state.cookies.device),
         browser: true,
     };
-    match sessions::sign_in(&state.sessions, &state.hasher, &state.throttle, credentials, client).await {
+    match sign_in::sign_in(&state.sessions, &state.hasher, &state.throttle, credentials, client).await {
         Ok(signed) => Ok(see_other(
             safe_next(form.next.as_deref(), &state.cors_origins),
             session_cookies(&state.cookies, &state.csrf, &signed),
@@ -164,7 +164,7 @@ pub async fn login(
 }
 
 fn passkeys(state: &AppState) -> Result<(), &'static str> {
-    state.two_factor.passkeys.as_ref().map(drop).ok_or(crate::auth::webauthn::NEEDS_A_HOST_NAME)
+    state.two_factor.passkeys.as_ref().map(drop).ok_or(crate::auth::factors::webauthn::NEEDS_A_HOST_NAME)
 }
 
 fn show(

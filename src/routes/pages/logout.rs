@@ -1,10 +1,10 @@
 use actix_web::{HttpResponse, web};
 
-use super::render::see_other;
 use crate::auth::client::ClientInfo;
-use crate::auth::extract::ActingSession;
-use crate::auth::sessions;
+use crate::auth::session::sign_in;
+use crate::auth::web::extract::ActingSession;
 use crate::errors::PageError;
+use crate::routes::view::render::see_other;
 use crate::state::AppState;
 
 /// Revokes the session server-side (so a copied token dies too) and clears the cookies. The
@@ -16,7 +16,7 @@ pub async fn logout(
     client: ClientInfo,
 ) -> Result<HttpResponse, PageError> {
     if let Some(session) = session.0 {
-        sessions::sign_out(&state.pool, &session, &client).await?;
+        sign_in::sign_out(&state.pool, &session, &client).await?;
     }
     let [access, refresh] = state.cookies.cleared();
     let csrf = state.cookies.csrf_cookie(&state.csrf.issue(""));

@@ -12,9 +12,6 @@ mod register;
 mod two_factor;
 mod verification;
 
-pub(crate) mod layout;
-pub(crate) mod render;
-
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

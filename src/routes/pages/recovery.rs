@@ -6,12 +6,12 @@ use askama::Template;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::layout::{Layout, layout};
-use super::render::{render, see_other};
 use crate::auth::MaybeUser;
+use crate::auth::account::recovery::{self, ResetError};
 use crate::auth::client::ClientInfo;
-use crate::auth::recovery::{self, ResetError};
 use crate::errors::{ApiError, PageError};
+use crate::routes::view::layout::{Layout, layout};
+use crate::routes::view::render::{render, see_other};
 use crate::state::AppState;
 
 #[derive(Template)]

@@ -4,16 +4,16 @@ use askama::Template;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::layout::{Layout, layout};
-use super::render::{render, see_other};
 use super::verification::check_inbox;
-use crate::auth::accounts::{self, RegisterError, Registered};
+use crate::auth::account::register::{self, RegisterError, Registered};
 use crate::auth::client::ClientInfo;
-use crate::auth::csrf::session_cookies;
-use crate::auth::sessions::{self, SignInError};
+use crate::auth::session::sign_in::{self, SignInError};
+use crate::auth::web::csrf_forms::session_cookies;
 use crate::auth::{Identity, MaybeUser};
 use crate::domain::Email;
 use crate::errors::{ApiError, PageError};
+use crate::routes::view::layout::{Layout, layout};
+use crate::routes::view::render::{render, see_other};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -63,7 +63,7 @@ pub async fn register(
     }
     let deps = (state.password_policy, state.registration, &state.mail);
     let registered =
-        accounts::register(&state.pool, &state.hasher, deps, email, form.password, &client).await;
+        register::register(&state.pool, &state.hasher, deps, email, form.password, &client).await;
     let user = match registered {
         Ok(Registered::SignedUp(user)) => user,
         Ok(Registered::CheckInbox) => {
@@ -89,11 +89,9 @@ pub async fn register(
             res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(t.retry_after_secs));
             return Ok(res);
         }
-        Err(RegisterError::Busy(busy)) => return Err(ApiError::from(busy).into()),
-        Err(RegisterError::Store(e)) => return Err(e.into()),
-        Err(RegisterError::Unexpected(e)) => return Err(e.into()),
+        Err(e) => return Err(ApiError::from(e).into()),
     };
-    match sessions::start_session(&state.sessions, user, false, &client).await {
+    match sign_in::start_session(&state.sessions, user, false, &client).await {
         Ok(signed) => Ok(see_other("/account", session_cookies(&state.cookies, &state.csrf, &signed))),
         Err(SignInError::Store(e)) => Err(e.into()),
         Err(e) => Err(anyhow::Error::new(e).into()),

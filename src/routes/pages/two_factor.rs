@@ -7,20 +7,20 @@ use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::layout::{Layout, layout};
-use super::render::{render, see_other};
+use crate::auth::account::lifecycle::AccountError;
 use crate::auth::client::ClientInfo;
-use crate::auth::lifecycle::AccountError;
-use crate::auth::passkeys;
-use crate::auth::totp_enrolment;
-use crate::auth::two_factor::{self, FactorError, Factors};
-use crate::auth::webauthn::{NEEDS_A_HOST_NAME, PasskeyError};
+use crate::auth::factors::enrolment;
+use crate::auth::factors::passkeys;
+use crate::auth::factors::two_factor::{self, FactorError, Factors};
+use crate::auth::factors::webauthn::{NEEDS_A_HOST_NAME, PasskeyError};
 use crate::auth::{CurrentUser, Identity};
 use crate::db::StoreError;
 use crate::db::passkeys::PasskeyRow;
 use crate::domain::UserId;
 use crate::errors::{ApiError, PageError};
 use crate::routes::format;
+use crate::routes::view::layout::{Layout, layout};
+use crate::routes::view::render::{render, see_other};
 use crate::state::AppState;
 
 /// A pending authenticator app, as the page shows it.
@@ -90,8 +90,7 @@ pub async fn start_totp(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     let password = Some(form.into_inner().password);
-    match totp_enrolment::start_totp(state.password_check(), &state.two_factor, &identity, password, &client)
-        .await
+    match enrolment::start_totp(state.password_check(), &state.two_factor, &identity, password, &client).await
     {
         Ok(_) => Ok(see_other("/account/2fa", [])),
         Err(FactorError::Account(AccountError::WrongPassword)) => {
@@ -99,7 +98,7 @@ pub async fn start_totp(
             show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, (None, error), Vec::new()).await
         }
         Err(FactorError::AlreadyOn) => Ok(see_other("/account/2fa", [])),
-        Err(e) => Err(page_error(e)),
+        Err(e) => Err(ApiError::from(e).into()),
     }
 }
 
@@ -117,8 +116,7 @@ pub async fn confirm_totp(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     let tf = &state.two_factor;
-    match totp_enrolment::confirm_totp(&state.pool, tf, &state.throttle, &identity, &form.code, &client).await
-    {
+    match enrolment::confirm_totp(&state.pool, tf, &state.throttle, &identity, &form.code, &client).await {
         Ok(codes) => {
             let notice = Some("Two-factor sign-in is on. Save your recovery codes now.");
             show(&req, &state, &identity, StatusCode::OK, (notice, None), codes).await
@@ -136,7 +134,7 @@ pub async fn confirm_totp(
             .await
         }
         Err(FactorError::AlreadyOn | FactorError::NotPending) => Ok(see_other("/account/2fa", [])),
-        Err(e) => Err(page_error(e)),
+        Err(e) => Err(ApiError::from(e).into()),
     }
 }
 
@@ -161,7 +159,7 @@ pub async fn disable_totp(
             let error = Some("That is not your password: two-factor sign-in is still on.".to_owned());
             show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, (None, error), Vec::new()).await
         }
-        Err(e) => Err(page_error(e)),
+        Err(e) => Err(ApiError::from(e).into()),
     }
 }
 
@@ -215,12 +213,8 @@ pub async fn renew_recovery_codes(
             show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, (None, error), Vec::new()).await
         }
         Err(FactorError::NotOn) => Ok(see_other("/account/2fa", [])),
-        Err(e) => Err(page_error(e)),
+        Err(e) => Err(ApiError::from(e).into()),
     }
-}
-
-fn page_error(e: FactorError) -> PageError {
-    crate::routes::api::factor_error(e).into()
 }
 
 async fn show(
@@ -237,9 +231,9 @@ async fn show(
     let pending = if factors.totp {
         None
     } else {
-        totp_enrolment::pending_enrolment(&state.pool, &state.two_factor, identity)
+        enrolment::pending_enrolment(&state.pool, &state.two_factor, identity)
             .await
-            .map_err(page_error)?
+            .map_err(|e| PageError::from(ApiError::from(e)))?
             .map(|e| Pending { secret: e.secret, qr_svg: e.qr_svg })
     };
     let passkeys = passkey_views(state, &identity.user_id).await?;

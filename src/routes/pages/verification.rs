@@ -5,12 +5,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::layout::{Layout, layout};
-use super::render::{render, see_other};
+use crate::auth::account::verification::{self, VerifyError};
 use crate::auth::client::ClientInfo;
-use crate::auth::verification::{self, VerifyError};
 use crate::auth::{CurrentUser, MaybeUser};
 use crate::errors::{ApiError, PageError};
+use crate::routes::view::layout::{Layout, layout};
+use crate::routes::view::render::{render, see_other};
 use crate::state::AppState;
 
 #[derive(Template)]
