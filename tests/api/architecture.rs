@@ -216,8 +216,6 @@ fn folder_graph() -> Graph {
 #[test]
 fn no_folder_imports_its_way_back_to_itself() {
     let graph = folder_graph();
-        }
-    }
     assert!(graph.contains_key("routes::pages") && graph.contains_key("auth::web"), "{graph:?}");
     for folder in graph.keys() {
         if let Some(cycle) = cycle_from(&graph, folder) {
