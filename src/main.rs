@@ -1,8 +1,7 @@
 use std::process::ExitCode;
 
-use portcullis::cli::Cli;
+use portcullis::Cli;
 use portcullis::config::LogFormat;
-use portcullis::logging;
 
 fn main() -> ExitCode {
     // .env first, so that RUST_LOG and every PORTCULLIS_* variable may come from it.
@@ -22,11 +21,11 @@ fn main() -> ExitCode {
             .and_then(|v| LogFormat::parse(&v))
             .unwrap_or(LogFormat::Text),
     };
-    logging::init(format);
+    portcullis::init_logging(format);
     let settings = match settings {
         Ok(settings) => settings,
         Err(e) => {
-            eprintln!("{}", logging::fatal_line(format, &e.to_string()));
+            eprintln!("{}", portcullis::fatal_line(format, &e.to_string()));
             return ExitCode::from(2);
         }
     };
@@ -36,7 +35,7 @@ fn main() -> ExitCode {
             // One line, whatever the cause chain holds (libpq's messages span several).
             let message = format!("{e:#}");
             let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-            eprintln!("{}", logging::fatal_line(format, &message));
+            eprintln!("{}", portcullis::fatal_line(format, &message));
             ExitCode::FAILURE
         }
     }

@@ -8,7 +8,9 @@ use crate::domain::{Role, SessionId, UserId};
 /// How the credential arrived. Bearer-only requests are exempt from CSRF checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
+    /// `Authorization: Bearer` (a script or another service).
     Bearer,
+    /// The access cookie (a browser); unsafe requests need a CSRF token.
     Cookie,
 }
 
@@ -16,13 +18,19 @@ pub enum Via {
 /// password hash travel with a request; what a handler needs beyond this, it loads.
 #[derive(Debug, Clone)]
 pub struct Identity {
+    /// The account.
     pub user_id: UserId,
+    /// The session the credential belongs to (a sign-out ends it).
     pub session_id: SessionId,
+    /// The account's address, as the database has it now.
     pub email: String,
+    /// The account's role, as the database has it now (not as the token says).
     pub role: Role,
     /// When the account was created (Unix seconds).
     pub member_since: i64,
+    /// Whether the owner confirmed the address by a mailed link.
     pub email_verified: bool,
+    /// How the credential arrived.
     pub via: Via,
 }
 

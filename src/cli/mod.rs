@@ -22,9 +22,12 @@ use crate::domain::{Email, NewPassword, PasswordPolicy, Role};
 use crate::mail::Mail;
 use crate::startup::{self, Application};
 
+/// The command line of the `portcullis` binary: `serve` (the default), `migrate`, `user …`,
+/// `keys …`, `backup PATH`. An app that mounts Portcullis may offer the same commands.
 #[derive(Debug, Parser)]
 #[command(name = "portcullis", version, about = "JWT authentication done right")]
 pub struct Cli {
+    /// The command; none means `serve`.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -101,6 +104,7 @@ impl Cli {
         (cli, settings)
     }
 
+    /// Runs the command with `settings`.
     pub fn run(self, settings: Settings) -> anyhow::Result<()> {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings),
@@ -269,7 +273,7 @@ fn reset_second_factor(
 
 /// Mail as the server composes it: the same sender, links and sealing key.
 fn mail(settings: &Settings) -> anyhow::Result<Mail> {
-    Mail::new(settings, &public_url(settings)?, &startup::server_secret(settings)?)
+    Mail::new(settings, &public_url(settings)?, &startup::keys::server_secret(settings)?)
 }
 
 fn public_url(settings: &Settings) -> anyhow::Result<PublicUrl> {

@@ -14,14 +14,19 @@ pub use origin::{Origins, PublicUrl};
 use vars::default_of;
 pub use vars::{VARS, Var, cli_args};
 
-/// Everything Portcullis can be told. Built by [`Settings::from_env`] in the binary and
-/// in code by the tests; nothing else reads the environment.
+/// Everything Portcullis can be told. Built by [`Settings::from_env`] (the binary, a host
+/// app) or in code (tests); nothing else reads the environment. The fields that say so are
+/// not read from the environment: tuning for tests and benchmarks.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// `DATABASE_URL`: a SQLite path (or `sqlite://PATH`), or `postgres://…`.
     pub database_url: String,
+    /// `PORTCULLIS_ADDR`: the listen address; port 0 picks a free port.
     pub addr: SocketAddr,
     /// `None` means "http:// + the bound address", resolved once the port is known.
     pub public_url: Option<PublicUrl>,
+    /// `PORTCULLIS_JWT_SECRET`: HS256 with exactly these bytes (at least 32); `None` uses the
+    /// key file's generated keys.
     pub jwt_secret: Option<SecretString>,
     /// Where the key ring is kept when `jwt_secret` is unset.
     pub key_file: PathBuf,
@@ -29,18 +34,27 @@ pub struct Settings {
     pub jwt_alg: Alg,
     /// This deployment's apps on other origins (CORS, the Origin check, `next` targets).
     pub cors_origins: Origins,
+    /// `PORTCULLIS_ACCESS_TTL`: access token lifetime.
     pub access_ttl: Duration,
+    /// `PORTCULLIS_REFRESH_TTL`: refresh token and idle session lifetime ("remember me").
     pub refresh_ttl: Duration,
+    /// `PORTCULLIS_SESSION_MAX`: absolute session lifetime.
     pub session_max: Duration,
+    /// `PORTCULLIS_REGISTRATION`: who may create an account.
     pub registration: Registration,
+    /// `PORTCULLIS_PASSWORD_MIN`: minimum password length in characters.
     pub password_min: usize,
+    /// `PORTCULLIS_REFRESH_GRACE`: how long the previous refresh token still yields a pair.
     pub refresh_grace: Duration,
     /// Clock skew tolerated on `exp`/`nbf`/`iat`; SPEC §6 caps it at 30 s.
     pub clock_leeway: Duration,
+    /// `PORTCULLIS_TRUSTED_PROXIES`: proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
     /// `PORTCULLIS_METRICS_ADDR`: the second listener, for `/metrics` only.
     pub metrics_addr: Option<SocketAddr>,
+    /// `PORTCULLIS_LOG_FORMAT`: text or JSON lines.
     pub log_format: LogFormat,
+    /// `PORTCULLIS_DB_POOL`: database connection pool size.
     pub db_pool: u32,
     /// How long a request waits for a database connection (and a connection attempt lasts).
     pub db_timeout: Duration,
@@ -79,6 +93,7 @@ pub enum Registration {
 }
 
 impl Registration {
+    /// Whether `/register` exists (`open` or `verify`).
     pub fn is_open(self) -> bool {
         self != Self::Closed
     }
@@ -94,6 +109,7 @@ pub enum LogFormat {
 }
 
 impl LogFormat {
+    /// `text` or `json`.
     pub fn parse(raw: &str) -> Option<Self> {
         match raw.trim() {
             "text" => Some(Self::Text),
@@ -107,12 +123,15 @@ impl LogFormat {
 #[derive(Debug, thiserror::Error)]
 #[error("invalid {name}: {reason}")]
 pub struct ConfigError {
+    /// The variable.
     pub name: &'static str,
+    /// What is wrong with its value.
     pub reason: String,
 }
 
 impl Settings {
-    /// How long a retired signing key keeps verifying ([`crate::keys::retire_overlap`]).
+    /// How long a retired signing key keeps verifying after a rotation, in seconds: one reload
+    /// interval, one access lifetime and the clock leeway.
     pub fn key_overlap_secs(&self) -> i64 {
         let whole =
             |d: Duration| i64::try_from(d.as_secs() + u64::from(d.subsec_nanos() > 0)).unwrap_or(i64::MAX);
@@ -126,6 +145,8 @@ impl Settings {
             .unwrap_or_else(|e| unreachable!("the documented defaults parse: {e}"))
     }
 
+    /// Reads the environment (call `dotenvy::dotenv()` first for a `.env` file): every
+    /// variable of [`VARS`], invalid values refused with the variable's name.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }

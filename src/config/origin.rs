@@ -7,6 +7,7 @@ use std::net::IpAddr;
 pub struct PublicUrl(String);
 
 impl PublicUrl {
+    /// An origin such as `https://auth.example.com` (no path); the reason when it is not.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let trimmed = raw.trim().trim_end_matches('/');
         let rest = trimmed
@@ -19,10 +20,12 @@ impl PublicUrl {
         Ok(Self(trimmed.to_ascii_lowercase()))
     }
 
+    /// Cookies get `Secure` and the `__Host-` prefix, and HSTS is sent.
     pub fn is_https(&self) -> bool {
         self.0.starts_with("https://")
     }
 
+    /// The origin, lowercase, without a trailing slash.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -48,6 +51,7 @@ impl PublicUrl {
 pub struct Origins(Vec<PublicUrl>);
 
 impl Origins {
+    /// A comma-separated list of origins.
     pub fn parse(raw: &str) -> Result<Self, String> {
         raw.split(',')
             .map(str::trim)
@@ -62,10 +66,12 @@ impl Origins {
         self.0.iter().any(|o| o.as_str().eq_ignore_ascii_case(origin))
     }
 
+    /// No origin listed.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The origins, as written.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(PublicUrl::as_str)
     }

@@ -5,9 +5,11 @@
 /// it means. This table is the single definition behind parsing (`from_lookup`), `--help` of
 /// every command (`cli_args`), and the README and `.env.example` (a test holds them to it).
 pub struct Var {
+    /// The environment variable.
     pub name: &'static str,
     /// `None` when the default is computed at startup; `help` then says how.
     pub default: Option<&'static str>,
+    /// What it means, in one line.
     pub help: &'static str,
     /// Its value is never printed, not even by `--help` (which shows env values otherwise).
     pub secret: bool,
@@ -17,6 +19,7 @@ const fn var(name: &'static str, default: Option<&'static str>, help: &'static s
     Var { name, default, help, secret: false }
 }
 
+/// Every setting read from the environment.
 pub const VARS: &[Var] = &[
     Var {
         secret: true,
@@ -108,6 +111,7 @@ pub(super) fn default_of(name: &str) -> Option<&'static str> {
 
 /// The settings as global command-line arguments, each also read from its environment
 /// variable, for `--help` of every command (clap shows the variable and the default).
+#[doc(hidden)]
 pub fn cli_args() -> Vec<clap::Arg> {
     VARS.iter()
         .filter(|v| v.name != "RUST_LOG")

@@ -11,6 +11,7 @@ macro_rules! id_type {
         pub struct $name(String);
 
         impl $name {
+            /// The id as text.
             pub fn as_str(&self) -> &str {
                 &self.0
             }

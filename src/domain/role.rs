@@ -4,11 +4,14 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// Everyone.
     User,
+    /// The admin pages and API; `RequireAdmin`.
     Admin,
 }
 
 impl Role {
+    /// `user` or `admin`, as stored.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::User => "user",

@@ -2,10 +2,9 @@
 //! same shape as handler errors.
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::ServiceResponse;
 use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::http::header;
-use actix_web::middleware::Next;
 use actix_web::{HttpRequest, ResponseError};
 
 use super::api::ApiError;
@@ -45,14 +44,10 @@ pub fn form_error(err: UrlencodedError, req: &HttpRequest) -> actix_web::Error {
     for_request(req, e)
 }
 
-/// Gives every error response the shape of its path. Errors raised inside actix itself
-/// (405 from a resource, 413 from a payload limit) arrive as plain text or empty bodies;
-/// they leave here as `{"error","message"}` JSON under `/api` and as an error page elsewhere.
-pub async fn shape_bare_errors(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let res = next.call(req).await?;
+/// Gives every error response the shape of its route. Errors raised inside actix itself
+/// (405 from a resource, 413 from a payload limit) arrive as plain text or empty bodies; they
+/// leave here as `{"error","message"}` JSON on API routes and as an error page elsewhere.
+pub fn shape_bare_error<B: MessageBody + 'static>(res: ServiceResponse<B>) -> ServiceResponse<BoxBody> {
     let status = res.status();
     let json = wants_json(res.request());
     let shaped = res
@@ -61,7 +56,7 @@ pub async fn shape_bare_errors(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/html"));
     if !(status.is_client_error() || status.is_server_error()) || shaped {
-        return Ok(res.map_into_boxed_body());
+        return res.map_into_boxed_body();
     }
     let error = ApiError::from_status(status);
     let mut replacement = if json {
@@ -77,7 +72,7 @@ pub async fn shape_bare_errors(
         replacement.headers_mut().append(header::SET_COOKIE, cookie.clone());
     }
     let (req, _) = res.into_parts();
-    Ok(ServiceResponse::new(req, replacement).map_into_boxed_body())
+    ServiceResponse::new(req, replacement).map_into_boxed_body()
 }
 
 fn copy_challenge(from: &header::HeaderMap, to: &mut header::HeaderMap) {

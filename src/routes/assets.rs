@@ -51,9 +51,18 @@ pub fn paths() -> impl Iterator<Item = &'static str> {
     ASSETS.iter().map(|a| a.path)
 }
 
-/// `GET /static/{path}`.
-pub async fn asset(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
-    let Some(index) = ASSETS.iter().position(|a| a.path == path.as_str()) else {
+/// Each asset as a resource of its own at `/static/<path>` (no catch-all under `/static`: a
+/// host app's own files may sit beside them).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    for asset in ASSETS {
+        cfg.service(web::resource(format!("/static/{}", asset.path)).get(self::asset));
+    }
+}
+
+/// `GET /static/{path}`, found by the route it matched.
+pub async fn asset(req: HttpRequest) -> HttpResponse {
+    let pattern = req.match_pattern().unwrap_or_default();
+    let Some(index) = ASSETS.iter().position(|a| pattern.strip_prefix("/static/") == Some(a.path)) else {
         return errors::not_found(req).await;
     };
     let (asset, etag) = (&ASSETS[index], &etags()[index]);

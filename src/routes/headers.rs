@@ -1,9 +1,7 @@
 //! Security headers on every response (OWASP secure headers).
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::Next;
+use actix_web::dev::ServiceRequest;
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{HttpResponse, web};
 
 use crate::config::Origins;
@@ -30,13 +28,13 @@ pub fn with_sign_in_csp(mut res: HttpResponse, apps: &Origins) -> HttpResponse {
     res
 }
 
-pub async fn security_headers(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let hsts = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.public_url.is_https());
-    let mut res = next.call(req).await?;
-    let headers = res.headers_mut();
+/// Whether answers carry HSTS: the public URL is https.
+pub fn hsts(req: &ServiceRequest) -> bool {
+    req.app_data::<web::Data<AppState>>().is_some_and(|s| s.public_url.is_https())
+}
+
+/// Puts the security headers on an answer.
+pub fn secure(headers: &mut HeaderMap, hsts: bool) {
     // A page may widen `form-action` for its own form ([`with_sign_in_csp`]).
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
@@ -58,9 +56,8 @@ pub async fn security_headers(
         );
     }
     // Pages and API answers are per-user: no-store unless the route said otherwise (the
-    // static scope sets its own Cache-Control).
+    // static files set their own Cache-Control).
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    Ok(res)
 }

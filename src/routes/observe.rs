@@ -5,10 +5,9 @@
 
 use std::time::Instant;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 
 use crate::auth::tokens::random_id;
@@ -17,39 +16,54 @@ use crate::state::AppState;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// Wraps every request, outermost, so that it sees the final status.
-pub async fn observe(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let started = Instant::now();
-    let id = request_id(&req);
-    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let method = crate::metrics::method_label(req.method().as_str());
-    // (The request cannot be cloned to keep: routing needs it uniquely owned.)
-    let result = next.call(req).await;
-    let (route, status) = match &result {
-        Ok(res) => (res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned()), res.status()),
-        // A middleware gave up with an error; actix turns it into its answer further out.
-        Err(e) => ("unmatched".to_owned(), e.as_response_error().status_code()),
-    };
-    let elapsed = started.elapsed();
-    if let Some(metrics) = metrics {
-        metrics.request(method, &route, status.as_u16(), elapsed.as_secs_f64());
+/// A request being watched: started before anything else runs, finished with its final answer.
+pub struct Observation {
+    started: Instant,
+    id: String,
+    metrics: Option<web::Data<Metrics>>,
+    method: &'static str,
+}
+
+impl Observation {
+    pub fn start(req: &ServiceRequest) -> Self {
+        Self {
+            started: Instant::now(),
+            id: request_id(req),
+            metrics: req.app_data::<web::Data<Metrics>>().cloned(),
+            method: crate::metrics::method_label(req.method().as_str()),
+        }
     }
-    let duration_ms = (elapsed.as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
-    let status = status.as_u16();
-    log::info!(
-        target: "portcullis::request",
-        request_id = id.as_str(), method = method, route = route.as_str(), status = status,
-        duration_ms = duration_ms;
-        "{method} {route} {status} {duration_ms}ms"
-    );
-    let mut res = result?.map_into_boxed_body();
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert(HeaderName::from_static(REQUEST_ID), value);
+
+    /// Records the answer (histogram, log line) and sends its request id back.
+    pub fn finish(
+        self,
+        result: Result<ServiceResponse<BoxBody>, actix_web::Error>,
+    ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+        let (route, status) = match &result {
+            Ok(res) => {
+                (res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned()), res.status())
+            }
+            // A middleware gave up with an error; actix turns it into its answer further out.
+            Err(e) => ("unmatched".to_owned(), e.as_response_error().status_code()),
+        };
+        let elapsed = self.started.elapsed();
+        if let Some(metrics) = &self.metrics {
+            metrics.request(self.method, &route, status.as_u16(), elapsed.as_secs_f64());
+        }
+        let duration_ms = (elapsed.as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
+        let (status, method) = (status.as_u16(), self.method);
+        log::info!(
+            target: "portcullis::request",
+            request_id = self.id.as_str(), method = method, route = route.as_str(), status = status,
+            duration_ms = duration_ms;
+            "{method} {route} {status} {duration_ms}ms"
+        );
+        let mut res = result?;
+        if let Ok(value) = HeaderValue::from_str(&self.id) {
+            res.headers_mut().insert(HeaderName::from_static(REQUEST_ID), value);
+        }
+        Ok(res)
     }
-    Ok(res)
 }
 
 /// The proxy's request id when it sent a plausible one (so that its log and ours line up),

@@ -228,6 +228,6 @@ fn no_folder_imports_its_way_back_to_itself() {
 fn the_reader_finds_the_imports_it_is_meant_to_find() {
     let graph = graph();
     assert!(graph["auth::web::guard"].contains("auth::session::refresh"), "{:?}", graph["auth::web::guard"]);
-    assert!(graph["startup"].contains("routes"), "{:?}", graph["startup"]);
+    assert!(graph["startup::portcullis"].contains("routes"), "{:?}", graph["startup::portcullis"]);
     assert!(graph["routes"].contains("routes::api"), "{:?}", graph["routes"]);
 }

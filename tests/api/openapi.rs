@@ -12,13 +12,13 @@ use crate::helpers::spawn_app;
 const METHODS: [&str; 4] = ["get", "post", "put", "delete"];
 
 /// Every `(method, path)` the JSON API routes, read from its route table, the one place
-/// routes are registered: `web::resource("/x")…​.post(handler)` under `/api`.
+/// routes are registered: `api!(apps, "/x"…)…​.post(handler)` under `/api`.
 fn routed_operations() -> BTreeSet<(String, String)> {
     let table = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/routes/api/mod.rs"))
         .expect("the API route table");
     let mut routes = BTreeSet::new();
     // A resource's handlers run up to the next `.service(`, over as many lines as rustfmt gives them.
-    for chunk in table.split("web::resource(\"").skip(1) {
+    for chunk in table.split("api!(apps, \"").skip(1) {
         let Some((path, rest)) = chunk.split_once('"') else { continue };
         let handlers = rest.split(".service(").next().unwrap_or_default();
         for method in METHODS {

@@ -67,6 +67,30 @@ pub async fn api_session(
     finish(req, next).await
 }
 
+/// The API policy a host app wraps around its own JSON routes, all of it in one layer:
+/// identify the caller, the Origin check, the `X-CSRF-Token` check for a cookie session's unsafe
+/// request, and a refresh in place for one that came with only the refresh cookie. Errors are
+/// JSON (401 for a signed-out caller).
+pub async fn api_with_session(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    req.extensions_mut().insert(RouteKind::Api);
+    if let Err(e) = guard::identify(&req).await {
+        return Ok(guard::store_failure(req, e));
+    }
+    if let Some(error) = origin_refusal(&req) {
+        return Ok(req.error_response(error));
+    }
+    if let Err(error) = check_header(&req) {
+        return Ok(req.error_response(error));
+    }
+    if *req.method() == Method::GET || *req.method() == Method::HEAD {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    finish(req, next).await
+}
+
 /// Wraps the API routes about the refresh cookie itself (refresh, logout, the CSRF token):
 /// the header check only; they act on the session the refresh cookie names.
 pub async fn api_refresh_cookie(

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document of the JSON API (`GET /api/openapi.json`), generated from the
 //! handlers' own attributes and types. Each handler declares what is particular to it (its
-//! body, its answers, its errors); [`Conventions`] adds what every route of a kind shares,
+//! body, its answers, its errors); `Conventions` adds what every route of a kind shares,
 //! so that a rule enforced in one place (the body parser, the guard, the CSRF checks, the
 //! hashing queue) is documented in one place too.
 

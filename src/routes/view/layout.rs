@@ -15,6 +15,15 @@ pub struct Layout {
     pub csrf_token: String,
     /// Links to `/register` are shown only while registration is open.
     pub registration_open: bool,
+    /// A host app's own links, shown first in the navigation.
+    pub links: Vec<NavLink>,
+}
+
+/// A link in the navigation.
+#[derive(Debug, Clone)]
+pub struct NavLink {
+    pub label: String,
+    pub href: String,
 }
 
 /// The layout for this request, plus a fresh CSRF cookie when the browser has none
@@ -30,6 +39,7 @@ pub fn layout(
         is_admin: identity.is_some_and(|i| i.role == Role::Admin),
         csrf_token,
         registration_open: state.registration.is_open(),
+        links: Vec::new(),
     };
     (layout, cookie)
 }
