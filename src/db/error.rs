@@ -24,3 +24,30 @@ impl From<diesel::result::Error> for StoreError {
         }
     }
 }
+
+/// For an app's own handlers (`portcullis::database`): 503 when the database cannot be
+/// reached, else 500, the cause logged. The body is left bare: Portcullis's app layer gives it
+/// the shape of the route (JSON under the API policy, an error page under the page policy).
+impl actix_web::ResponseError for StoreError {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        match self {
+            Self::Unavailable(_) => actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            Self::Query(_) => actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        let error = format!("{:#}", anyhow::anyhow!("{self}: {}", self.cause()));
+        log::error!(error = error.as_str(); "a database call failed");
+        actix_web::HttpResponse::new(self.status_code())
+    }
+}
+
+impl StoreError {
+    fn cause(&self) -> String {
+        match self {
+            Self::Unavailable(reason) => reason.clone(),
+            Self::Query(e) => e.to_string(),
+        }
+    }
+}

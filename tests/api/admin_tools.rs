@@ -174,7 +174,7 @@ backend_tests!(
 /// refuses the form without it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_browser_an_admin_uses_the_tools_on_one_account() {
-    let Some(browser) = crate::browser::Browser::start().await else { return };
+    let Some(browser) = portcullis_testkit::Browser::start().await else { return };
     let app = spawn_app_with(|_| {}).await;
     let admin = app.add_user(Role::Admin);
     let user = app.add_user(Role::User);

@@ -54,7 +54,7 @@ async fn cors_lets_the_listed_apps_call_the_api_with_credentials_and_nobody_else
 /// and signs out; one on another site (127.0.0.2) does the same with Bearer tokens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn front_ends_on_other_origins_use_the_api_from_a_real_browser() {
-    use crate::browser::{Browser, serve_page};
+    use portcullis_testkit::{Browser, serve_page};
     let Some(browser) = Browser::start().await else { return };
     let same_site = serve_page("127.0.0.1", "<!doctype html><title>app</title>".into()).await;
     let other_site = serve_page("127.0.0.2", "<!doctype html><title>app</title>".into()).await;

@@ -13,8 +13,8 @@ use webauthn_rs::prelude::{CreationChallengeResponse, Url};
 
 use crate::helpers::{TestApp, TestUser, backend_tests, error_code, spawn_app_with};
 use crate::passkeys::on_localhost;
-use crate::smtp::SmtpSink;
 use portcullis::domain::Role;
+use portcullis_testkit::SmtpSink;
 
 backend_tests!(
     an_access_token_alone_never_adds_a_passkey_or_an_authenticator_app,

@@ -11,8 +11,8 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::browser::free_port;
 use crate::helpers::{TestApp, backend_tests, client_with, set_cookie, set_cookies, spawn_app_with};
+use portcullis_testkit::free_port;
 
 backend_tests!(
     forward_auth_names_a_caller_signed_in_by_cookie_or_bearer,

@@ -2,11 +2,8 @@
 //! over HTTP with a cookie-keeping, non-redirecting client.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use diesel::Connection;
 use diesel::RunQueryDsl;
-use diesel::pg::PgConnection;
 use portcullis::auth::account::register;
 use portcullis::auth::password;
 use portcullis::config::Settings;
@@ -19,54 +16,11 @@ use reqwest::{Response, StatusCode};
 use secrecy::SecretString;
 use serde_json::Value;
 
+pub use portcullis_testkit::{
+    Backend, TestDb, backend_tests, client_with, current_backend, on_backend, random_hex,
+};
+
 pub const PASSWORD: &str = "tangerine orbit velvet cactus";
-const ADMIN_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// A fresh database: a SQLite file in a temp dir, or a randomly named PostgreSQL
-/// database that is dropped when this value goes away.
-pub struct TestDb {
-    pub url: String,
-    pg_name: Option<String>,
-}
-
-impl TestDb {
-    pub fn new(backend: Backend, dir: &std::path::Path) -> Self {
-        match backend {
-            Backend::Sqlite => Self { url: dir.join("test.db").display().to_string(), pg_name: None },
-            Backend::Postgres => {
-                let name = format!("portcullis_test_{}", uuid_like());
-                let mut admin = PgConnection::establish(ADMIN_PG_URL).expect("PostgreSQL must be reachable");
-                diesel::sql_query(format!("CREATE DATABASE {name}"))
-                    .execute(&mut admin)
-                    .expect("create database");
-                Self { url: format!("postgres://postgres@127.0.0.1:5432/{name}"), pg_name: Some(name) }
-            }
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some(name) = &self.pg_name
-            && let Ok(mut admin) = PgConnection::establish(ADMIN_PG_URL)
-        {
-            let _ =
-                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
-        }
-    }
-}
-
-fn uuid_like() -> String {
-    let mut bytes = [0u8; 8];
-    rand::fill(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 pub struct TestApp {
     pub address: String,
@@ -87,48 +41,6 @@ pub struct TestUser {
     pub id: String,
 }
 
-tokio::task_local! {
-    /// The backend the current test runs on; set by the wrappers `backend_tests!` generates.
-    static BACKEND: Backend;
-}
-
-/// Runs one test body on `backend`. PostgreSQL tests run whenever 127.0.0.1:5432 answers;
-/// with CI=true they must run, so an unreachable server fails them instead of skipping.
-pub async fn on_backend<F: std::future::Future<Output = ()>>(backend: Backend, test: F) {
-    if backend == Backend::Postgres && std::net::TcpStream::connect("127.0.0.1:5432").is_err() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but PostgreSQL is not reachable on 127.0.0.1:5432"
-        );
-        eprintln!("skipping: PostgreSQL is not reachable on 127.0.0.1:5432");
-        return;
-    }
-    BACKEND.scope(backend, test).await;
-}
-
-/// Declares every listed `async fn` test twice: `sqlite::name` and `postgres::name`.
-macro_rules! backend_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    $crate::helpers::on_backend($crate::helpers::Backend::Sqlite, super::$name()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    $crate::helpers::on_backend($crate::helpers::Backend::Postgres, super::$name()).await;
-                }
-            )*
-        }
-    };
-}
-pub(crate) use backend_tests;
-
 /// The app on the current test's backend, with default settings.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
@@ -136,8 +48,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// The app on the current test's backend, after `tweak` adjusts the settings.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
-    let backend = BACKEND.try_with(|b| *b).unwrap_or(Backend::Sqlite);
-    spawn_app_on(backend, tweak).await
+    spawn_app_on(current_backend(), tweak).await
 }
 
 /// Starts the app on `backend` after letting `tweak` adjust the settings.
@@ -167,15 +78,6 @@ pub async fn spawn_app_on(backend: Backend, tweak: impl FnOnce(&mut Settings)) -
     }
 }
 
-pub fn client_with(jar: Arc<Jar>) -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_provider(jar)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client")
-}
-
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
@@ -183,7 +85,7 @@ impl TestApp {
 
     /// Inserts a user straight into the database.
     pub fn add_user(&self, role: Role) -> TestUser {
-        let email = format!("user-{}@example.com", uuid_like());
+        let email = format!("user-{}@example.com", random_hex());
         let hash = password::hash_blocking(&SecretString::from(PASSWORD)).expect("hash");
         let mut conn = self.pool.get().expect("conn");
         let user = register::create_user(

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use portcullis::domain::Role;
 
-use crate::browser::{Browser, serve_page};
 use crate::helpers::{Backend, TestApp, spawn_app_on};
+use portcullis_testkit::{Browser, serve_page};
 
 /// The app on SQLite with one-second access tokens (browser tests exercise the pages; both
 /// backends are covered by the integration tests behind them).
@@ -145,7 +145,7 @@ async fn a_forged_form_from_another_site_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_resets_a_forgotten_password_from_the_mailed_link() {
-    let Some(sink) = crate::smtp::SmtpSink::start() else { return };
+    let Some(sink) = portcullis_testkit::SmtpSink::start() else { return };
     let Some(browser) = Browser::start().await else { return };
     let url = sink.url();
     let app = spawn_app_on(Backend::Sqlite, move |s| s.smtp_url = Some(url.into())).await;

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::helpers::PASSWORD;
 use crate::instances::Instance;
-use crate::smtp::SmtpSink;
+use portcullis_testkit::SmtpSink;
 
 /// A throwaway CA and a certificate it issued for `localhost` (webpki refuses a CA certificate
 /// as the server's own): `(ca, cert, key)`, or `None` (printed) without openssl.

@@ -14,7 +14,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::{TestApp, TestUser, backend_tests, error_code, spawn_app_with};
-use crate::smtp::{SmtpSink, free_port};
+use portcullis_testkit::{SmtpSink, free_port};
 
 backend_tests!(
     nobody_can_silence_another_addresses_reset_mails,

@@ -9,7 +9,7 @@ use reqwest::cookie::Jar;
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp, client_with, spawn_app_with};
-use crate::smtp::SmtpSink;
+use portcullis_testkit::SmtpSink;
 
 async fn app_with_mail(sink: &SmtpSink) -> TestApp {
     let url = sink.url();

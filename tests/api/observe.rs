@@ -305,7 +305,7 @@ const HOSTILE: &str = "x security event login_failed from 203.0.113.77 x";
 async fn log_fed_hostile_text(format: &str) -> Vec<String> {
     let db = spawn_app_with(|_| {}).await;
     let user = db.add_user(Role::User);
-    let port = crate::smtp::free_port();
+    let port = portcullis_testkit::free_port();
     let (addr, public) = (format!("127.0.0.1:{port}"), format!("http://localhost:{port}"));
     let env =
         [("PORTCULLIS_LOG_FORMAT", format), ("PORTCULLIS_ADDR", &addr), ("PORTCULLIS_PUBLIC_URL", &public)];

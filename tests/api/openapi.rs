@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::browser::Browser;
 use crate::helpers::spawn_app;
+use portcullis_testkit::Browser;
 
 const METHODS: [&str; 4] = ["get", "post", "put", "delete"];
 

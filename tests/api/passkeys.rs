@@ -8,10 +8,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use totp_rs::{Builder, Secret};
 
-use crate::browser::{Browser, free_port};
 use crate::helpers::{
     Backend, TestApp, backend_tests, error_code, set_cookies, spawn_app, spawn_app_on, spawn_app_with,
 };
+use portcullis_testkit::{Browser, free_port};
 
 backend_tests!(
     behind_an_ip_address_passkeys_are_off_with_the_reason,

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp, TestUser, error_code, spawn_app_with};
-use crate::smtp::SmtpSink;
+use portcullis_testkit::SmtpSink;
 
 const NEW: &str = "a completely new passphrase, thank you";
 
@@ -181,7 +181,7 @@ async fn header_injection_in_the_address_sends_nothing() {
 }
 
 async fn a_mail_server_that_is_down_loses_nothing() {
-    let port = crate::smtp::free_port();
+    let port = portcullis_testkit::free_port();
     let app = spawn_app_with(move |s| {
         s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
         s.mail_retry = Duration::from_secs(1);
@@ -212,7 +212,7 @@ async fn a_mail_server_that_is_down_loses_nothing() {
 }
 
 async fn a_slow_mail_server_keeps_nobody_waiting() {
-    let Some(sink) = SmtpSink::start_on(crate::smtp::free_port(), 3.0) else { return };
+    let Some(sink) = SmtpSink::start_on(portcullis_testkit::free_port(), 3.0) else { return };
     let app = app_with_mail(&sink).await;
     let user = app.add_user(Role::User);
     let started = Instant::now();

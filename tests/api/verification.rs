@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, TestApp, error_code, set_cookie, set_cookies, spawn_app_with};
-use crate::smtp::{Received, SmtpSink};
+use portcullis_testkit::{Received, SmtpSink};
 
 async fn app_with(sink: &SmtpSink, mode: Registration) -> TestApp {
     let url = sink.url();

@@ -2,13 +2,14 @@
 //! server. Skipped with a printed reason where Chromium or chromedriver is missing; with
 //! CI=true they must run (`.ci/run` installs Debian's `chromium` and `chromium-driver`).
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
+
+use crate::free_port;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -195,10 +196,6 @@ impl Drop for Browser {
         // A test that panicked never closed its session: end its Chromium by its profile.
         let _ = Command::new("pkill").arg("-f").arg(self._profile.path()).status();
     }
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port()
 }
 
 /// Serves one fixed HTML page on `ip` (a port of its own), as a page of another origin would.

@@ -1,4 +1,4 @@
-//! A real SMTP server on loopback (Python's aiosmtpd, `tests/smtp_sink.py`) and what it received.
+//! A real SMTP server on loopback (Python's aiosmtpd, `testkit/smtp_sink.py`) and what it received.
 //! Skipped with a printed reason where aiosmtpd is missing; with CI=true it must run
 //! (`.ci/run` installs Debian's `python3-aiosmtpd`).
 
@@ -6,6 +6,8 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+use crate::free_port;
 
 const PYTHON: &str = "/usr/bin/python3";
 
@@ -78,7 +80,7 @@ impl SmtpSink {
             return None;
         }
         let dir = tempfile::tempdir().expect("mail dir");
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("smtp_sink.py");
         let mut child = Command::new(PYTHON)
             .arg(script)
             .arg(port.to_string())
@@ -136,8 +138,4 @@ impl Drop for SmtpSink {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port()
 }
