@@ -32,7 +32,9 @@ pub fn list(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<Note>> {
 
 /// Stores a note of `user_id`'s; returns it.
 pub fn add(conn: &mut DbConn, user_id: &str, text: &str, now: i64) -> QueryResult<Note> {
-    let id = uuid::Uuid::new_v4().simple().to_string();
+    // Time first, so that ids sort in the order notes were written, even within one second.
+    let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    let id = format!("{nanos:020}-{}", uuid::Uuid::new_v4().simple());
     diesel::insert_into(notes::table)
         .values((
             notes::id.eq(&id),
