@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use actix_web::web;
 
+use crate::auth::account::lifecycle::PasswordSetting;
 use crate::auth::account::reauth::PasswordCheck;
 use crate::auth::client::TrustedProxies;
 use crate::auth::factors::two_factor::TwoFactor;
+use crate::auth::notice::Mailer;
 use crate::auth::password::Hasher;
 use crate::auth::session::sign_in::Sessions;
 use crate::auth::throttle::ThrottleLimits;
@@ -50,6 +52,21 @@ impl AppState {
     /// What checking a signed-in person's password again needs.
     pub fn password_check(&self) -> PasswordCheck<'_> {
         PasswordCheck { pool: &self.pool, hasher: &self.hasher, limits: &self.throttle }
+    }
+
+    /// What setting a new password needs.
+    pub fn password_setting(&self) -> PasswordSetting<'_> {
+        PasswordSetting {
+            pool: &self.pool,
+            hasher: &self.hasher,
+            policy: self.password_policy,
+            mail: &self.mail,
+        }
+    }
+
+    /// What queueing a notice needs.
+    pub fn mailer(&self) -> Mailer<'_> {
+        Mailer { pool: &self.pool, mail: &self.mail }
     }
 
     /// Registers the bundle for handlers and each piece that middleware and extractors read.

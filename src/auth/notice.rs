@@ -5,6 +5,13 @@ use crate::auth::tokens::random_id;
 use crate::db::{self, Pool, outbox};
 use crate::mail::{Composed, Mail};
 
+/// What queueing a notice needs: the database (its outbox) and the mail settings.
+#[derive(Clone, Copy)]
+pub struct Mailer<'a> {
+    pub pool: &'a Pool,
+    pub mail: &'a Mail,
+}
+
 /// Queues a security notice. A failure is logged: the action it reports has happened.
 pub async fn notify(pool: &Pool, mail: &Mail, composed: anyhow::Result<Composed>) {
     let queued = match composed.and_then(|composed| mail.outbox_row(composed, random_id(), db::now())) {

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
-use crate::auth::account::lifecycle::{self, AccountError};
+use crate::auth::account::lifecycle::{self, AccountError, PasswordSetting};
 use crate::auth::account::register;
 use crate::auth::client::ClientInfo;
 use crate::auth::factors::two_factor;
@@ -249,9 +249,8 @@ fn set_password(settings: &Settings, pool: &Pool, conn: &mut DbConn, raw_email: 
     let policy = PasswordPolicy::from_settings(settings);
     block_on(async {
         let hasher = Hasher::new(1)?;
-        lifecycle::set_password(pool, &hasher, (policy, &mail), &user, password, &client)
-            .await
-            .map_err(explain)
+        let setting = PasswordSetting { pool, hasher: &hasher, policy, mail: &mail };
+        lifecycle::set_password(setting, &user, password, &client).await.map_err(explain)
     })?;
     println!("set a new password for {} (all sessions ended; the owner is told by mail)", user.email);
     Ok(())

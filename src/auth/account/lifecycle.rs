@@ -161,12 +161,20 @@ pub async fn set_role(
     Ok(())
 }
 
+/// What setting a new password needs: the database, the hashing threads, the policy the
+/// password must meet, and the mail its notice goes by.
+#[derive(Clone, Copy)]
+pub struct PasswordSetting<'a> {
+    pub pool: &'a Pool,
+    pub hasher: &'a Hasher,
+    pub policy: PasswordPolicy,
+    pub mail: &'a Mail,
+}
+
 /// An operator sets a password (`portcullis user set-password`): the policy applies, every
 /// session ends, the change is recorded and the owner is told by mail.
 pub async fn set_password(
-    pool: &Pool,
-    hasher: &Hasher,
-    (policy, mail): (PasswordPolicy, &Mail),
+    PasswordSetting { pool, hasher, policy, mail }: PasswordSetting<'_>,
     user: &User,
     password: SecretString,
     client: &ClientInfo,

@@ -4,14 +4,15 @@
 
 use secrecy::SecretString;
 
+use crate::auth::account::lifecycle::PasswordSetting;
 use crate::auth::account::links::{self, NewLink, Owner, Purpose};
 use crate::auth::client::ClientInfo;
 use crate::auth::events::{EventKind, new_event};
-use crate::auth::password::{Busy, Hasher};
+use crate::auth::password::Busy;
 use crate::auth::throttle::{self, Throttled};
 use crate::auth::tokens::random_id;
 use crate::db::{self, Pool, StoreError, events, outbox, sessions, users};
-use crate::domain::{Email, NewPassword, PasswordPolicy};
+use crate::domain::{Email, NewPassword};
 use crate::errors::ApiError;
 use crate::mail::{Mail, compose};
 
@@ -134,9 +135,7 @@ pub async fn check_link(pool: &Pool, token: &str) -> Result<(), ResetError> {
 /// ends every other link, code step and ceremony of the account), every session ended, the
 /// event recorded and a notice queued to the account's current address.
 pub async fn reset_password(
-    pool: &Pool,
-    hasher: &Hasher,
-    (policy, mail): (PasswordPolicy, &Mail),
+    PasswordSetting { pool, hasher, policy, mail }: PasswordSetting<'_>,
     token: &str,
     password: SecretString,
     client: &ClientInfo,

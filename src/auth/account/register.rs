@@ -3,15 +3,17 @@
 
 use secrecy::SecretString;
 
+use crate::auth::account::lifecycle::PasswordSetting;
 use crate::auth::account::links::{self, Owner};
+use crate::auth::account::reauth::PasswordCheck;
 use crate::auth::account::verification;
 use crate::auth::client::ClientInfo;
 use crate::auth::events::{self, EventKind};
 use crate::auth::identity::Identity;
-use crate::auth::password::{Busy, Hasher, Verdict};
+use crate::auth::password::{Busy, Verdict};
 use crate::auth::session::pair::{SignedIn, sign_pair};
 use crate::auth::session::sign_in::Sessions;
-use crate::auth::throttle::{self, ThrottleLimits, Throttled};
+use crate::auth::throttle::{self, Throttled};
 use crate::auth::tokens::{random_id, stored_hash};
 use crate::config::Registration;
 use crate::db::models::{NewUser, User};
@@ -81,9 +83,8 @@ pub enum Registered {
 /// the mail are stored in one transaction. With `verify`, a taken address gets the same answer
 /// (and its owner a mail saying someone tried), after the same work.
 pub async fn register(
-    pool: &Pool,
-    hasher: &Hasher,
-    (policy, mode, mail): (PasswordPolicy, Registration, &Mail),
+    PasswordSetting { pool, hasher, policy, mail }: PasswordSetting<'_>,
+    mode: Registration,
     email: Email,
     password: SecretString,
     client: &ClientInfo,
@@ -99,7 +100,7 @@ pub async fn register(
         db::write_transaction(conn, |conn| {
             let user = create_user(conn, &address, &hash, Role::User, false)?;
             let owner = Owner { user_id: &user.id, credential_version: user.credential_version };
-            verification::store_link(conn, owner, &user.email, (&link.0, &link.1))?;
+            verification::store_link(conn, owner, &user.email, &link)?;
             Ok::<_, CreateUserError>(user)
         })
     })
@@ -240,8 +241,8 @@ pub struct PasswordChange {
 /// the current password are counted before the hash, like sign-ins.
 pub async fn change_password(
     sessions: &Sessions,
-    hasher: &Hasher,
-    (policy, limits): (PasswordPolicy, &ThrottleLimits),
+    PasswordCheck { hasher, limits, .. }: PasswordCheck<'_>,
+    policy: PasswordPolicy,
     identity: &Identity,
     change: PasswordChange,
     client: &ClientInfo,

@@ -8,8 +8,7 @@ use crate::auth::account::links::{self, Issue, NewLink, Owner, Purpose};
 use crate::auth::account::reauth::{self, PasswordCheck};
 use crate::auth::client::ClientInfo;
 use crate::auth::events::{EventKind, new_event};
-use crate::auth::password::Hasher;
-use crate::auth::throttle::{self, ThrottleLimits, Throttled};
+use crate::auth::throttle::{self, Throttled};
 use crate::auth::tokens::random_id;
 use crate::db::models::User;
 use crate::db::outbox::OutboxMail;
@@ -46,12 +45,18 @@ impl From<VerifyError> for ApiError {
     }
 }
 
-/// A verification link for `email`, and its mail, ready to be stored by [`store_link`].
-pub fn link_mail(mail: &Mail, email: &str) -> anyhow::Result<(NewLink, OutboxMail)> {
+/// A verification link and its mail, ready to be stored by [`store_link`].
+pub struct LinkMail {
+    link: NewLink,
+    row: OutboxMail,
+}
+
+/// A verification link for `email`, and its mail.
+pub fn link_mail(mail: &Mail, email: &str) -> anyhow::Result<LinkMail> {
     let link = NewLink::new();
     let composed = compose::verify_email(mail, email, &link.token)?;
     let row = mail.outbox_row(composed, random_id(), db::now())?;
-    Ok((link, row))
+    Ok(LinkMail { link, row })
 }
 
 /// Stores a verification link and queues its mail, in the caller's transaction (older links
@@ -60,7 +65,7 @@ pub fn store_link(
     conn: &mut DbConn,
     owner: Owner<'_>,
     email: &str,
-    (link, row): (&NewLink, &OutboxMail),
+    LinkMail { link, row }: &LinkMail,
 ) -> diesel::QueryResult<bool> {
     let issue = Issue {
         purpose: Purpose::VerifyEmail,
@@ -96,7 +101,7 @@ async fn send_link(pool: &Pool, mail: &Mail, user: &User) -> Result<(), StoreErr
     let queued = db::query(pool, move |conn| {
         db::write_transaction(conn, |conn| {
             let owner = Owner { user_id: &uid, credential_version: version };
-            store_link(conn, owner, &address, (&parts.0, &parts.1))
+            store_link(conn, owner, &address, &parts)
         })
     })
     .await?;
@@ -175,22 +180,27 @@ pub async fn confirm(pool: &Pool, token: &str, client: &ClientInfo) -> Result<Us
     if verified { Ok(user_id) } else { Err(VerifyError::InvalidLink) }
 }
 
+/// What a person asks for when moving their account to another address.
+pub struct EmailChange<'a> {
+    pub new_email: &'a str,
+    /// The current password: a grave step.
+    pub password: SecretString,
+}
+
 /// Asks to move the account to `new_email`: the password is checked again, a notice goes to
 /// the current address and a link to the new one (the change applies when its confirm form is
 /// posted). An address that already has an account gets no link, and the requester sees the
 /// same answer and the same notice, so nothing tells whether it is taken (SPEC §3 `verify`).
 pub async fn request_change(
-    pool: &Pool,
-    hasher: &Hasher,
-    (limits, mail): (&ThrottleLimits, &Mail),
+    checks: PasswordCheck<'_>,
+    mail: &Mail,
     user_id: &UserId,
-    (new_email, password): (&str, SecretString),
+    EmailChange { new_email, password }: EmailChange<'_>,
     client: &ClientInfo,
 ) -> Result<(), AccountError> {
+    let pool = checks.pool;
     let new_email = Email::try_from(new_email).map_err(|e| AccountError::Policy(e.to_owned()))?;
-    let user =
-        reauth::reauthenticate(PasswordCheck { pool, hasher, limits }, user_id, Some(password), client)
-            .await?;
+    let user = reauth::reauthenticate(checks, user_id, Some(password), client).await?;
     if new_email.as_ref() == user.email {
         return Err(AccountError::Policy("That is already your address.".to_owned()));
     }

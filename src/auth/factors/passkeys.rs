@@ -14,12 +14,13 @@ use crate::auth::events::{self, EventKind};
 use crate::auth::factors::webauthn::{
     Ceremony, PasskeyError, Passkeys, count_ceremony, enabled, store_ceremony, take_ceremony, user_handle,
 };
-use crate::auth::notice::notify;
+use crate::auth::identity::Identity;
+use crate::auth::notice::{Mailer, notify};
 use crate::auth::tokens::random_id;
 use crate::db::passkeys::{self as rows, NewPasskey, PasskeyRow};
 use crate::db::{self, Pool, StoreError};
 use crate::domain::{UserId, is_invisible_format};
-use crate::mail::{Mail, compose};
+use crate::mail::compose;
 
 /// A passkey's name, as its owner typed it, is cut to this many characters.
 const NAME_CHARS: usize = 60;
@@ -66,15 +67,23 @@ pub struct Added {
     pub name: String,
 }
 
+/// The authenticator's answer to a registration ceremony, and the name its owner gave it.
+pub struct Answer<'a> {
+    pub ceremony: &'a str,
+    pub name: &'a str,
+    pub credential: &'a RegisterPublicKeyCredential,
+}
+
 /// Finishes adding a passkey: the authenticator's answer is verified against the ceremony's
 /// challenge and this origin; the owner gets a security event and a mail.
 pub async fn finish_registration(
-    (pool, mail): (&Pool, &Mail),
+    Mailer { pool, mail }: Mailer<'_>,
     passkeys: Option<&Passkeys>,
-    (user_id, email): (&UserId, &str),
-    (ceremony, name, credential): (&str, &str, &RegisterPublicKeyCredential),
+    owner: &Identity,
+    Answer { ceremony, name, credential }: Answer<'_>,
     client: &ClientInfo,
 ) -> Result<Added, PasskeyError> {
+    let (user_id, email) = (&owner.user_id, owner.email.as_str());
     let pk = enabled(passkeys)?;
     let state = take_ceremony(pool, ceremony, Some(user_id)).await?;
     let state: PasskeyRegistration = serde_json::from_str(&state).map_err(anyhow::Error::from)?;
@@ -127,11 +136,12 @@ pub async fn list(pool: &Pool, user_id: &UserId) -> Result<Vec<PasskeyRow>, Stor
 
 /// Removes one of the account's passkeys: a security event and a mail to the owner.
 pub async fn remove(
-    (pool, mail): (&Pool, &Mail),
-    (user_id, email): (&UserId, &str),
+    Mailer { pool, mail }: Mailer<'_>,
+    owner: &Identity,
     id: &str,
     client: &ClientInfo,
 ) -> Result<(), PasskeyError> {
+    let (user_id, email) = (&owner.user_id, owner.email.as_str());
     let (uid, key) = (user_id.clone(), id.to_owned());
     let name =
         db::query(pool, move |conn| rows::delete(conn, &uid, &key)).await?.ok_or(PasskeyError::NotFound)?;

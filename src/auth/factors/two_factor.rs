@@ -10,8 +10,7 @@ use crate::auth::client::ClientInfo;
 use crate::auth::events::{self, EventKind};
 use crate::auth::factors::totp::{self, Code, TotpSealer};
 use crate::auth::identity::Actor;
-use crate::auth::password::Hasher;
-use crate::auth::throttle::{self, ThrottleLimits, Throttled};
+use crate::auth::throttle::{self, Throttled};
 use crate::db::{self, Pool, StoreError, factors, passkeys, users};
 use crate::domain::UserId;
 use crate::errors::ApiError;
@@ -97,15 +96,14 @@ pub fn code_key(user_id: &UserId) -> throttle::Key {
 /// Turns TOTP off (with the password, checked like a sign-in): the secret and the recovery
 /// codes are deleted, and the owner is told by mail.
 pub async fn disable_totp(
-    (pool, hasher, limits): (&Pool, &Hasher, &ThrottleLimits),
+    checks: PasswordCheck<'_>,
     mail: &Mail,
     user_id: &UserId,
     password: SecretString,
     client: &ClientInfo,
 ) -> Result<(), FactorError> {
-    let user =
-        reauth::reauthenticate(PasswordCheck { pool, hasher, limits }, user_id, Some(password), client)
-            .await?;
+    let pool = checks.pool;
+    let user = reauth::reauthenticate(checks, user_id, Some(password), client).await?;
     let uid = user_id.clone();
     let was_on = db::query(pool, move |conn| factors::delete_totp(conn, &uid)).await?;
     if was_on {
@@ -119,12 +117,13 @@ pub async fn disable_totp(
 /// Replaces the recovery codes with ten new ones (with the password, checked like a sign-in):
 /// the old ones stop working at once. Only while TOTP is on.
 pub async fn renew_recovery_codes(
-    (pool, hasher, limits): (&Pool, &Hasher, &ThrottleLimits),
+    checks: PasswordCheck<'_>,
     user_id: &UserId,
     password: SecretString,
     client: &ClientInfo,
 ) -> Result<Vec<String>, FactorError> {
-    reauth::reauthenticate(PasswordCheck { pool, hasher, limits }, user_id, Some(password), client).await?;
+    let pool = checks.pool;
+    reauth::reauthenticate(checks, user_id, Some(password), client).await?;
     let (codes, hashes) = totp::new_recovery_codes();
     let uid = user_id.clone();
     let renewed = db::query(pool, move |conn| {

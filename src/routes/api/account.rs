@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::auth::account::lifecycle::{self, AccountError};
 use crate::auth::account::reauth;
 use crate::auth::account::register::{self, PasswordChange};
-use crate::auth::account::verification;
+use crate::auth::account::verification::{self, EmailChange};
 use crate::auth::client::ClientInfo;
 use crate::auth::{CurrentUser, Via};
 use crate::db::models::SecurityEvent;
@@ -83,9 +83,8 @@ pub async fn change_email(
     body: web::Json<ChangeEmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let deps = (&state.throttle, &state.mail);
-    let asked = (body.new_email.as_str(), body.current_password);
-    verification::request_change(&state.pool, &state.hasher, deps, &user.0.user_id, asked, &client)
+    let asked = EmailChange { new_email: body.new_email.as_str(), password: body.current_password };
+    verification::request_change(state.password_check(), &state.mail, &user.0.user_id, asked, &client)
         .await
         .map_err(|e| match e {
             AccountError::Policy(message) => {
@@ -131,11 +130,16 @@ pub async fn change_password(
     let identity = user.0;
     let body = body.into_inner();
     let change = PasswordChange { current: body.current_password, new: body.new_password };
-    let policy = (state.password_policy, &state.throttle);
-    let signed =
-        register::change_password(&state.sessions, &state.hasher, policy, &identity, change, &client)
-            .await
-            .map_err(ApiError::from)?;
+    let signed = register::change_password(
+        &state.sessions,
+        state.password_check(),
+        state.password_policy,
+        &identity,
+        change,
+        &client,
+    )
+    .await
+    .map_err(ApiError::from)?;
     let mut res = HttpResponse::NoContent();
     if identity.via == Via::Cookie {
         for cookie in state.cookies.pair(&signed.access.token, &signed.refresh.token, signed.cookie_max_age) {

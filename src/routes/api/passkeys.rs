@@ -13,7 +13,7 @@ use super::me::UserResponse;
 use crate::auth::CurrentUser;
 use crate::auth::client::ClientInfo;
 use crate::auth::factors::passkey_sign_in::{self, PasskeySignIn};
-use crate::auth::factors::passkeys;
+use crate::auth::factors::passkeys::{self, Answer};
 use crate::auth::factors::webauthn::Ceremony;
 use crate::auth::web::cookies;
 use crate::auth::web::csrf_forms::session_cookies;
@@ -218,11 +218,12 @@ pub async fn add(
     let credential: RegisterPublicKeyCredential = serde_json::from_value(body.credential).map_err(|_| {
         ApiError::unprocessable("invalid_credential", "credential: not a WebAuthn attestation.")
     })?;
+    let answer = Answer { ceremony: &body.ceremony, name: &body.name, credential: &credential };
     let added = passkeys::finish_registration(
-        (&state.pool, &state.mail),
+        state.mailer(),
         state.two_factor.passkeys.as_ref(),
-        (&identity.user_id, &identity.email),
-        (&body.ceremony, &body.name, &credential),
+        &identity,
+        answer,
         &client,
     )
     .await?;
@@ -246,6 +247,6 @@ pub async fn remove(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let identity = user.0;
-    passkeys::remove((&state.pool, &state.mail), (&identity.user_id, &identity.email), &id, &client).await?;
+    passkeys::remove(state.mailer(), &identity, &id, &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }

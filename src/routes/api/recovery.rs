@@ -62,8 +62,7 @@ pub async fn reset_password(
     body: web::Json<ResetPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let deps = (state.password_policy, &state.mail);
-    recovery::reset_password(&state.pool, &state.hasher, deps, &body.token, body.password, &client).await?;
+    recovery::reset_password(state.password_setting(), &body.token, body.password, &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

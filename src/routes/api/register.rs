@@ -48,13 +48,14 @@ pub async fn register(
     let body = body.into_inner();
     let email = Email::try_from(body.email.as_str())
         .map_err(|message| ApiError::unprocessable("invalid_email", format!("email: {message}")))?;
-    let deps = (state.password_policy, state.registration, &state.mail);
-    let user = match register::register(&state.pool, &state.hasher, deps, email, body.password, &client).await
-    {
-        Ok(Registered::SignedUp(user)) => user,
-        Ok(Registered::CheckInbox) => return Ok(HttpResponse::Accepted().finish()),
-        Err(e) => return Err(e.into()),
-    };
+    let user =
+        match register::register(state.password_setting(), state.registration, email, body.password, &client)
+            .await
+        {
+            Ok(Registered::SignedUp(user)) => user,
+            Ok(Registered::CheckInbox) => return Ok(HttpResponse::Accepted().finish()),
+            Err(e) => return Err(e.into()),
+        };
     let signed = sign_in::start_session(&state.sessions, user, false, &client).await?;
     let mut res = HttpResponse::Created();
     for cookie in session_cookies(&state.cookies, &state.csrf, &signed) {

@@ -198,7 +198,7 @@ pub async fn disable_totp(
     body: web::Json<DisableTotpRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let password = body.into_inner().password;
-    let checks = (&state.pool, &state.hasher, &state.throttle);
+    let checks = state.password_check();
     two_factor::disable_totp(checks, &state.mail, &user.0.user_id, password, &client)
         .await
         .map_err(ApiError::from)?;
@@ -229,7 +229,7 @@ pub async fn renew_recovery_codes(
     client: ClientInfo,
     body: web::Json<RenewRecoveryCodesRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let checks = (&state.pool, &state.hasher, &state.throttle);
+    let checks = state.password_check();
     let codes =
         two_factor::renew_recovery_codes(checks, &user.0.user_id, body.into_inner().password, &client)
             .await

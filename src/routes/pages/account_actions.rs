@@ -10,7 +10,7 @@ use crate::auth::CurrentUser;
 use crate::auth::account::lifecycle::{self, AccountError};
 use crate::auth::account::reauth;
 use crate::auth::account::register::{self, ChangePasswordError, PasswordChange};
-use crate::auth::account::verification;
+use crate::auth::account::verification::{self, EmailChange};
 use crate::auth::client::ClientInfo;
 use crate::auth::session::sign_in;
 use crate::errors::{ApiError, PageError};
@@ -43,8 +43,15 @@ pub async fn change_password(
         return show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, error, []).await;
     }
     let change = PasswordChange { current: form.current_password, new: form.new_password };
-    let policy = (state.password_policy, &state.throttle);
-    match register::change_password(&state.sessions, &state.hasher, policy, &identity, change, &client).await
+    match register::change_password(
+        &state.sessions,
+        state.password_check(),
+        state.password_policy,
+        &identity,
+        change,
+        &client,
+    )
+    .await
     {
         Ok(pair) => {
             let cookies = state.cookies.pair(&pair.access.token, &pair.refresh.token, pair.cookie_max_age);
@@ -127,9 +134,8 @@ pub async fn change_email(
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
     let form = form.into_inner();
-    let deps = (&state.throttle, &state.mail);
-    let asked = (form.new_email.as_str(), form.current_password);
-    match verification::request_change(&state.pool, &state.hasher, deps, &identity.user_id, asked, &client)
+    let asked = EmailChange { new_email: form.new_email.as_str(), password: form.current_password };
+    match verification::request_change(state.password_check(), &state.mail, &identity.user_id, asked, &client)
         .await
     {
         Ok(()) => Ok(see_other("/account?done=email", [])),

@@ -114,10 +114,7 @@ pub async fn reset_password(
         let error = Some("The two passwords do not match.".to_owned());
         return show_form(&req, &state, &user, form.token, StatusCode::UNPROCESSABLE_ENTITY, error);
     }
-    let deps = (state.password_policy, &state.mail);
-    match recovery::reset_password(&state.pool, &state.hasher, deps, &form.token, form.new_password, &client)
-        .await
-    {
+    match recovery::reset_password(state.password_setting(), &form.token, form.new_password, &client).await {
         Ok(()) => {
             let [access, refresh] = state.cookies.cleared();
             Ok(see_other("/login?reset=done", [access, refresh]))

@@ -61,9 +61,8 @@ pub async fn register(
     if form.password.expose_secret() != form.password_confirm.expose_secret() {
         return refuse(StatusCode::UNPROCESSABLE_ENTITY, "The two passwords do not match.".into());
     }
-    let deps = (state.password_policy, state.registration, &state.mail);
     let registered =
-        register::register(&state.pool, &state.hasher, deps, email, form.password, &client).await;
+        register::register(state.password_setting(), state.registration, email, form.password, &client).await;
     let user = match registered {
         Ok(Registered::SignedUp(user)) => user,
         Ok(Registered::CheckInbox) => {

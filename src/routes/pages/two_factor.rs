@@ -151,7 +151,7 @@ pub async fn disable_totp(
     form: web::Form<DisableForm>,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
-    let checks = (&state.pool, &state.hasher, &state.throttle);
+    let checks = state.password_check();
     let password = form.into_inner().password;
     match two_factor::disable_totp(checks, &state.mail, &identity.user_id, password, &client).await {
         Ok(()) => Ok(see_other("/account/2fa?done=totp-off", [])),
@@ -178,9 +178,8 @@ pub async fn remove_passkey(
     form: web::Form<RemoveForm>,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
-    let owner = (&identity.user_id, identity.email.as_str());
     let back = if form.return_to.as_deref() == Some("/account") { "/account" } else { "/account/2fa" };
-    match passkeys::remove((&state.pool, &state.mail), owner, &id, &client).await {
+    match passkeys::remove(state.mailer(), &identity, &id, &client).await {
         Ok(()) => Ok(see_other(&format!("{back}?done=passkey-removed"), [])),
         Err(PasskeyError::NotFound) => Err(PageError::not_found()),
         Err(e) => Err(ApiError::from(e).into()),
@@ -201,7 +200,7 @@ pub async fn renew_recovery_codes(
     form: web::Form<RenewForm>,
 ) -> Result<HttpResponse, PageError> {
     let identity = user.0;
-    let checks = (&state.pool, &state.hasher, &state.throttle);
+    let checks = state.password_check();
     let password = form.into_inner().password;
     match two_factor::renew_recovery_codes(checks, &identity.user_id, password, &client).await {
         Ok(codes) => {
