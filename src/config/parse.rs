@@ -13,7 +13,7 @@ use crate::keys::Alg;
 
 impl Settings {
     /// Reads every variable through `lookup` (the environment, or clap's matches), an empty
-    /// value counting as unset, and falls back to the defaults of [`VARS`].
+    /// value counting as unset, and falls back to the defaults of [`VARS`](super::VARS).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| {
             lookup(name).filter(|v| !v.trim().is_empty()).or_else(|| default_of(name).map(str::to_owned))

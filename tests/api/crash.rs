@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::helpers::{Backend, TestUser, spawn_app_on};
-use crate::instances::{Instance, refresh, token};
+use crate::helpers::{Instance, refresh, token};
 
 const CLIENTS: usize = 6;
 

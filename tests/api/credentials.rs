@@ -7,12 +7,9 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use webauthn_authenticator_rs::WebauthnAuthenticator;
-use webauthn_authenticator_rs::softpasskey::SoftPasskey;
-use webauthn_rs::prelude::{CreationChallengeResponse, Url};
 
-use crate::helpers::{TestApp, TestUser, backend_tests, error_code, spawn_app_with};
-use crate::passkeys::on_localhost;
+use crate::helpers::{TestApp, TestUser, backend_tests, error_code, spawn_app_with, spawn_app_with_mail};
+use crate::helpers::{add_passkey, on_localhost, passkey_options, soft_register};
 use portcullis::domain::Role;
 use portcullis_testkit::SmtpSink;
 
@@ -28,39 +25,6 @@ backend_tests!(
 );
 
 const NEW_PASSWORD: &str = "a brand new passphrase for this account";
-
-/// Answers a passkey registration as an authenticator would, for `app`'s origin.
-pub fn soft_register(app: &TestApp, options: &Value) -> Value {
-    soft_register_for(&app.address.replace("127.0.0.1", "localhost"), options)
-}
-
-/// The same for the page origin `origin`. The software authenticator keeps no resident keys,
-/// so the test lifts that requirement (the server cannot see it anyway).
-pub fn soft_register_for(origin: &str, options: &Value) -> Value {
-    let mut options = options.clone();
-    let selection = &mut options["publicKey"]["authenticatorSelection"];
-    selection["residentKey"] = json!("discouraged");
-    selection["requireResidentKey"] = json!(false);
-    let ccr: CreationChallengeResponse = serde_json::from_value(options).expect("creation options");
-    let origin = Url::parse(origin).unwrap();
-    let credential = SoftPasskey::new(true).do_registration(origin, ccr).expect("the authenticator answers");
-    serde_json::to_value(credential).unwrap()
-}
-
-/// A passkey options request with `body`.
-async fn passkey_options(app: &TestApp, token: &str, body: Option<Value>) -> reqwest::Response {
-    app.bearer_call(token, Method::POST, "/api/account/passkeys/options", body).await
-}
-
-/// Adds a passkey named `name` with an access token and the password; returns the answer.
-pub async fn add_passkey(app: &TestApp, token: &str, password: &str, name: &str) -> reqwest::Response {
-    let started = passkey_options(app, token, Some(json!({"password": password}))).await;
-    assert_eq!(started.status(), StatusCode::OK);
-    let started: Value = started.json().await.unwrap();
-    let credential = soft_register(app, &started["options"]);
-    let body = json!({"ceremony": started["ceremony"], "name": name, "credential": credential});
-    app.bearer_call(token, Method::POST, "/api/account/passkeys", Some(body)).await
-}
 
 async fn passkeys_of(app: &TestApp, token: &str) -> Vec<Value> {
     let list = app.bearer_call(token, Method::GET, "/api/account/passkeys", None).await;
@@ -191,15 +155,6 @@ async fn a_passkey_ceremony_begun_before_a_password_change_cannot_finish() {
     assert_eq!(add_passkey(&app, &token, NEW_PASSWORD, "mine").await.status(), StatusCode::CREATED);
 }
 
-async fn app_with_mail(sink: &SmtpSink) -> TestApp {
-    let url = sink.url();
-    spawn_app_with(move |s| {
-        s.smtp_url = Some(url.into());
-        s.mail_retry = std::time::Duration::from_secs(1);
-    })
-    .await
-}
-
 fn token_in(link: &str) -> String {
     link.split("token=").nth(1).expect("a token in the link").to_owned()
 }
@@ -250,7 +205,7 @@ fn email_of(app: &TestApp, user: &TestUser) -> String {
 
 async fn a_pending_email_change_dies_with_a_password_reset() {
     let Some(sink) = SmtpSink::start() else { return };
-    let app = app_with_mail(&sink).await;
+    let app = spawn_app_with_mail(&sink, |_| {}).await;
     let user = app.add_user(Role::User);
     // Someone who knows the password asks to move the account to their own address…
     let attacker = app.bearer_for(&user).await;
@@ -274,7 +229,7 @@ async fn a_pending_email_change_dies_with_a_password_reset() {
 
 async fn reset_links_die_with_an_email_change_or_a_password_change() {
     let Some(sink) = SmtpSink::start() else { return };
-    let app = app_with_mail(&sink).await;
+    let app = spawn_app_with_mail(&sink, |_| {}).await;
     let user = app.add_user(Role::User);
     let token = app.bearer_for(&user).await;
     // A reset link sent to the old address dies when the address changes.
@@ -312,7 +267,7 @@ async fn reset_links_die_with_an_email_change_or_a_password_change() {
 
 async fn disabling_an_account_ends_its_links_for_good() {
     let Some(sink) = SmtpSink::start() else { return };
-    let app = app_with_mail(&sink).await;
+    let app = spawn_app_with_mail(&sink, |_| {}).await;
     let admin = app.add_user(Role::Admin);
     let user = app.add_user(Role::User);
     let link = reset_link(&app, &sink, &user.email).await;

@@ -20,11 +20,6 @@ async fn app_with_short_access() -> TestApp {
     .await
 }
 
-fn live_sessions(app: &TestApp, user_id: &str) -> usize {
-    let mut conn = app.pool.get().unwrap();
-    portcullis::db::sessions::live_sessions(&mut conn, &user_id.into(), portcullis::db::now()).unwrap().len()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_signs_in_through_the_form_and_sees_their_account() {
     let Some(browser) = Browser::start().await else { return };
@@ -52,7 +47,7 @@ async fn an_idle_tab_stays_signed_in_and_can_still_sign_out() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     browser.click("form[action='/logout'] button").await;
     browser.client.wait().for_url(&format!("{}/login", app.address).parse().unwrap()).await.unwrap();
-    assert_eq!(live_sessions(&app, &user.id), 0, "signing out ended the session");
+    assert_eq!(app.live_sessions(&user), 0, "signing out ended the session");
     browser.goto(&format!("{}/account", app.address)).await;
     assert_eq!(browser.path().await, "/login");
     browser.quit().await;
@@ -113,7 +108,7 @@ async fn forged_form_from(attacker_ip: &str) {
     let user = app.add_user(Role::User);
     browser.sign_in(&app.address, &user.email, &user.password, false).await;
     assert_eq!(app.token(&user.email, &user.password).await.status(), reqwest::StatusCode::OK);
-    assert_eq!(live_sessions(&app, &user.id), 2);
+    assert_eq!(app.live_sessions(&user), 2);
     let attacker = serve_page(attacker_ip, forged_form(&app.address)).await;
     browser.goto(&attacker).await;
     browser.click("#go").await;
@@ -125,7 +120,7 @@ async fn forged_form_from(attacker_ip: &str) {
         .unwrap();
     let answer = browser.wait_for_text("refused").await;
     assert!(answer.contains("403") && answer.contains("refused"), "{answer}");
-    assert_eq!(live_sessions(&app, &user.id), 2, "nothing was revoked");
+    assert_eq!(app.live_sessions(&user), 2, "nothing was revoked");
     browser.goto(&format!("{}/account", app.address)).await;
     assert_eq!(browser.path().await, "/account", "still signed in");
     browser.quit().await;
@@ -247,5 +242,43 @@ async fn a_long_address_wraps_on_the_admin_list_and_look_alikes_never_get_there(
     }
     let isolated = browser.run("return [...document.querySelectorAll('td.address bdi')].length;").await;
     assert_eq!(isolated, 2, "each address in its own <bdi>");
+    browser.quit().await;
+}
+
+/// Issue 23: on a phone the account page's tables stack their cells, and each cell still says
+/// which column it is (the header row is hidden there); every row's sign-out button is one
+/// action with one name, its accessible name saying which device it ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_the_account_tables_keep_their_column_names() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app_on(Backend::Sqlite, |_| {}).await;
+    let user = app.add_user(Role::User);
+    assert_eq!(app.token(&user.email, &user.password).await.status(), reqwest::StatusCode::OK);
+    browser.sign_in(&app.address, &user.email, &user.password, false).await;
+    browser.resize(390, 844).await;
+    browser.goto(&format!("{}/account", app.address)).await;
+    browser.wait_for_text("Where you're signed in").await;
+    let labels = "return [...document.querySelectorAll('main table')].map(t => ({ \
+          header: getComputedStyle(t.querySelector('thead')).display, \
+          cells: [...t.querySelectorAll('tbody tr:first-child td')] \
+            .filter(td => !td.classList.contains('action')) \
+            .map(td => getComputedStyle(td, '::before').content) }));";
+    let tables = browser.run(labels).await;
+    let expected = serde_json::json!([
+        {"header": "none", "cells": ["\"Device\"", "\"IP address\"", "\"Signed in\"", "\"Last active\""]},
+        {"header": "none", "cells": ["\"When\"", "\"What\"", "\"IP address\"", "\"Device\""]},
+    ]);
+    assert_eq!(tables, expected, "sessions, then recent activity");
+    let buttons = "return [...document.querySelectorAll('form[action$=\"/revoke\"] button')] \
+        .map(b => [b.innerText.trim(), b.textContent.replace(/\\s+/g, ' ').trim()]);";
+    let buttons = browser.run(buttons).await;
+    let buttons = buttons.as_array().expect("buttons");
+    assert_eq!(buttons.len(), 2, "{buttons:?}");
+    for b in buttons {
+        assert_eq!(b[0], "Sign out", "one visible name for one action: {buttons:?}");
+    }
+    let spoken: Vec<&str> = buttons.iter().filter_map(|b| b[1].as_str()).collect();
+    assert!(spoken.contains(&"Sign out here"), "{spoken:?}");
+    assert!(spoken.iter().any(|s| s.starts_with("Sign out ") && s.contains("127.0.0.1")), "{spoken:?}");
     browser.quit().await;
 }

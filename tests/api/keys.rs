@@ -15,25 +15,12 @@ use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, backend_tests, spawn_app_with};
+use crate::helpers::{
+    TestApp, backend_tests, jwks, keys_command, kid_of, parts, spawn_app_with, token_pair_at,
+    wait_for_new_kid,
+};
 
 pub const PUBLIC_URL: &str = "http://auth.test.internal";
-
-pub fn parts(token: &str) -> (Value, Value) {
-    let mut it = token.split('.');
-    let mut next = || serde_json::from_slice(&URL_SAFE_NO_PAD.decode(it.next().unwrap()).unwrap()).unwrap();
-    (next(), next())
-}
-
-pub fn kid_of(token: &str) -> String {
-    parts(token).0["kid"].as_str().expect("a kid").to_owned()
-}
-
-pub async fn jwks(base: &str) -> Value {
-    let res = reqwest::get(format!("{base}/.well-known/jwks.json")).await.expect("request");
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.expect("json")
-}
 
 fn kids(set: &Value) -> Vec<String> {
     set["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
@@ -64,16 +51,6 @@ async fn me(base: &str, token: &str) -> StatusCode {
     res.expect("request").status()
 }
 
-async fn token_pair(base: &str, user: &TestUser) -> (String, String) {
-    let form = [("grant_type", "password"), ("username", &user.email), ("password", &user.password)];
-    let res = reqwest::Client::new().post(format!("{base}/api/auth/token")).form(&form).send().await;
-    let body: Value = res.expect("request").json().await.expect("json");
-    (
-        body["access_token"].as_str().expect("access").to_owned(),
-        body["refresh_token"].as_str().expect("refresh").to_owned(),
-    )
-}
-
 async fn refreshed(base: &str, refresh_token: &str) -> (String, String) {
     let form = [("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
     let res = reqwest::Client::new().post(format!("{base}/api/auth/token")).form(&form).send().await;
@@ -83,39 +60,12 @@ async fn refreshed(base: &str, refresh_token: &str) -> (String, String) {
     (body["access_token"].as_str().unwrap().to_owned(), body["refresh_token"].as_str().unwrap().to_owned())
 }
 
-/// `portcullis keys …` as an operator runs it, on `app`'s key file.
-pub fn keys_command(app: &TestApp, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .arg("keys")
-        .args(args)
-        .env("PORTCULLIS_KEY_FILE", &app.settings.key_file)
-        .env("PORTCULLIS_JWT_SECRET", "")
-        .env("PORTCULLIS_JWT_ALG", app.settings.jwt_alg.as_str())
-        .output()
-        .expect("portcullis runs");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "keys {args:?} failed: {text}");
-    text
-}
-
-/// Polls until `base` hands out access tokens signed by a key other than `old_kid`.
-pub async fn wait_for_new_kid(base: &str, user: &TestUser, old_kid: &str) -> String {
-    for _ in 0..100 {
-        let (access, _) = token_pair(base, user).await;
-        if kid_of(&access) != old_kid {
-            return access;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{base} never picked up the rotated key");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_algorithm_publishes_the_public_half_of_the_key_that_signed_the_token() {
     for alg in [Alg::EdDSA, Alg::ES256, Alg::RS256] {
         let app = spawn_app_with(|s| s.jwt_alg = alg).await;
         let user = app.add_user(Role::Admin);
-        let (access, refresh) = token_pair(&app.address, &user).await;
+        let (access, refresh) = token_pair_at(&app.address, &user).await;
         let (header, claims) = parts(&access);
         assert_eq!(header["alg"], alg.as_str());
         assert_eq!(claims["role"], "admin");
@@ -149,7 +99,7 @@ async fn the_metadata_names_the_endpoints_and_with_a_jwt_secret_nothing_is_publi
     assert_eq!(meta["grant_types_supported"], json!(["password", "refresh_token"]));
     assert_eq!(jwks(&app.address).await, json!({"keys": []}));
     let user = app.add_user(Role::User);
-    let (access, _) = token_pair(&app.address, &user).await;
+    let (access, _) = token_pair_at(&app.address, &user).await;
     assert_eq!(parts(&access).0["alg"], "HS256");
     assert_eq!(me(&app.address, &access).await, StatusCode::OK);
 }
@@ -162,7 +112,7 @@ async fn key_confusion_tokens_are_refused_for_every_algorithm() {
     for alg in [Alg::EdDSA, Alg::ES256, Alg::RS256] {
         let app = spawn_app_with(|s| s.jwt_alg = alg).await;
         let user = app.add_user(Role::User);
-        let (access, _) = token_pair(&app.address, &user).await;
+        let (access, _) = token_pair_at(&app.address, &user).await;
         assert_eq!(me(&app.address, &access).await, StatusCode::OK, "the real token works");
         let (_, claims) = parts(&access);
         let jwk = jwks(&app.address).await["keys"][0].clone();
@@ -273,7 +223,7 @@ async fn a_retired_key_stops_verifying_on_a_running_instance_without_a_restart()
     let overlap = app.settings.key_overlap_secs();
     assert_eq!(overlap, 3, "1 s reload + 2 s access lifetime + no leeway");
     let user = app.add_user(Role::User);
-    let (before, _) = token_pair(&app.address, &user).await;
+    let (before, _) = token_pair_at(&app.address, &user).await;
     let leaked = forged_with_the_active_key(&app, &before);
     assert_eq!(me(&app.address, &leaked).await, StatusCode::OK, "the active key's signature is good");
     KeyFile::rotate_file(&app.settings.key_file, Alg::EdDSA, portcullis::db::now(), overlap).unwrap();
@@ -289,7 +239,7 @@ async fn a_retired_key_stops_verifying_on_a_running_instance_without_a_restart()
 async fn a_rotation_signs_nobody_out_across_a_restart() {
     let app = spawn_shared(|_| {}).await;
     let user = app.add_user(Role::User);
-    let (access, refresh) = token_pair(&app.address, &user).await;
+    let (access, refresh) = token_pair_at(&app.address, &user).await;
     app.login_as(&user).await;
     let old_kid = kid_of(&access);
     let said = keys_command(&app, &["rotate"]);
@@ -316,13 +266,13 @@ async fn a_rotation_on_one_host_reaches_a_running_instance_without_a_restart() {
     // token names it.
     let other = start_beside(&app, |s| s.key_reload = Duration::from_secs(3600)).await;
     let user = app.add_user(Role::User);
-    let (before, _) = token_pair(&app.address, &user).await;
+    let (before, _) = token_pair_at(&app.address, &user).await;
     KeyFile::rotate_file(&app.settings.key_file, Alg::EdDSA, portcullis::db::now(), 990).unwrap();
     let after = wait_for_new_kid(&app.address, &user, &kid_of(&before)).await;
     assert_eq!(me(&other, &after).await, StatusCode::OK, "an unknown kid makes it reread the ring");
     assert_eq!(me(&other, &before).await, StatusCode::OK);
     assert_eq!(kids(&jwks(&other).await), vec![kid_of(&after), kid_of(&before)]);
-    let (own, _) = token_pair(&other, &user).await;
+    let (own, _) = token_pair_at(&other, &user).await;
     assert_eq!(kid_of(&own), kid_of(&after), "and it signs with the new key too");
 }
 
@@ -333,7 +283,7 @@ async fn a_key_file_of_the_previous_version_signs_nobody_out() {
     const OLD: &str = "the-secret-an-old-key-file-held-0123456789";
     let old = spawn_shared(|s| s.jwt_secret = Some(SecretString::from(OLD))).await;
     let user = old.add_user(Role::User);
-    let (access, refresh) = token_pair(&old.address, &user).await;
+    let (access, refresh) = token_pair_at(&old.address, &user).await;
     old.login_as(&user).await;
     std::fs::write(&old.settings.key_file, URL_SAFE_NO_PAD.encode(OLD)).unwrap();
     let upgraded = start_beside(&old, |s| s.jwt_secret = None).await;

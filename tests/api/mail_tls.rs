@@ -11,8 +11,8 @@ use portcullis::domain::{Email, Role};
 use reqwest::StatusCode;
 use serde_json::json;
 
+use crate::helpers::Instance;
 use crate::helpers::PASSWORD;
-use crate::instances::Instance;
 use portcullis_testkit::SmtpSink;
 
 /// A throwaway CA and a certificate it issued for `localhost` (webpki refuses a CA certificate

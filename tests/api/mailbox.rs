@@ -13,7 +13,7 @@ use portcullis::domain::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{TestApp, TestUser, backend_tests, error_code, spawn_app_with};
+use crate::helpers::{TestApp, TestUser, backend_tests, error_code, spawn_app_with, spawn_app_with_mail};
 use portcullis_testkit::{SmtpSink, free_port};
 
 backend_tests!(
@@ -23,16 +23,6 @@ backend_tests!(
     an_undeliverable_recipient_is_given_up_at_once,
     queued_mail_holds_no_working_link_while_smtp_is_down,
 );
-
-async fn app_with_mail(sink: &SmtpSink, registration: Registration) -> TestApp {
-    let url = sink.url();
-    spawn_app_with(move |s| {
-        s.smtp_url = Some(url.into());
-        s.mail_retry = Duration::from_secs(1);
-        s.registration = registration;
-    })
-    .await
-}
 
 async fn ask_to_move(app: &TestApp, token: &str, user: &TestUser, to: &str) {
     let body = json!({"new_email": to, "current_password": user.password});
@@ -54,7 +44,7 @@ async fn settled(app: &TestApp, sink: &SmtpSink, to: &str) -> Vec<String> {
 
 async fn nobody_can_silence_another_addresses_reset_mails() {
     let Some(sink) = SmtpSink::start() else { return };
-    let app = app_with_mail(&sink, Registration::Open).await;
+    let app = spawn_app_with_mail(&sink, |s| s.registration = Registration::Open).await;
     let (victim, attacker) = (app.add_user(Role::User), app.add_user(Role::User));
     let token = app.bearer_for(&attacker).await;
     // Moving one's own account to a taken address sends it nothing, and so counts for nothing.
@@ -69,7 +59,7 @@ async fn nobody_can_silence_another_addresses_reset_mails() {
 
 async fn the_change_notice_is_the_same_for_a_free_and_a_taken_address() {
     let Some(sink) = SmtpSink::start() else { return };
-    let app = app_with_mail(&sink, Registration::Verify).await;
+    let app = spawn_app_with_mail(&sink, |s| s.registration = Registration::Verify).await;
     let (owner, taken) = (app.add_user(Role::User), app.add_user(Role::User));
     let token = app.bearer_for(&owner).await;
     let free = format!("free-{}", owner.email);
@@ -87,7 +77,7 @@ async fn the_change_notice_is_the_same_for_a_free_and_a_taken_address() {
 
 async fn only_a_bare_address_registers_and_mail_goes_exactly_there() {
     let Some(sink) = SmtpSink::start() else { return };
-    let app = app_with_mail(&sink, Registration::Open).await;
+    let app = spawn_app_with_mail(&sink, |s| s.registration = Registration::Open).await;
     for hostile in [
         "n0<t@victim.test>",
         "ceo\u{FF20}corp.example<attacker@evil.example>",
@@ -117,7 +107,7 @@ async fn only_a_bare_address_registers_and_mail_goes_exactly_there() {
 
 async fn an_undeliverable_recipient_is_given_up_at_once() {
     let Some(sink) = SmtpSink::start() else { return };
-    let app = app_with_mail(&sink, Registration::Open).await;
+    let app = spawn_app_with_mail(&sink, |s| s.registration = Registration::Open).await;
     // A row from before addresses were parsed strictly.
     {
         let mut conn = app.pool.get().unwrap();

@@ -3,8 +3,6 @@
 mod abuse;
 mod account;
 mod admin;
-mod admin_api;
-mod admin_tools;
 mod architecture;
 mod backup;
 mod cli;
@@ -33,6 +31,7 @@ mod outage;
 mod pages;
 mod parity;
 mod passkeys;
+mod password_change;
 mod recovery;
 mod refresh;
 mod register;

@@ -8,8 +8,8 @@ use portcullis::domain::Role;
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::helpers::{Instance, token};
 use crate::helpers::{TestApp, backend_tests, spawn_app_with};
-use crate::instances::{Instance, token};
 
 /// Every sample of a scrape: `name{labels}` → value.
 async fn scrape(app: &TestApp) -> BTreeMap<String, f64> {
@@ -323,7 +323,7 @@ async fn log_fed_hostile_text(format: &str) -> Vec<String> {
         .json()
         .await
         .unwrap();
-    let credential = crate::credentials::soft_register_for(&public, &options["options"]);
+    let credential = crate::helpers::soft_register_for(&public, &options["options"]);
     let added = client
         .post(server.url("/api/account/passkeys"))
         .bearer_auth(&access)

@@ -14,7 +14,6 @@ const STRONG: &str = "a long and unusual passphrase for the api";
 
 backend_tests!(
     registering_through_the_api_follows_the_registration_mode,
-    the_api_changes_the_password_and_ends_the_other_sessions,
     the_api_signs_out_the_other_sessions,
     the_api_lists_the_callers_security_events,
 );
@@ -52,46 +51,6 @@ async fn registering_through_the_api_follows_the_registration_mode() {
     }
     let closed = spawn_app_with(|s| s.registration = Registration::Closed).await;
     assert_eq!(register(&closed, "x@example.com", STRONG).await.status(), StatusCode::NOT_FOUND);
-}
-
-async fn change_password(app: &TestApp, body: &Value, csrf: bool) -> reqwest::Response {
-    let mut req = app.client.post(app.url("/api/account/password")).json(body);
-    if csrf {
-        req = req.header("x-csrf-token", app.cookie("csrf_token").unwrap_or_default());
-    }
-    req.send().await.unwrap()
-}
-
-async fn the_api_changes_the_password_and_ends_the_other_sessions() {
-    let app = spawn_app().await;
-    let user = app.add_user(Role::User);
-    app.login_as(&user).await;
-    let elsewhere = app.bearer_for(&user).await;
-    let body = json!({"current_password": user.password, "new_password": STRONG});
-    assert_eq!(
-        change_password(&app, &body, false).await.status(),
-        StatusCode::FORBIDDEN,
-        "CSRF header needed"
-    );
-
-    let wrong =
-        change_password(&app, &json!({"current_password": "not it at all", "new_password": STRONG}), true)
-            .await;
-    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(error_code(wrong).await, "wrong_password");
-    let weak =
-        change_password(&app, &json!({"current_password": user.password, "new_password": "short"}), true)
-            .await;
-    let message: Value = weak.json().await.unwrap();
-    assert!(message["message"].as_str().unwrap().starts_with("new_password:"), "{message}");
-
-    let res = change_password(&app, &body, true).await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert!(set_cookie(&set_cookies(res.headers()), "refresh_token").is_some(), "fresh cookies");
-    assert_eq!(app.get("/api/me").await.status(), StatusCode::OK, "this session goes on");
-    assert_eq!(app.me_with_bearer(&elsewhere).await.status(), StatusCode::UNAUTHORIZED, "the other ended");
-    assert_eq!(app.token(&user.email, STRONG).await.status(), StatusCode::OK, "the new password works");
-    assert!(app.event_kinds(&user).contains(&"password_changed".to_owned()));
 }
 
 async fn the_api_signs_out_the_other_sessions() {

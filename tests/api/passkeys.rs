@@ -9,9 +9,10 @@ use serde_json::{Value, json};
 use totp_rs::{Builder, Secret};
 
 use crate::helpers::{
-    Backend, TestApp, backend_tests, error_code, set_cookies, spawn_app, spawn_app_on, spawn_app_with,
+    Backend, TestApp, backend_tests, error_code, on_localhost, set_cookies, spawn_app, spawn_app_on,
+    spawn_app_with,
 };
-use portcullis_testkit::{Browser, free_port};
+use portcullis_testkit::Browser;
 
 backend_tests!(
     behind_an_ip_address_passkeys_are_off_with_the_reason,
@@ -21,12 +22,6 @@ backend_tests!(
 /// The app on SQLite at `http://localhost:PORT`: WebAuthn needs a host name.
 async fn app_on_localhost() -> TestApp {
     spawn_app_on(Backend::Sqlite, on_localhost).await
-}
-
-pub fn on_localhost(s: &mut portcullis::config::Settings) {
-    let port = free_port();
-    s.addr = format!("127.0.0.1:{port}").parse().unwrap();
-    s.public_url = Some(portcullis::config::PublicUrl::parse(&format!("http://localhost:{port}")).unwrap());
 }
 
 fn localhost(app: &TestApp) -> String {

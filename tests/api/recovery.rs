@@ -9,19 +9,10 @@ use portcullis::domain::Role;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, TestUser, error_code, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, TestUser, error_code, spawn_app_with, spawn_app_with_mail};
 use portcullis_testkit::SmtpSink;
 
 const NEW: &str = "a completely new passphrase, thank you";
-
-async fn app_with_mail(sink: &SmtpSink) -> TestApp {
-    let url = sink.url();
-    spawn_app_with(move |s| {
-        s.smtp_url = Some(url.into());
-        s.mail_retry = Duration::from_secs(1);
-    })
-    .await
-}
 
 async fn forgot(app: &TestApp, email: &str) -> reqwest::Response {
     let csrf = app.csrf_token().await;
@@ -46,7 +37,7 @@ fn outbox_pending(app: &TestApp) -> i64 {
 
 async fn a_reset_link_sets_a_new_password_once_and_ends_every_session() {
     let Some(sink) = SmtpSink::start() else { return };
-    let app = app_with_mail(&sink).await;
+    let app = spawn_app_with_mail(&sink, |_| {}).await;
     let user = app.add_user(Role::User);
     let elsewhere = app.bearer_for(&user).await;
     let res = forgot(&app, &user.email).await;
@@ -86,7 +77,7 @@ async fn a_reset_link_sets_a_new_password_once_and_ends_every_session() {
 
 async fn an_unknown_address_gets_the_same_answer_and_no_mail() {
     let Some(sink) = SmtpSink::start() else { return };
-    let app = app_with_mail(&sink).await;
+    let app = spawn_app_with_mail(&sink, |_| {}).await;
     let user = app.add_user(Role::User);
     let known = forgot(&app, &user.email).await;
     let (known_status, known_body) = (known.status(), known.text().await.unwrap());
@@ -106,7 +97,7 @@ async fn an_unknown_address_gets_the_same_answer_and_no_mail() {
 
 async fn a_weak_new_password_leaves_the_link_usable() {
     let Some(sink) = SmtpSink::start() else { return };
-    let app = app_with_mail(&sink).await;
+    let app = spawn_app_with_mail(&sink, |_| {}).await;
     let user = app.add_user(Role::User);
     forgot(&app, &user.email).await;
     let link = sink.wait_for(&user.email, 1).await[0].link("/reset-password?token=").unwrap();
@@ -138,7 +129,7 @@ async fn an_expired_or_unknown_link_is_refused_with_a_way_forward() {
 
 async fn the_json_api_resets_a_password_too() {
     let Some(sink) = SmtpSink::start() else { return };
-    let app = app_with_mail(&sink).await;
+    let app = spawn_app_with_mail(&sink, |_| {}).await;
     let user = app.add_user(Role::User);
     let res = app.post_json("/api/auth/forgot-password", &json!({"email": user.email})).await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
@@ -156,7 +147,7 @@ async fn the_json_api_resets_a_password_too() {
 
 async fn a_flood_for_one_address_yields_a_handful_of_mails() {
     let Some(sink) = SmtpSink::start() else { return };
-    let app = app_with_mail(&sink).await;
+    let app = spawn_app_with_mail(&sink, |_| {}).await;
     let user = app.add_user(Role::User);
     for _ in 0..10 {
         let res = app.post_json("/api/auth/forgot-password", &json!({"email": user.email})).await;
@@ -169,7 +160,7 @@ async fn a_flood_for_one_address_yields_a_handful_of_mails() {
 
 async fn header_injection_in_the_address_sends_nothing() {
     let Some(sink) = SmtpSink::start() else { return };
-    let app = app_with_mail(&sink).await;
+    let app = spawn_app_with_mail(&sink, |_| {}).await;
     let user = app.add_user(Role::User);
     let hostile = format!("{}\r\nBcc: attacker@evil.example", user.email);
     let res = app.post_json("/api/auth/forgot-password", &json!({"email": hostile})).await;
@@ -213,7 +204,7 @@ async fn a_mail_server_that_is_down_loses_nothing() {
 
 async fn a_slow_mail_server_keeps_nobody_waiting() {
     let Some(sink) = SmtpSink::start_on(portcullis_testkit::free_port(), 3.0) else { return };
-    let app = app_with_mail(&sink).await;
+    let app = spawn_app_with_mail(&sink, |_| {}).await;
     let user = app.add_user(Role::User);
     let started = Instant::now();
     let res = app.post_json("/api/auth/forgot-password", &json!({"email": user.email})).await;
@@ -224,7 +215,7 @@ async fn a_slow_mail_server_keeps_nobody_waiting() {
 
 async fn two_instances_deliver_each_mail_once() {
     let Some(sink) = SmtpSink::start() else { return };
-    let app = app_with_mail(&sink).await;
+    let app = spawn_app_with_mail(&sink, |_| {}).await;
     let mut settings = app.settings.clone();
     settings.addr = "127.0.0.1:0".parse().unwrap();
     let second = portcullis::startup::Application::build(settings).expect("a second instance");

@@ -10,11 +10,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestUser, set_cookie, set_cookies, spawn_app, spawn_app_with};
 
-async fn token_pair(app: &TestApp, user: &TestUser) -> (String, String) {
-    let body: Value = app.token(&user.email, &user.password).await.json().await.unwrap();
-    (body["access_token"].as_str().unwrap().to_owned(), body["refresh_token"].as_str().unwrap().to_owned())
-}
-
 async fn refresh_grant(app: &TestApp, refresh: &str) -> reqwest::Response {
     app.post_form("/api/auth/token", &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await
 }
@@ -26,7 +21,7 @@ fn claims(token: &str) -> Value {
 async fn the_refresh_grant_rotates_and_the_new_pair_works() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let (_, refresh) = token_pair(&app, &user).await;
+    let (_, refresh) = app.token_pair(&user).await;
     let res = refresh_grant(&app, &refresh).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["cache-control"], "no-store");
@@ -42,7 +37,7 @@ async fn the_refresh_grant_rotates_and_the_new_pair_works() {
 async fn the_previous_token_within_grace_gets_the_same_successor() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let (_, refresh) = token_pair(&app, &user).await;
+    let (_, refresh) = app.token_pair(&user).await;
     let first: Value = refresh_grant(&app, &refresh).await.json().await.unwrap();
     let retry = refresh_grant(&app, &refresh).await;
     assert_eq!(retry.status(), StatusCode::OK);
@@ -57,7 +52,7 @@ async fn the_previous_token_within_grace_gets_the_same_successor() {
 async fn a_replay_after_the_grace_window_kills_the_session() {
     let app = spawn_app_with(|s| s.refresh_grace = Duration::from_secs(1)).await;
     let user = app.add_user(Role::User);
-    let (_, stolen) = token_pair(&app, &user).await;
+    let (_, stolen) = app.token_pair(&user).await;
     let body: Value = refresh_grant(&app, &stolen).await.json().await.unwrap();
     let (access2, refresh2) = (
         body["access_token"].as_str().unwrap().to_owned(),
@@ -77,7 +72,7 @@ async fn a_replay_after_the_grace_window_kills_the_session() {
 async fn a_token_two_rotations_old_is_theft_even_within_grace() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let (_, first) = token_pair(&app, &user).await;
+    let (_, first) = app.token_pair(&user).await;
     let second: Value = refresh_grant(&app, &first).await.json().await.unwrap();
     let third: Value =
         refresh_grant(&app, second["refresh_token"].as_str().unwrap()).await.json().await.unwrap();
@@ -91,7 +86,7 @@ async fn a_token_two_rotations_old_is_theft_even_within_grace() {
 async fn ten_parallel_refreshes_of_one_token_yield_one_successor() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let (_, refresh) = token_pair(&app, &user).await;
+    let (_, refresh) = app.token_pair(&user).await;
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..10 {
         let (client, url, token) = (app.client.clone(), app.url("/api/auth/token"), refresh.clone());
@@ -136,7 +131,7 @@ async fn cookie_refresh_without_a_session_is_401() {
 async fn access_and_refresh_tokens_cannot_stand_in_for_each_other_at_the_token_endpoint() {
     let app = spawn_app().await;
     let user = app.add_user(Role::User);
-    let (access, _) = token_pair(&app, &user).await;
+    let (access, _) = app.token_pair(&user).await;
     assert_eq!(refresh_grant(&app, &access).await.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -222,7 +217,7 @@ async fn rotation_never_extends_the_absolute_lifetime() {
     })
     .await;
     let user = app.add_user(Role::User);
-    let (_, refresh) = token_pair(&app, &user).await;
+    let (_, refresh) = app.token_pair(&user).await;
     let original_exp = claims(&refresh)["exp"].as_i64().unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let body: Value = refresh_grant(&app, &refresh).await.json().await.unwrap();
@@ -239,7 +234,7 @@ async fn an_expired_session_cannot_be_refreshed() {
     })
     .await;
     let user = app.add_user(Role::User);
-    let (_, refresh) = token_pair(&app, &user).await;
+    let (_, refresh) = app.token_pair(&user).await;
     tokio::time::sleep(Duration::from_millis(3100)).await;
     assert_eq!(refresh_grant(&app, &refresh).await.status(), StatusCode::BAD_REQUEST);
 }

@@ -5,8 +5,8 @@ use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
+use crate::helpers::parts;
 use crate::helpers::{TestApp, error_code, spawn_app, spawn_app_with};
-use crate::keys::parts;
 
 const SECRET: &str = "integration-test-secret-of-at-least-32-bytes";
 

@@ -7,7 +7,7 @@ use portcullis::domain::Role;
 use portcullis::keys::{Alg, KeyFile};
 
 use crate::helpers::{TestApp, spawn_app_with};
-use crate::keys::{kid_of, wait_for_new_kid};
+use crate::helpers::{kid_of, wait_for_new_kid};
 
 const PYTHON: &str = "/usr/bin/python3";
 

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::account::lifecycle::{self, AccountError};
+use crate::auth::account::password_change::{self, PasswordChange};
 use crate::auth::account::reauth;
-use crate::auth::account::register::{self, PasswordChange};
 use crate::auth::account::verification::{self, EmailChange};
 use crate::auth::client::ClientInfo;
 use crate::auth::{CurrentUser, Via};
@@ -130,7 +130,7 @@ pub async fn change_password(
     let identity = user.0;
     let body = body.into_inner();
     let change = PasswordChange { current: body.current_password, new: body.new_password };
-    let signed = register::change_password(
+    let signed = password_change::change_password(
         &state.sessions,
         state.password_check(),
         state.password_policy,

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use super::account::show;
 use crate::auth::CurrentUser;
 use crate::auth::account::lifecycle::{self, AccountError};
+use crate::auth::account::password_change::{self, ChangePasswordError, PasswordChange};
 use crate::auth::account::reauth;
-use crate::auth::account::register::{self, ChangePasswordError, PasswordChange};
 use crate::auth::account::verification::{self, EmailChange};
 use crate::auth::client::ClientInfo;
 use crate::auth::session::sign_in;
@@ -43,7 +43,7 @@ pub async fn change_password(
         return show(&req, &state, &identity, StatusCode::UNPROCESSABLE_ENTITY, None, error, []).await;
     }
     let change = PasswordChange { current: form.current_password, new: form.new_password };
-    match register::change_password(
+    match password_change::change_password(
         &state.sessions,
         state.password_check(),
         state.password_policy,

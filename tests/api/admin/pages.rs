@@ -1,35 +1,12 @@
-//! The admin page's tools for one account (role, end every session, lift the sign-in lock,
-//! delete), and every administrator's action as a security event naming them, seen by the
-//! account's owner. The JSON twins are in `admin_api.rs`; here, that they leave the same events.
+//! The admin pages: the list, disabling and enabling, and the tools for one account (role, end
+//! every session, lift the sign-in lock, delete), every administrator's action a security event
+//! naming them, seen by the account's owner. The JSON twins are in `api.rs`.
 
 use portcullis::domain::Role;
 use reqwest::StatusCode;
-use serde_json::Value;
 
-use crate::helpers::{TestApp, TestUser, backend_tests, spawn_app_with};
-
-async fn app_with_a_low_lock() -> TestApp {
-    spawn_app_with(|s| s.throttle_account = 2).await
-}
-
-/// The account page of `user`, read in a browser of their own.
-async fn account_page_of(app: &TestApp, user: &TestUser) -> String {
-    let theirs = crate::helpers::client_with(std::sync::Arc::new(reqwest::cookie::Jar::default()));
-    let csrf_page = theirs.get(app.url("/login")).send().await.unwrap();
-    assert_eq!(csrf_page.status(), StatusCode::OK);
-    let csrf = csrf_page.headers().get_all("set-cookie").iter().find_map(|c| {
-        let c = c.to_str().ok()?;
-        c.strip_prefix("csrf_token=").map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
-    });
-    let form = [
-        ("email", user.email.as_str()),
-        ("password", user.password.as_str()),
-        ("csrf_token", csrf.as_deref().unwrap_or_default()),
-    ];
-    let signed_in = theirs.post(app.url("/login")).form(&form).send().await.unwrap();
-    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
-    theirs.get(app.url("/account")).send().await.unwrap().text().await.unwrap()
-}
+use super::{account_page_of, app_with_a_low_lock};
+use crate::helpers::{backend_tests, spawn_app, spawn_app_with};
 
 async fn an_admin_changes_a_role_ends_sessions_and_lifts_a_lock_and_the_owner_sees_who() {
     let app = app_with_a_low_lock().await;
@@ -126,47 +103,78 @@ async fn the_tools_are_for_administrators_only() {
     assert!(app.event_kinds(&other).is_empty(), "nothing happened to them");
 }
 
-async fn the_admin_api_leaves_the_same_events_naming_the_admin() {
-    let app = spawn_app_with(|_| {}).await;
+async fn non_admins_get_403_and_strangers_are_sent_to_login() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/admin/users").await.status(), StatusCode::SEE_OTHER);
+    let user = app.add_user(Role::User);
+    app.login_as(&user).await;
+    let res = app.get("/admin/users").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("Not allowed"));
+}
+
+async fn an_admin_sees_every_user_with_status_and_sessions() {
+    let app = spawn_app().await;
     let admin = app.add_user(Role::Admin);
     let user = app.add_user(Role::User);
-    let bearer = app.bearer_for(&admin).await;
-    let client = reqwest::Client::new();
-    let role = client
-        .put(app.url(&format!("/api/admin/users/{}/role", user.id)))
-        .bearer_auth(&bearer)
-        .json(&serde_json::json!({"role": "admin"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(role.status(), StatusCode::NO_CONTENT);
-    let disable = client
-        .post(app.url(&format!("/api/admin/users/{}/disable", user.id)))
-        .bearer_auth(&bearer)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(disable.status(), StatusCode::NO_CONTENT);
-    let events: Value = client
-        .get(app.url(&format!("/api/admin/users/{}/events", user.id)))
-        .bearer_auth(&bearer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let by = format!("by {}", admin.email);
-    let find = |kind: &str| events.as_array().unwrap().iter().find(|e| e["kind"] == kind).cloned();
-    assert_eq!(find("role_changed").expect("role_changed")["detail"], format!("user → admin, {by}"));
-    assert_eq!(find("user_disabled").expect("user_disabled")["detail"], by);
+    app.login_as(&admin).await;
+    let html = app.get("/admin/users").await.text().await.unwrap();
+    assert!(html.contains(&admin.email) && html.contains(&user.email));
+    assert!(html.contains(&format!("/admin/users/{}/disable", user.id)));
+    assert!(!html.contains(&format!("/admin/users/{}/disable", admin.id)), "no button to disable yourself");
+}
+
+async fn disabling_a_user_ends_their_sessions_at_once_and_enabling_lets_them_back() {
+    let app = spawn_app().await;
+    let admin = app.add_user(Role::Admin);
+    let user = app.add_user(Role::User);
+    let token = app.bearer_for(&user).await;
+    app.login_as(&admin).await;
+    let csrf = app.cookie("csrf_token").unwrap();
+    let disable = format!("/admin/users/{}/disable", user.id);
+    assert_eq!(
+        app.post_form(&disable, &[]).await.status(),
+        StatusCode::FORBIDDEN,
+        "CSRF applies to admins too"
+    );
+    let res = app.post_form(&disable, &[("csrf_token", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.live_sessions(&user),
+        0,
+        "disabling revokes every session, so enabling does not revive them"
+    );
+    let enable = format!("/admin/users/{}/enable", user.id);
+    assert_eq!(app.post_form(&enable, &[("csrf_token", &csrf)]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.me_with_bearer(&token).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.token(&user.email, &user.password).await.status(), StatusCode::OK);
+}
+
+async fn an_admin_cannot_disable_themselves_and_unknown_users_are_404() {
+    let app = spawn_app().await;
+    let admin = app.add_user(Role::Admin);
+    app.login_as(&admin).await;
+    let csrf = app.cookie("csrf_token").unwrap();
+    let own = format!("/admin/users/{}/disable", admin.id);
+    let res = app.post_form(&own, &[("csrf_token", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT, "the last enabled administrator");
+    app.add_user(Role::Admin);
+    let res = app.post_form(&own, &[("csrf_token", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "nor one's own account");
+    let res = app.post_form("/admin/users/nobody/disable", &[("csrf_token", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
 backend_tests!(
     an_admin_changes_a_role_ends_sessions_and_lifts_a_lock_and_the_owner_sees_who,
     an_admin_deletes_an_account_only_with_the_box_ticked_and_keeps_a_record,
     the_tools_are_for_administrators_only,
-    the_admin_api_leaves_the_same_events_naming_the_admin,
+    non_admins_get_403_and_strangers_are_sent_to_login,
+    an_admin_sees_every_user_with_status_and_sessions,
+    disabling_a_user_ends_their_sessions_at_once_and_enabling_lets_them_back,
+    an_admin_cannot_disable_themselves_and_unknown_users_are_404,
 );
 
 /// The same tools from a real browser: the list links to the account, the role is chosen in a

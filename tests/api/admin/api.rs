@@ -1,17 +1,65 @@
 //! The admin API (SPEC §4): administrators only, the same rules as the admin page and the CLI,
-//! and 409 `last_admin` for the last enabled administrator.
+//! 409 `last_admin` for the last enabled administrator, and the same security events as the pages.
 
 use portcullis::domain::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{backend_tests, error_code, spawn_app};
+use crate::helpers::{backend_tests, error_code, spawn_app, spawn_app_with};
+
+async fn the_admin_api_leaves_the_same_events_naming_the_admin() {
+    let app = spawn_app_with(|_| {}).await;
+    let admin = app.add_user(Role::Admin);
+    let user = app.add_user(Role::User);
+    let bearer = app.bearer_for(&admin).await;
+    let client = reqwest::Client::new();
+    let role = client
+        .put(app.url(&format!("/api/admin/users/{}/role", user.id)))
+        .bearer_auth(&bearer)
+        .json(&serde_json::json!({"role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(role.status(), StatusCode::NO_CONTENT);
+    let disable = client
+        .post(app.url(&format!("/api/admin/users/{}/disable", user.id)))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disable.status(), StatusCode::NO_CONTENT);
+    let events: Value = client
+        .get(app.url(&format!("/api/admin/users/{}/events", user.id)))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let by = format!("by {}", admin.email);
+    let find = |kind: &str| events.as_array().unwrap().iter().find(|e| e["kind"] == kind).cloned();
+    assert_eq!(find("role_changed").expect("role_changed")["detail"], format!("user → admin, {by}"));
+    assert_eq!(find("user_disabled").expect("user_disabled")["detail"], by);
+}
+
+async fn the_admin_api_shape_is_a_403_json_for_non_admins() {
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    let token = app.bearer_for(&user).await;
+    let res =
+        reqwest::Client::new().get(app.url("/api/admin/users")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(res).await, "forbidden");
+}
 
 backend_tests!(
     the_admin_api_is_for_administrators_only,
     administrators_disable_enable_promote_and_delete_through_the_api,
     the_last_enabled_administrator_is_protected_with_409,
     administrators_end_sessions_read_events_and_lift_locks,
+    the_admin_api_leaves_the_same_events_naming_the_admin,
+    the_admin_api_shape_is_a_403_json_for_non_admins,
 );
 
 fn routes(id: &str) -> Vec<(Method, String, Option<Value>)> {

@@ -16,8 +16,15 @@ use reqwest::{Response, StatusCode};
 use secrecy::SecretString;
 use serde_json::Value;
 
+mod instance;
+mod jwt;
+mod passkeys;
+
+pub use instance::{Instance, refresh, token};
+pub use jwt::{jwks, keys_command, kid_of, parts, token_pair_at, wait_for_new_kid};
+pub use passkeys::{add_passkey, on_localhost, passkey_options, soft_register, soft_register_for};
 pub use portcullis_testkit::{
-    Backend, TestDb, backend_tests, client_with, current_backend, on_backend, random_hex,
+    Backend, SmtpSink, TestDb, backend_tests, client_with, current_backend, free_port, on_backend, random_hex,
 };
 
 pub const PASSWORD: &str = "tangerine orbit velvet cactus";
@@ -49,6 +56,18 @@ pub async fn spawn_app() -> TestApp {
 /// The app on the current test's backend, after `tweak` adjusts the settings.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_app_on(current_backend(), tweak).await
+}
+
+/// The app on the current test's backend, sending its mail to `sink` (retries after a second),
+/// after `tweak` adjusts the settings.
+pub async fn spawn_app_with_mail(sink: &SmtpSink, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let url = sink.url();
+    spawn_app_with(move |s| {
+        s.smtp_url = Some(url.into());
+        s.mail_retry = std::time::Duration::from_secs(1);
+        tweak(s);
+    })
+    .await
 }
 
 /// Starts the app on `backend` after letting `tweak` adjust the settings.
@@ -108,6 +127,20 @@ impl TestApp {
             .set(users::disabled.eq(true))
             .execute(&mut **conn)
             .expect("update");
+    }
+
+    /// An access and a refresh token for `user` from the token endpoint (another device).
+    pub async fn token_pair(&self, user: &TestUser) -> (String, String) {
+        jwt::token_pair_at(&self.address, user).await
+    }
+
+    /// How many of the user's sessions are live now.
+    pub fn live_sessions(&self, user: &TestUser) -> usize {
+        let mut conn = self.pool.get().expect("conn");
+        let now = portcullis::db::now();
+        portcullis::db::sessions::live_sessions(&mut conn, &user.id.as_str().into(), now)
+            .expect("sessions")
+            .len()
     }
 
     /// The kinds of the user's stored security events, newest first.
