@@ -1,4 +1,4 @@
-//! The house stays clear: no import cycle between source files, and the layers point down
+//! The house stays clear: no import cycle between source files or folders, the layers point down
 //! only (config → domain → db → errors → auth → state → routes → startup → cli → main).
 //! Read from the source text: `crate::…` and `super::…` paths, and a `mod.rs`'s uses of
 //! its own child modules.
@@ -230,4 +230,48 @@ fn the_reader_finds_the_imports_it_is_meant_to_find() {
     assert!(graph["auth::web::guard"].contains("auth::session::refresh"), "{:?}", graph["auth::web::guard"]);
     assert!(graph["startup::portcullis"].contains("routes"), "{:?}", graph["startup::portcullis"]);
     assert!(graph["routes"].contains("routes::api"), "{:?}", graph["routes"]);
+}
+
+/// Issue 23: a file a newcomer opens fits on a few screens.
+#[test]
+fn no_source_file_is_over_300_lines() {
+    let mut files = Vec::new();
+    source_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    for file in files {
+        let lines = std::fs::read_to_string(&file).expect("read").lines().count();
+        assert!(lines <= 300, "{} has {lines} lines", file.display());
+    }
+}
+
+/// The modules `lib.rs` keeps out of the public API (`#[doc(hidden)] pub mod …`): there for
+/// Portcullis's own tests and benches, never for a host app.
+fn hidden_modules() -> BTreeSet<String> {
+    let lib =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).expect("lib.rs");
+    let lines: Vec<&str> = lib.lines().map(str::trim).collect();
+    lines
+        .windows(2)
+        .filter(|w| w[0] == "#[doc(hidden)]")
+        .filter_map(|w| w[1].strip_prefix("pub mod ")?.strip_suffix(';').map(str::to_owned))
+        .collect()
+}
+
+/// SPEC §12: `examples/notes` is built on the public API only — no path into a hidden module,
+/// whether written out (`portcullis::db::…`) or in a group (`use portcullis::{db, …}`).
+#[test]
+fn the_example_uses_only_the_public_api() {
+    let hidden = hidden_modules();
+    assert!(hidden.contains("auth") && hidden.contains("db") && !hidden.contains("database"), "{hidden:?}");
+    let mut files = Vec::new();
+    for dir in ["examples/notes/src", "examples/notes/tests"] {
+        source_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join(dir), &mut files);
+    }
+    assert!(files.len() >= 5, "the example was not found: {files:?}");
+    for file in files {
+        let code = std::fs::read_to_string(&file).expect("read");
+        for path in paths_after(&code, "portcullis::") {
+            let first = path.first().map(String::as_str).unwrap_or_default();
+            assert!(!hidden.contains(first), "{} reaches portcullis::{}", file.display(), path.join("::"));
+        }
+    }
 }
