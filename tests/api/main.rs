@@ -16,6 +16,7 @@ mod forward;
 mod fuzzed;
 mod health;
 mod helpers;
+mod host_app;
 mod hostile;
 mod in_a_browser;
 mod instances;

@@ -16,7 +16,7 @@ use crate::auth::web::csrf_checks::{check_form, check_header, forwarded_origin_r
 use crate::auth::web::guard;
 use crate::errors::RouteKind;
 
-/// Wraps the `/api` scope: identifies the caller and applies the Origin check. The routes
+/// Wraps each API resource: identifies the caller and applies the Origin check. The routes
 /// that act on a cookie session add [`api_session`] or [`api_refresh_cookie`].
 pub async fn api(
     req: ServiceRequest,
@@ -82,13 +82,7 @@ pub async fn api_with_session(
     if let Some(error) = origin_refusal(&req) {
         return Ok(req.error_response(error));
     }
-    if let Err(error) = check_header(&req) {
-        return Ok(req.error_response(error));
-    }
-    if *req.method() == Method::GET || *req.method() == Method::HEAD {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    }
-    finish(req, next).await
+    api_session(req, next).await
 }
 
 /// Wraps the API routes about the refresh cookie itself (refresh, logout, the CSRF token):
