@@ -1,6 +1,6 @@
 //! Limits that hold under concurrency and abuse (SPEC §7): attempts counted before their
-//! hash, a bounded hashing queue, device cookies, throttled password-change guesses and
-//! registrations.
+//! hash, a bounded hashing queue, device cookies, and throttled registrations. Guesses at the
+//! current password are in `password_change.rs`.
 
 use std::sync::Arc;
 

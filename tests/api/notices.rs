@@ -1,4 +1,5 @@
-//! Security notices by mail: a sign-in from a browser new to the account, a changed password.
+//! Security notices by mail: a sign-in from a browser new to the account. The changed-password
+//! notice is tested with the change (`password_change.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;

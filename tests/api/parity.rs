@@ -1,5 +1,6 @@
-//! The JSON twins of page actions (SPEC §4): registration, password change, signing out the
-//! other sessions, and the security events — with the same rules as the pages.
+//! The JSON twins of page actions (SPEC §4): registration, signing out the other sessions, and
+//! the security events — with the same rules as the pages. The password change's twin is in
+//! `password_change.rs`.
 
 use portcullis::config::Registration;
 use portcullis::domain::Role;
