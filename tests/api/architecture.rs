@@ -1,7 +1,8 @@
 //! The house stays clear: no import cycle between source files or folders, the layers point down
 //! only (config → domain → db → errors → auth → state → routes → startup → cli → main).
 //! Read from the source text: `crate::…` and `super::…` paths, and a `mod.rs`'s uses of
-//! its own child modules.
+//! its own child modules. Also: no source file over 300 lines, and `examples/notes` on the
+//! public API only.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
