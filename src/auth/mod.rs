@@ -13,6 +13,7 @@ pub mod notice;
 pub mod password;
 #[cfg(test)]
 mod proptests;
+pub mod provider;
 pub mod session;
 pub mod throttle;
 pub mod tokens;

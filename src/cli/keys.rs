@@ -2,11 +2,21 @@
 //! instances reread within a minute (SPEC §6), so a rotation needs no restart.
 
 use anyhow::bail;
+use clap::Subcommand;
 
 use crate::config::Settings;
 use crate::db;
 use crate::keys::{self, KeyFile, MasterKey, SigningPair};
 use crate::routes::format::rfc3339;
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List the keys that verify tokens: kid, algorithm, created, active or retiring.
+    List,
+    /// Make a new signing key (PORTCULLIS_JWT_ALG) active. Older keys keep verifying until
+    /// every token they signed has expired, then leave the ring: nobody is signed out.
+    Rotate,
+}
 
 pub fn list(settings: &Settings) -> anyhow::Result<()> {
     println!("KID\tALG\tCREATED\tSTATE");

@@ -1,7 +1,11 @@
 //! The command line: `serve` (default), `migrate`, `user add|list|disable|enable|set-password|verify|role|delete`,
-//! `keys list|rotate` and `backup PATH`.
+//! `keys list|rotate`, `client add|list|remove|rotate-secret` and `backup PATH`.
 
+mod clients;
 mod keys;
+
+pub use clients::ClientCommand;
+pub use keys::KeysCommand;
 
 use std::io::{BufRead, IsTerminal};
 
@@ -23,7 +27,7 @@ use crate::mail::Mail;
 use crate::startup::{self, Application};
 
 /// The command line of the `portcullis` binary: `serve` (the default), `migrate`, `user …`,
-/// `keys …`, `backup PATH`. An app that mounts Portcullis may offer the same commands.
+/// `keys …`, `client …`, `backup PATH`. An app that mounts Portcullis may offer the same commands.
 #[derive(Debug, Parser)]
 #[command(name = "portcullis", version, about = "JWT authentication done right")]
 pub struct Cli {
@@ -44,18 +48,12 @@ pub enum Command {
     /// Manage the signing keys in PORTCULLIS_KEY_FILE.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage the apps that sign people in through Portcullis (OpenID Connect clients).
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Copy the live SQLite database to PATH (a new file, mode 0600), consistently, while the
     /// server runs. On PostgreSQL, use pg_dump.
     Backup { path: std::path::PathBuf },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum KeysCommand {
-    /// List the keys that verify tokens: kid, algorithm, created, active or retiring.
-    List,
-    /// Make a new signing key (PORTCULLIS_JWT_ALG) active. Older keys keep verifying until
-    /// every token they signed has expired, then leave the ring: nobody is signed out.
-    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +114,7 @@ impl Cli {
             Command::User(cmd) => run_user(&settings, cmd),
             Command::Keys(KeysCommand::List) => keys::list(&settings),
             Command::Keys(KeysCommand::Rotate) => keys::rotate(&settings),
+            Command::Client(cmd) => clients::run(&settings, cmd),
             Command::Backup { path } => {
                 let copied = db::backup::backup(&settings.database_url, &path)?;
                 println!(

@@ -2,6 +2,7 @@
 //! See docs/architecture.md for why this is a runtime choice and not a cargo feature.
 
 pub mod backup;
+pub mod clients;
 mod conn;
 mod error;
 pub mod events;

@@ -33,6 +33,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    oauth_clients (id) {
+        id -> Text,
+        name -> Text,
+        secret_hash -> Nullable<Text>,
+        redirect_uris -> Text,
+        post_logout_redirect_uris -> Text,
+        skip_consent -> Bool,
+        id_token_alg -> Text,
+        created_at -> Int8,
+        updated_at -> Int8,
+    }
+}
+
+diesel::table! {
     one_time_tokens (token_hash) {
         token_hash -> Text,
         purpose -> Text,
@@ -164,6 +178,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_leases,
     login_throttle,
     mfa_challenges,
+    oauth_clients,
     one_time_tokens,
     outbox,
     passkeys,

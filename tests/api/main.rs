@@ -6,6 +6,7 @@ mod admin;
 mod architecture;
 mod backup;
 mod cli;
+mod clients;
 mod concurrency;
 mod cors;
 mod crash;

@@ -1,0 +1,184 @@
+//! Registered apps (SPEC §11, the binding CLI): `portcullis client add|list|remove|rotate-secret`
+//! run as the built binary on both backends — one line of JSON each, a secret of 256 bits shown
+//! once and stored only as its hash, redirect URIs checked and kept exactly, and every refusal
+//! saying why.
+
+use std::process::{Command, Output};
+
+use portcullis::auth::provider::clients;
+use serde_json::Value;
+
+use crate::helpers::{TestDb, backend_tests, current_backend};
+
+backend_tests!(
+    the_client_commands_answer_in_one_line_of_json_and_show_a_secret_once,
+    a_rotated_secret_replaces_the_old_one_at_once,
+    bad_redirect_uris_and_algorithms_are_refused_with_the_reason,
+);
+
+struct Db {
+    db: TestDb,
+    _dir: tempfile::TempDir,
+}
+
+fn database() -> Db {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = TestDb::new(current_backend(), dir.path());
+    // The schema exists before the first command, as on a server that has started once.
+    portcullis::db::connect(&db.url, 1, std::time::Duration::from_secs(5)).expect("migrated");
+    Db { db, _dir: dir }
+}
+
+impl Db {
+    fn client(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_portcullis"))
+            .arg("client")
+            .args(args)
+            .env("DATABASE_URL", &self.db.url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("the binary runs")
+    }
+
+    /// Runs a command that must succeed; its stdout as JSON (it must be one line).
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.client(args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "client {args:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(stdout.trim_end().lines().count(), 1, "one line: {stdout}");
+        serde_json::from_str(&stdout).expect("json")
+    }
+
+    /// Runs a command that must fail; what it printed.
+    fn refused(&self, args: &[&str]) -> String {
+        let out = self.client(args);
+        assert!(!out.status.success(), "client {args:?} was accepted");
+        assert!(out.stdout.is_empty(), "nothing on stdout when refused");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    fn authenticates(&self, id: &str, secret: &str) -> bool {
+        let pool = portcullis::db::connect(&self.db.url, 1, std::time::Duration::from_secs(5)).expect("pool");
+        let mut conn = pool.get().expect("conn");
+        clients::authenticate(&mut conn, id, secret).expect("query").is_some()
+    }
+
+    fn stored_hashes(&self) -> String {
+        let pool = portcullis::db::connect(&self.db.url, 1, std::time::Duration::from_secs(5)).expect("pool");
+        let mut conn = pool.get().expect("conn");
+        format!("{:?}", portcullis::db::clients::list(&mut conn).expect("rows"))
+    }
+}
+
+const GRAFANA: &str = "https://grafana.example.com/login/generic_oauth";
+
+async fn the_client_commands_answer_in_one_line_of_json_and_show_a_secret_once() {
+    let db = database();
+    let added = db.json(&[
+        "add",
+        "Grafana",
+        "--redirect-uri",
+        GRAFANA,
+        "--post-logout-redirect-uri",
+        "https://grafana.example.com/login",
+    ]);
+    let id = added["client_id"].as_str().expect("an id").to_owned();
+    let secret = added["client_secret"].as_str().expect("a secret").to_owned();
+    assert_eq!(secret.len(), 43, "256 bits in base64url");
+    assert!(secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "URL-safe: {secret}");
+    assert!(!db.stored_hashes().contains(&secret), "only the secret's hash is stored");
+    assert!(db.authenticates(&id, &secret));
+    assert!(!db.authenticates(&id, "not the secret"));
+
+    let spa = db.json(&[
+        "add",
+        "An SPA",
+        "--public",
+        "--skip-consent",
+        "--redirect-uri",
+        "http://127.0.0.1:5173/cb",
+    ]);
+    assert!(spa.get("client_secret").is_none(), "a public client has no secret: {spa}");
+    let spa_id = spa["client_id"].as_str().expect("an id").to_owned();
+    assert!(!db.authenticates(&spa_id, ""), "a public client never authenticates by secret");
+
+    let list = db.json(&["list"]);
+    let list = list.as_array().expect("an array");
+    assert_eq!(list.len(), 2);
+    let list: Vec<&Value> = [&id, &spa_id]
+        .iter()
+        .map(|i| list.iter().find(|c| c["client_id"] == i.as_str()).expect("listed"))
+        .collect();
+    assert_eq!(list[0]["name"], "Grafana");
+    assert_eq!(list[0]["public"], false);
+    assert_eq!(list[0]["redirect_uris"], serde_json::json!([GRAFANA]));
+    assert_eq!(
+        list[0]["post_logout_redirect_uris"],
+        serde_json::json!(["https://grafana.example.com/login"])
+    );
+    assert_eq!(list[0]["id_token_alg"], "RS256", "RS256 unless asked otherwise");
+    assert_eq!(list[1]["public"], true);
+    assert_eq!(list[1]["skip_consent"], true);
+    assert!(!serde_json::to_string(&list).unwrap().contains(&secret), "a list never shows a secret");
+
+    assert_eq!(db.json(&["remove", &spa_id])["removed"], true);
+    assert_eq!(db.json(&["list"]).as_array().map(Vec::len), Some(1));
+    let again = db.refused(&["remove", &spa_id]);
+    assert!(again.contains("there is no client with the id"), "{again}");
+}
+
+async fn a_rotated_secret_replaces_the_old_one_at_once() {
+    let db = database();
+    let added = db.json(&[
+        "add",
+        "Gitea",
+        "--redirect-uri",
+        "https://git.example.com/user/oauth2/portcullis/callback",
+    ]);
+    let id = added["client_id"].as_str().expect("id");
+    let old = added["client_secret"].as_str().expect("secret");
+    let rotated = db.json(&["rotate-secret", id]);
+    let new = rotated["client_secret"].as_str().expect("a new secret");
+    assert_eq!(rotated["client_id"], id);
+    assert_ne!(new, old);
+    assert!(db.authenticates(id, new));
+    assert!(!db.authenticates(id, old), "the old secret stops working at once");
+
+    let public = db.json(&["add", "Mobile", "--public", "--redirect-uri", "http://localhost/cb"]);
+    let public_id = public["client_id"].as_str().expect("id");
+    let refused = db.refused(&["rotate-secret", public_id]);
+    assert!(refused.contains("public client"), "{refused}");
+    let unknown = db.refused(&["rotate-secret", "no-such-client"]);
+    assert!(unknown.contains("there is no client with the id"), "{unknown}");
+}
+
+async fn bad_redirect_uris_and_algorithms_are_refused_with_the_reason() {
+    let db = database();
+    let cases = [
+        ("http://grafana.example.com/cb", "http:// on a host other than a loopback one"),
+        ("https://grafana.example.com/cb#x", "fragment"),
+        ("/login/generic_oauth", "not an absolute URL"),
+        ("https://me:pw@grafana.example.com/cb", "user name or password"),
+        ("javascript:alert(1)", "must be an https:// URL"),
+    ];
+    for (uri, reason) in cases {
+        let said = db.refused(&["add", "App", "--redirect-uri", uri]);
+        assert!(said.contains(reason), "{uri}: {said}");
+    }
+    let said = db.refused(&[
+        "add",
+        "App",
+        "--redirect-uri",
+        GRAFANA,
+        "--post-logout-redirect-uri",
+        "http://evil.example/",
+    ]);
+    assert!(said.contains("post-logout redirect URI"), "{said}");
+    let said = db.refused(&["add", "App"]);
+    assert!(said.contains("--redirect-uri"), "{said}");
+    let said = db.refused(&["add", "App", "--redirect-uri", GRAFANA, "--id-token-alg", "HS256"]);
+    assert!(said.contains("--id-token-alg"), "{said}");
+    let said = db.refused(&["add", "  ", "--redirect-uri", GRAFANA]);
+    assert!(said.contains("name"), "{said}");
+    assert_eq!(db.json(&["list"]), serde_json::json!([]), "nothing was registered");
+}
