@@ -5,7 +5,6 @@ use anyhow::Context;
 use ed25519_dalek::pkcs8::{EncodePrivateKey, KeypairBytes};
 use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-use rsa::pkcs1::EncodeRsaPrivateKey;
 use secrecy::{ExposeSecret, SecretSlice};
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +18,7 @@ pub enum Alg {
 }
 
 /// RSA keys of 2048 bits: NIST SP 800-57's minimum through 2030, and what RS256 consumers expect.
-const RSA_BITS: usize = 2048;
+const RSA_BITS: aws_lc_rs::rsa::KeySize = aws_lc_rs::rsa::KeySize::Rsa2048;
 
 impl Alg {
     pub fn parse(raw: &str) -> Option<Self> {
@@ -67,11 +66,18 @@ impl Alg {
                     break key.to_pkcs8_der()?.as_bytes().to_vec();
                 }
             },
-            Self::RS256 => rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, RSA_BITS)
-                .context("cannot generate an RSA key")?
-                .to_pkcs1_der()?
-                .as_bytes()
-                .to_vec(),
+            Self::RS256 => {
+                // AWS-LC makes the key (PKCS#8); the key file and jsonwebtoken take the
+                // PKCS#1 RSAPrivateKey inside it.
+                let pair = aws_lc_rs::rsa::KeyPair::generate(RSA_BITS)
+                    .map_err(|_| anyhow::anyhow!("cannot generate an RSA key"))?;
+                let pkcs8 = aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
+                    .map_err(|_| anyhow::anyhow!("cannot encode the RSA key"))?;
+                pkcs8::PrivateKeyInfo::try_from(pkcs8.as_ref())
+                    .context("cannot read the RSA key's PKCS#8 form")?
+                    .private_key
+                    .to_vec()
+            }
         };
         Ok(SecretSlice::from(der))
     }
