@@ -1,16 +1,21 @@
 //! Registered apps (SPEC §11, the binding CLI): `portcullis client add|list|remove|rotate-secret`
 //! run as the built binary on both backends — one line of JSON each, a secret of 256 bits shown
 //! once and stored only as its hash, redirect URIs checked and kept exactly, and every refusal
-//! saying why.
+//! saying why; and the administrators' JSON twin, `/api/admin/clients`.
 
 use std::process::{Command, Output};
 
 use portcullis::auth::provider::clients;
 use serde_json::Value;
 
-use crate::helpers::{TestDb, backend_tests, current_backend};
+use portcullis::domain::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{TestDb, backend_tests, current_backend, error_code, spawn_app};
 
 backend_tests!(
+    the_admin_api_registers_edits_rotates_and_removes_apps,
     the_client_commands_answer_in_one_line_of_json_and_show_a_secret_once,
     a_rotated_secret_replaces_the_old_one_at_once,
     bad_redirect_uris_and_algorithms_are_refused_with_the_reason,
@@ -84,6 +89,7 @@ async fn the_client_commands_answer_in_one_line_of_json_and_show_a_secret_once()
     ]);
     let id = added["client_id"].as_str().expect("an id").to_owned();
     let secret = added["client_secret"].as_str().expect("a secret").to_owned();
+    assert!(id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit()), "128 bits in hex: {id}");
     assert_eq!(secret.len(), 43, "256 bits in base64url");
     assert!(secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "URL-safe: {secret}");
     assert!(!db.stored_hashes().contains(&secret), "only the secret's hash is stored");
@@ -181,4 +187,80 @@ async fn bad_redirect_uris_and_algorithms_are_refused_with_the_reason() {
     let said = db.refused(&["add", "  ", "--redirect-uri", GRAFANA]);
     assert!(said.contains("name"), "{said}");
     assert_eq!(db.json(&["list"]), serde_json::json!([]), "nothing was registered");
+}
+
+async fn the_admin_api_registers_edits_rotates_and_removes_apps() {
+    let app = spawn_app().await;
+    let admin = app.add_user(Role::Admin);
+    let token = app.bearer_for(&admin).await;
+    let user = app.add_user(Role::User);
+    let theirs = app.bearer_for(&user).await;
+    let body = json!({"name": "Grafana", "redirect_uris": [GRAFANA]});
+    let refused = app.bearer_call(&theirs, Method::POST, "/api/admin/clients", Some(body.clone())).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "administrators only");
+    let listed = app.bearer_call(&theirs, Method::GET, "/api/admin/clients", None).await;
+    assert_eq!(listed.status(), StatusCode::FORBIDDEN);
+
+    let made = app.bearer_call(&token, Method::POST, "/api/admin/clients", Some(body)).await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let made: Value = made.json().await.unwrap();
+    let id = made["client_id"].as_str().expect("an id").to_owned();
+    let secret = made["client_secret"].as_str().expect("a secret").to_owned();
+    {
+        let mut conn = app.pool.get().unwrap();
+        assert!(clients::authenticate(&mut conn, &id, &secret).unwrap().is_some());
+    }
+    let list: Value =
+        app.bearer_call(&token, Method::GET, "/api/admin/clients", None).await.json().await.unwrap();
+    assert_eq!(list[0]["client_id"], id.as_str());
+    assert!(!list.to_string().contains(&secret), "never listed");
+
+    let bad = json!({"name": "X", "redirect_uris": ["http://evil.example/cb"]});
+    let res = app.bearer_call(&token, Method::POST, "/api/admin/clients", Some(bad)).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let said: Value = res.json().await.unwrap();
+    assert_eq!(said["error"], "invalid_client_metadata");
+    assert!(said["message"].as_str().unwrap().contains("loopback"), "{said}");
+    let alg = json!({"name": "X", "redirect_uris": [GRAFANA], "id_token_alg": "HS256"});
+    let res = app.bearer_call(&token, Method::POST, "/api/admin/clients", Some(alg)).await;
+    assert_eq!(error_code(res).await, "invalid_client_metadata");
+
+    let uris = format!("/api/admin/clients/{id}/redirect-uris");
+    let new = "https://grafana.example.com/other/callback";
+    let res = app.bearer_call(&token, Method::PUT, &uris, Some(json!({"redirect_uris": [new]}))).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let list: Value =
+        app.bearer_call(&token, Method::GET, "/api/admin/clients", None).await.json().await.unwrap();
+    assert_eq!(list[0]["redirect_uris"], json!([new]), "replaced as a whole");
+    let res = app.bearer_call(&token, Method::PUT, &uris, Some(json!({"redirect_uris": []}))).await;
+    assert_eq!(error_code(res).await, "invalid_client_metadata", "never without a redirect URI");
+
+    let rotated =
+        app.bearer_call(&token, Method::POST, &format!("/api/admin/clients/{id}/secret"), None).await;
+    assert_eq!(rotated.status(), StatusCode::OK);
+    let rotated: Value = rotated.json().await.unwrap();
+    let new_secret = rotated["client_secret"].as_str().expect("a new secret");
+    {
+        let mut conn = app.pool.get().unwrap();
+        assert!(clients::authenticate(&mut conn, &id, new_secret).unwrap().is_some());
+        assert!(
+            clients::authenticate(&mut conn, &id, &secret).unwrap().is_none(),
+            "the old one ends at once"
+        );
+    }
+    let public = json!({"name": "SPA", "redirect_uris": ["http://localhost:5173/cb"], "public": true});
+    let public: Value =
+        app.bearer_call(&token, Method::POST, "/api/admin/clients", Some(public)).await.json().await.unwrap();
+    assert!(public.get("client_secret").is_none(), "{public}");
+    let path = format!("/api/admin/clients/{}/secret", public["client_id"].as_str().unwrap());
+    let res = app.bearer_call(&token, Method::POST, &path, None).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(res).await, "public_client");
+
+    let gone = app.bearer_call(&token, Method::DELETE, &format!("/api/admin/clients/{id}"), None).await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    let again = app.bearer_call(&token, Method::DELETE, &format!("/api/admin/clients/{id}"), None).await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    let res = app.bearer_call(&token, Method::POST, &format!("/api/admin/clients/{id}/secret"), None).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }

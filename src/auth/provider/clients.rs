@@ -7,10 +7,12 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::auth::tokens::{random_id, stored_hash};
+use crate::auth::tokens::stored_hash;
 use crate::db::clients::{self, ClientRow, UriList};
 use crate::db::{self, DbConn};
+use crate::errors::ApiError;
 use crate::keys::{Alg, constant_time_eq};
 
 /// What an operator asks for when registering a client.
@@ -29,7 +31,7 @@ pub struct ClientSpec {
 }
 
 /// What the operator is shown once: the client id, and the secret of a confidential client.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Credentials {
     pub client_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,7 +39,7 @@ pub struct Credentials {
 }
 
 /// A client as listed: everything but the secret.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ClientView {
     pub client_id: String,
     pub name: String,
@@ -76,6 +78,20 @@ pub enum ClientError {
     Public(String),
     #[error(transparent)]
     Store(#[from] diesel::result::Error),
+}
+
+/// The one place a client registration's failure becomes an HTTP answer (pages translate it).
+impl From<ClientError> for ApiError {
+    fn from(e: ClientError) -> Self {
+        match e {
+            ClientError::Invalid(message) => Self::unprocessable("invalid_client_metadata", message),
+            ClientError::NotFound(_) => Self::NotFound,
+            ClientError::Public(_) => {
+                Self::Conflict { code: "public_client", message: "A public client has no secret to rotate." }
+            }
+            ClientError::Store(e) => crate::db::StoreError::from(e).into(),
+        }
+    }
 }
 
 /// The longest name and the most URIs a client may register: enough for any real app, and a
@@ -144,6 +160,14 @@ fn new_secret() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A new client id: 128 random bits in lowercase hex — nothing a command line could take for an
+/// option (base64url may begin with `-`), nothing a URL or Basic authentication must escape.
+fn new_client_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Registers a client; returns its id and, for a confidential client, its secret (shown once).
 pub fn add(conn: &mut DbConn, spec: &ClientSpec) -> Result<Credentials, ClientError> {
     let name = check_name(&spec.name)?;
@@ -155,7 +179,7 @@ pub fn add(conn: &mut DbConn, spec: &ClientSpec) -> Result<Credentials, ClientEr
     let secret = (!spec.public).then(new_secret);
     let now = db::now();
     let row = ClientRow {
-        id: random_id(),
+        id: new_client_id(),
         name,
         secret_hash: secret.as_deref().map(stored_hash),
         redirect_uris: UriList(redirect_uris),

@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod admin_clients;
 mod auth;
 mod docs;
 mod forward;
@@ -88,5 +89,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, apps: &Origins) {
         .service(api!(apps, "/admin/users/{id}/sessions", session).delete(admin::end_sessions))
         .service(api!(apps, "/admin/users/{id}/events", session).get(admin::user_events))
         .service(api!(apps, "/admin/users/{id}/unlock", session).post(admin::unlock))
-        .service(api!(apps, "/admin/users/{id}/2fa", session).delete(two_factor::reset_user_factors));
+        .service(api!(apps, "/admin/users/{id}/2fa", session).delete(two_factor::reset_user_factors))
+        .service(
+            api!(apps, "/admin/clients", session)
+                .get(admin_clients::list_clients)
+                .post(admin_clients::add_client),
+        )
+        .service(api!(apps, "/admin/clients/{id}", session).delete(admin_clients::remove_client))
+        .service(api!(apps, "/admin/clients/{id}/secret", session).post(admin_clients::rotate_client_secret))
+        .service(
+            api!(apps, "/admin/clients/{id}/redirect-uris", session)
+                .put(admin_clients::set_client_redirect_uris),
+        );
 }

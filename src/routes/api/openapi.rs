@@ -12,7 +12,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi};
 
-use super::{account, admin, auth, docs, forward, me, passkeys};
+use super::{account, admin, admin_clients, auth, docs, forward, me, passkeys};
 use super::{recovery, register, sessions, token, two_factor};
 use crate::auth::MaybeUser;
 use crate::errors::PageError;
@@ -44,6 +44,8 @@ use crate::state::AppState;
         passkeys::list, passkeys::registration_options, passkeys::add, passkeys::remove,
         admin::list_users, admin::disable_user, admin::enable_user, admin::set_role,
         admin::delete_user, admin::end_sessions, admin::user_events, admin::unlock,
+        admin_clients::list_clients, admin_clients::add_client, admin_clients::set_client_redirect_uris,
+        admin_clients::rotate_client_secret, admin_clients::remove_client,
         two_factor::reset_user_factors,
         document, docs,
     ),
