@@ -1,7 +1,8 @@
 //! Registered apps (SPEC §11, the binding CLI): `portcullis client add|list|remove|rotate-secret`
 //! run as the built binary on both backends — one line of JSON each, a secret of 256 bits shown
 //! once and stored only as its hash, redirect URIs checked and kept exactly, and every refusal
-//! saying why; and the administrators' JSON twin, `/api/admin/clients`.
+//! saying why; the administrators' page, `/admin/clients`, and its JSON twin,
+//! `/api/admin/clients`.
 
 use std::process::{Command, Output};
 
@@ -15,6 +16,7 @@ use serde_json::json;
 use crate::helpers::{TestDb, backend_tests, current_backend, error_code, spawn_app};
 
 backend_tests!(
+    the_admin_page_registers_an_app_and_shows_its_secret_once,
     the_admin_api_registers_edits_rotates_and_removes_apps,
     the_client_commands_answer_in_one_line_of_json_and_show_a_secret_once,
     a_rotated_secret_replaces_the_old_one_at_once,
@@ -263,4 +265,110 @@ async fn the_admin_api_registers_edits_rotates_and_removes_apps() {
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
     let res = app.bearer_call(&token, Method::POST, &format!("/api/admin/clients/{id}/secret"), None).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+/// The secret on a page that answered a registration or a rotation.
+fn secret_on(page: &str) -> Option<String> {
+    let start = page.find("id=\"client-secret\">")? + "id=\"client-secret\">".len();
+    Some(page[start..].split('<').next()?.to_owned())
+}
+
+async fn the_admin_page_registers_an_app_and_shows_its_secret_once() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/admin/clients").await.status(), StatusCode::SEE_OTHER, "signed out: to sign in");
+    let user = app.add_user(Role::User);
+    app.login_as(&user).await;
+    assert_eq!(app.get("/admin/clients").await.status(), StatusCode::FORBIDDEN, "administrators only");
+    let app = spawn_app().await;
+    let admin = app.add_user(Role::Admin);
+    app.login_as(&admin).await;
+    let page = app.get("/admin/clients").await.text().await.unwrap();
+    assert!(page.contains("No app is registered yet") && page.contains("Register an app"), "{page}");
+    let csrf = app.cookie("csrf_token").unwrap();
+
+    let form = [("name", "Grafana"), ("redirect_uris", GRAFANA)];
+    assert_eq!(app.post_form("/admin/clients", &form).await.status(), StatusCode::FORBIDDEN, "CSRF applies");
+    let bad = [
+        ("csrf_token", csrf.as_str()),
+        ("name", "Grafana"),
+        ("redirect_uris", "http://grafana.example.com/cb"),
+    ];
+    let res = app.post_form("/admin/clients", &bad).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("loopback") && page.contains("http://grafana.example.com/cb"),
+        "the reason, and what was typed"
+    );
+
+    let two_lines = format!("{GRAFANA}\r\n\r\nhttps://grafana.example.com/second\r\n");
+    let good = [("csrf_token", csrf.as_str()), ("name", "Grafana"), ("redirect_uris", two_lines.as_str())];
+    let res = app.post_form("/admin/clients", &good).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let page = res.text().await.unwrap();
+    let secret = secret_on(&page).expect("the secret, shown once");
+    let id =
+        page.split("id=\"client-id\">").nth(1).and_then(|r| r.split('<').next()).expect("the id").to_owned();
+    {
+        let mut conn = app.pool.get().unwrap();
+        assert!(clients::authenticate(&mut conn, &id, &secret).unwrap().is_some());
+        let shown = clients::get(&mut conn, &id).unwrap();
+        assert_eq!(shown.redirect_uris, [GRAFANA, "https://grafana.example.com/second"], "one per line");
+    }
+    let list = app.get("/admin/clients").await.text().await.unwrap();
+    assert!(list.contains("Grafana") && !list.contains(&secret), "listed, the secret never again");
+    let one = app.get(&format!("/admin/clients/{id}")).await.text().await.unwrap();
+    assert!(one.contains(&id) && !one.contains(&secret));
+
+    let uris = format!("/admin/clients/{id}/redirect-uris");
+    let res =
+        app.post_form(&uris, &[("csrf_token", &csrf), ("redirect_uris", "https://x.example/#frag")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("fragment"));
+    let res = app.post_form(&uris, &[("csrf_token", &csrf), ("redirect_uris", GRAFANA)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], format!("/admin/clients/{id}?done=uris").as_str());
+
+    let res = app.post_form(&format!("/admin/clients/{id}/secret"), &[("csrf_token", &csrf)]).await;
+    let new = secret_on(&res.text().await.unwrap()).expect("the new secret");
+    {
+        let mut conn = app.pool.get().unwrap();
+        assert!(clients::authenticate(&mut conn, &id, &new).unwrap().is_some());
+        assert!(clients::authenticate(&mut conn, &id, &secret).unwrap().is_none());
+    }
+    let remove = format!("/admin/clients/{id}/delete");
+    let res = app.post_form(&remove, &[("csrf_token", &csrf)]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "not without the box ticked");
+    let res = app.post_form(&remove, &[("csrf_token", &csrf), ("confirm", "yes")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&format!("/admin/clients/{id}")).await.status(), StatusCode::NOT_FOUND);
+}
+
+/// The same in a real browser: the form, the secret shown once, the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_browser_an_admin_registers_an_app() {
+    let Some(browser) = portcullis_testkit::Browser::start().await else { return };
+    let app = crate::helpers::spawn_app_on(crate::helpers::Backend::Sqlite, |_| {}).await;
+    let admin = app.add_user(Role::Admin);
+    browser.sign_in(&app.address, &admin.email, &admin.password, false).await;
+    browser.goto(&app.url("/admin/users")).await;
+    browser.click("nav.subnav a[href='/admin/clients']").await;
+    browser.wait_for_text("Register an app").await;
+    browser.fill("#name", "Grafana").await;
+    browser.fill("#redirect_uris", GRAFANA).await;
+    browser.click("form[action='/admin/clients'] button[type=submit]").await;
+    let text = browser.wait_for_text("Copy the secret now").await;
+    assert!(text.contains("It is not shown again"), "{text}");
+    let secret = browser.run("return document.querySelector('#client-secret').textContent;").await;
+    let id = browser.run("return document.querySelector('#client-id').textContent;").await;
+    {
+        let mut conn = app.pool.get().unwrap();
+        let (id, secret) = (id.as_str().unwrap(), secret.as_str().unwrap());
+        assert!(clients::authenticate(&mut conn, id, secret).unwrap().is_some());
+    }
+    browser.click("a[href='/admin/clients']").await;
+    let list = browser.wait_for_text("Confidential").await;
+    assert!(list.contains("Grafana") && list.contains(GRAFANA), "{list}");
+    browser.quit().await;
 }

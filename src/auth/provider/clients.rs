@@ -198,6 +198,13 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<ClientView>, ClientError> {
     Ok(clients::list(conn)?.into_iter().map(ClientView::from).collect())
 }
 
+/// One client, without its secret.
+pub fn get(conn: &mut DbConn, client_id: &str) -> Result<ClientView, ClientError> {
+    clients::find(conn, client_id)?
+        .map(ClientView::from)
+        .ok_or_else(|| ClientError::NotFound(client_id.to_owned()))
+}
+
 /// Removes a client.
 pub fn remove(conn: &mut DbConn, client_id: &str) -> Result<(), ClientError> {
     if clients::delete(conn, client_id)? { Ok(()) } else { Err(ClientError::NotFound(client_id.to_owned())) }

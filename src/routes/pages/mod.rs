@@ -3,6 +3,7 @@
 
 pub(crate) mod account;
 mod account_actions;
+mod admin_clients;
 mod admin_users;
 mod home;
 mod login;
@@ -58,5 +59,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, home_page: bool) {
         .service(page!("/admin/users/{id}/sessions/end").post(admin_users::end_sessions))
         .service(page!("/admin/users/{id}/unlock").post(admin_users::unlock))
         .service(page!("/admin/users/{id}/2fa/reset").post(admin_users::reset_factors))
-        .service(page!("/admin/users/{id}/delete").post(admin_users::delete_user));
+        .service(page!("/admin/users/{id}/delete").post(admin_users::delete_user))
+        .service(
+            page!("/admin/clients").get(admin_clients::admin_clients_page).post(admin_clients::add_client),
+        )
+        .service(page!("/admin/clients/{id}").get(admin_clients::admin_client_page))
+        .service(page!("/admin/clients/{id}/redirect-uris").post(admin_clients::set_redirect_uris))
+        .service(page!("/admin/clients/{id}/secret").post(admin_clients::rotate_secret))
+        .service(page!("/admin/clients/{id}/delete").post(admin_clients::remove_client));
 }
