@@ -26,7 +26,7 @@ pub fn list(settings: &Settings) -> anyhow::Result<()> {
         return Ok(());
     }
     let (now, overlap) = (db::now(), overlap(settings));
-    let ring = KeyFile::open(&settings.key_file, settings.jwt_alg, now, overlap, false)?;
+    let ring = KeyFile::open(&settings.key_file, &settings.signing_algs(), now, overlap, false)?;
     for key in ring.keys.iter().rev().filter(|k| k.is_live(now, overlap)) {
         let kid = SigningPair::from_der(key.alg, &key.private)?.kid;
         let state = match key.retired {
@@ -53,10 +53,13 @@ pub fn rotate(settings: &Settings) -> anyhow::Result<()> {
         );
     }
     let (now, overlap) = (db::now(), overlap(settings));
-    let ring = KeyFile::rotate_file(&settings.key_file, settings.jwt_alg, now, overlap)?;
-    let active = ring.active().map(|k| SigningPair::from_der(k.alg, &k.private)).transpose()?;
-    if let Some(active) = active {
-        println!("{} ({}) signs from now on", active.kid, active.alg.as_str());
+    let algs = settings.signing_algs();
+    let ring = KeyFile::rotate_file(&settings.key_file, &algs, now, overlap)?;
+    for alg in algs {
+        let active = ring.active(alg).map(|k| SigningPair::from_der(k.alg, &k.private)).transpose()?;
+        if let Some(active) = active {
+            println!("{} ({}) signs from now on", active.kid, active.alg.as_str());
+        }
     }
     println!(
         "older keys verify until {}; running instances pick the new key up within {} s",

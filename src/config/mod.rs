@@ -138,6 +138,13 @@ impl Settings {
         crate::keys::retire_overlap(whole(self.access_ttl), whole(self.key_reload), whole(self.clock_leeway))
     }
 
+    /// The algorithms the key ring keeps an active key for: the access tokens'
+    /// (`PORTCULLIS_JWT_ALG`) first, then RS256 for OpenID Connect ID tokens (SPEC §11).
+    pub(crate) fn signing_algs(&self) -> Vec<crate::keys::Alg> {
+        use crate::keys::Alg;
+        if self.jwt_alg == Alg::RS256 { vec![Alg::RS256] } else { vec![self.jwt_alg, Alg::RS256] }
+    }
+
     /// The defaults of [`VARS`], with an explicit database URL. Used by tests.
     pub fn with_database(database_url: impl Into<String>) -> Self {
         let database_url = database_url.into();

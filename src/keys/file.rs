@@ -26,7 +26,9 @@ pub struct KeyFile {
     /// Set when the file was upgraded from a version that signed access tokens with HS256:
     /// such tokens issued up to this time keep verifying until they expire.
     pub legacy_hs256_until: Option<i64>,
-    /// Oldest first; the active key is the one no rotation has retired.
+    /// Oldest first. Each algorithm in use has one active key, the newest of it that no
+    /// rotation has retired: the access tokens' (`PORTCULLIS_JWT_ALG`) and the ID tokens'
+    /// (RS256 unless a client asks otherwise; SPEC §11).
     pub keys: Vec<StoredKey>,
 }
 
@@ -79,45 +81,57 @@ impl StoredKey {
 impl KeyFile {
     /// Opens the ring, creating it on first start and upgrading a key file of an earlier
     /// version in place (its secret stays: nobody is signed out, CSRF tokens and device
-    /// cookies stay valid). With `follow_alg`, a ring whose active key uses another
-    /// algorithm than `alg` is rotated to it (`PORTCULLIS_JWT_ALG` changed).
-    pub fn open(path: &Path, alg: Alg, now: i64, overlap: i64, follow_alg: bool) -> anyhow::Result<Self> {
+    /// cookies stay valid). `algs` are the algorithms in use, the access tokens' first. With
+    /// `follow_alg`, a ring without an active key for one of them gets one, and an active key
+    /// of an algorithm no longer in use is retired (`PORTCULLIS_JWT_ALG` changed).
+    pub fn open(path: &Path, algs: &[Alg], now: i64, overlap: i64, follow_alg: bool) -> anyhow::Result<Self> {
+        let algs = &unique(algs);
         update(path, |content| match content {
             Content::Empty => {
-                log::info!("generated a new key ring ({}) in {}", alg.as_str(), path.display());
-                Ok((Self::new(MasterKey::generate(), alg, now)?, true))
+                log::info!("generated a new key ring ({}) in {}", names(algs), path.display());
+                Ok((Self::new(MasterKey::generate(), algs, now)?, true))
             }
             Content::Legacy(master) => {
-                log::info!("upgraded the key file {} to a key ring ({})", path.display(), alg.as_str());
-                let mut ring = Self::new(master, alg, now)?;
+                log::info!("upgraded the key file {} to a key ring ({})", path.display(), names(algs));
+                let mut ring = Self::new(master, algs, now)?;
                 ring.legacy_hs256_until = Some(now);
                 Ok((ring, true))
             }
             Content::Ring(mut ring) => {
-                let stale = ring.active().map(|k| k.alg) != Some(alg);
-                if follow_alg && stale {
-                    log::info!("the key ring now signs with {} (PORTCULLIS_JWT_ALG)", alg.as_str());
-                    ring.rotate(alg, now, overlap)?;
+                let missing: Vec<Alg> = algs.iter().copied().filter(|a| ring.active(*a).is_none()).collect();
+                let unused = ring.keys.iter().any(|k| k.retired.is_none() && !algs.contains(&k.alg));
+                let change = follow_alg && (!missing.is_empty() || unused);
+                if change {
+                    log::info!("the key ring now signs with {}", names(algs));
+                    for key in ring.keys.iter_mut().filter(|k| k.retired.is_none() && !algs.contains(&k.alg))
+                    {
+                        key.retired = Some(now);
+                    }
+                    for alg in missing {
+                        ring.keys.push(StoredKey::generate(alg, now)?);
+                    }
+                    ring.keys.retain(|k| k.is_live(now, overlap));
                 }
-                Ok((ring, follow_alg && stale))
+                Ok((ring, change))
             }
         })
     }
 
-    /// `keys rotate`: a new key signs from now on; the previous one verifies for `overlap`
-    /// seconds more; keys retired longer ago leave the file.
-    pub fn rotate_file(path: &Path, alg: Alg, now: i64, overlap: i64) -> anyhow::Result<Self> {
+    /// `keys rotate`: a new key of each algorithm in use (`algs`) signs from now on; the
+    /// previous ones verify for `overlap` seconds more; keys retired longer ago leave the file.
+    pub fn rotate_file(path: &Path, algs: &[Alg], now: i64, overlap: i64) -> anyhow::Result<Self> {
+        let algs = &unique(algs);
         update(path, |content| {
             let mut ring = match content {
                 Content::Ring(ring) => ring,
-                Content::Empty => Self::new(MasterKey::generate(), alg, now)?,
+                Content::Empty => Self::new(MasterKey::generate(), algs, now)?,
                 Content::Legacy(master) => {
-                    let mut ring = Self::new(master, alg, now)?;
+                    let mut ring = Self::new(master, algs, now)?;
                     ring.legacy_hs256_until = Some(now);
                     ring
                 }
             };
-            ring.rotate(alg, now, overlap)?;
+            ring.rotate(algs, now, overlap)?;
             Ok((ring, true))
         })
     }
@@ -131,20 +145,23 @@ impl KeyFile {
         })
     }
 
-    fn new(master: MasterKey, alg: Alg, now: i64) -> anyhow::Result<Self> {
-        Ok(Self { master, legacy_hs256_until: None, keys: vec![StoredKey::generate(alg, now)?] })
+    fn new(master: MasterKey, algs: &[Alg], now: i64) -> anyhow::Result<Self> {
+        let keys = algs.iter().map(|alg| StoredKey::generate(*alg, now)).collect::<anyhow::Result<_>>()?;
+        Ok(Self { master, legacy_hs256_until: None, keys })
     }
 
-    /// The key that signs: the newest one not retired.
-    pub fn active(&self) -> Option<&StoredKey> {
-        self.keys.iter().rev().find(|k| k.retired.is_none())
+    /// The key that signs with `alg`: the newest one of it not retired.
+    pub fn active(&self, alg: Alg) -> Option<&StoredKey> {
+        self.keys.iter().rev().find(|k| k.retired.is_none() && k.alg == alg)
     }
 
-    fn rotate(&mut self, alg: Alg, now: i64, overlap: i64) -> anyhow::Result<()> {
+    fn rotate(&mut self, algs: &[Alg], now: i64, overlap: i64) -> anyhow::Result<()> {
         for key in self.keys.iter_mut().filter(|k| k.retired.is_none()) {
             key.retired = Some(now);
         }
-        self.keys.push(StoredKey::generate(alg, now)?);
+        for alg in algs {
+            self.keys.push(StoredKey::generate(*alg, now)?);
+        }
         self.keys.retain(|k| k.is_live(now, overlap));
         if self.legacy_hs256_until.is_some_and(|until| until + overlap < now) {
             self.legacy_hs256_until = None;
@@ -207,11 +224,26 @@ impl Content {
             .collect::<anyhow::Result<Vec<_>>>()?;
         let ring =
             KeyFile { master: secret(&wire.secret)?, legacy_hs256_until: wire.legacy_hs256_until, keys };
-        if ring.active().is_none() {
+        if ring.keys.iter().all(|k| k.retired.is_some()) {
             bail!("the key file {} has no active key", path.display());
         }
         Ok(Self::Ring(ring))
     }
+}
+
+/// `algs` without repeats, in their order (one active key per algorithm).
+fn unique(algs: &[Alg]) -> Vec<Alg> {
+    let mut seen = Vec::with_capacity(algs.len());
+    for alg in algs {
+        if !seen.contains(alg) {
+            seen.push(*alg);
+        }
+    }
+    seen
+}
+
+fn names(algs: &[Alg]) -> String {
+    algs.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(" + ")
 }
 
 /// Runs `change` on the file's content under an exclusive lock and writes what it returns

@@ -21,8 +21,8 @@ pub fn load_keys(settings: &Settings, public_url: &PublicUrl) -> anyhow::Result<
     }
     let overlap = settings.key_overlap_secs();
     let path = &settings.key_file;
-    let file = KeyFile::open(path, settings.jwt_alg, db::now(), overlap, true)?;
-    let ring = KeyRing::from_file(&file, path, overlap, public_url.as_str(), leeway)?;
+    let file = KeyFile::open(path, &settings.signing_algs(), db::now(), overlap, true)?;
+    let ring = KeyRing::from_file(&file, settings.jwt_alg, path, overlap, public_url.as_str(), leeway)?;
     Ok((file.master, ring))
 }
 
@@ -33,7 +33,7 @@ pub fn server_secret(settings: &Settings) -> anyhow::Result<MasterKey> {
         return Ok(MasterKey::from_secret(secret));
     }
     let overlap = settings.key_overlap_secs();
-    Ok(KeyFile::open(&settings.key_file, settings.jwt_alg, db::now(), overlap, false)?.master)
+    Ok(KeyFile::open(&settings.key_file, &settings.signing_algs(), db::now(), overlap, false)?.master)
 }
 
 /// Rereads the key file every `every` (SPEC §6: at least every 60 s), off the workers.

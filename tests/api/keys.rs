@@ -26,6 +26,13 @@ fn kids(set: &Value) -> Vec<String> {
     set["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
 }
 
+/// The published keys of one algorithm (the ring keeps an RS256 key for ID tokens beside the
+/// access tokens' key, SPEC §11).
+fn kids_of(set: &Value, alg: &str) -> Vec<String> {
+    let keys = set["keys"].as_array().unwrap().iter().filter(|k| k["alg"] == alg);
+    keys.map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
+}
+
 /// An app with one public URL, so that other apps on the same database and key file accept
 /// its tokens (the issuer is the public URL).
 async fn spawn_shared(tweak: impl FnOnce(&mut Settings)) -> TestApp {
@@ -75,8 +82,12 @@ async fn each_algorithm_publishes_the_public_half_of_the_key_that_signed_the_tok
         let max_age: i64 = cache.strip_prefix("public, max-age=").expect(&cache).parse().unwrap();
         assert!(max_age > 0 && max_age < 900 + 90, "{cache}: shorter than a retired key's overlap");
         let set: Value = res.json().await.unwrap();
-        assert_eq!(kids(&set), vec![kid_of(&access)]);
-        let key = &set["keys"][0];
+        assert_eq!(kids_of(&set, alg.as_str()), vec![kid_of(&access)]);
+        let id_token_keys = kids_of(&set, "RS256").len();
+        let expected = if alg == Alg::RS256 { 1 } else { 2 };
+        assert_eq!(kids(&set).len(), expected, "the access tokens' key, and an RS256 key for ID tokens");
+        assert_eq!(id_token_keys, 1);
+        let key = set["keys"].as_array().unwrap().iter().find(|k| k["alg"] == alg.as_str()).unwrap();
         assert_eq!((key["alg"].as_str(), key["use"].as_str()), (Some(alg.as_str()), Some("sig")));
         for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
             assert!(key.get(private).is_none(), "{alg:?} publishes {private}");
@@ -200,7 +211,7 @@ backend_tests!(
 fn forged_with_the_active_key(app: &TestApp, like: &str) -> String {
     let text = std::fs::read_to_string(&app.settings.key_file).unwrap();
     let file = KeyFile::parse(&text, &app.settings.key_file).unwrap().unwrap();
-    let key = file.active().unwrap();
+    let key = file.active(app.settings.jwt_alg).unwrap();
     let pair = portcullis::keys::SigningPair::from_der(key.alg, &key.private).unwrap();
     let (_, mut claims) = parts(like);
     claims["exp"] = json!(portcullis::db::now() + 3600);
@@ -226,7 +237,8 @@ async fn a_retired_key_stops_verifying_on_a_running_instance_without_a_restart()
     let (before, _) = token_pair_at(&app.address, &user).await;
     let leaked = forged_with_the_active_key(&app, &before);
     assert_eq!(me(&app.address, &leaked).await, StatusCode::OK, "the active key's signature is good");
-    KeyFile::rotate_file(&app.settings.key_file, Alg::EdDSA, portcullis::db::now(), overlap).unwrap();
+    KeyFile::rotate_file(&app.settings.key_file, &[Alg::EdDSA, Alg::RS256], portcullis::db::now(), overlap)
+        .unwrap();
     wait_for_new_kid(&app.address, &user, &kid_of(&before)).await;
     assert_eq!(me(&app.address, &leaked).await, StatusCode::OK, "within the overlap: nobody signed out");
     tokio::time::sleep(Duration::from_secs(u64::try_from(overlap).unwrap() + 2)).await;
@@ -253,8 +265,9 @@ async fn a_rotation_signs_nobody_out_across_a_restart() {
     let (new_access, _) = refreshed(&restarted, &refresh).await;
     assert_ne!(kid_of(&new_access), old_kid, "the new key signs");
     assert_eq!(me(&restarted, &new_access).await, StatusCode::OK);
-    let published = kids(&jwks(&restarted).await);
+    let published = kids_of(&jwks(&restarted).await, "EdDSA");
     assert_eq!(published, vec![kid_of(&new_access), old_kid], "both keys, the active one first");
+    assert_eq!(kids_of(&jwks(&restarted).await, "RS256").len(), 2, "the ID tokens' key rotated too");
     // The browser session of before the rotation goes on, CSRF tokens included.
     let res = app.client.get(format!("{restarted}/api/me")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -267,11 +280,12 @@ async fn a_rotation_on_one_host_reaches_a_running_instance_without_a_restart() {
     let other = start_beside(&app, |s| s.key_reload = Duration::from_secs(3600)).await;
     let user = app.add_user(Role::User);
     let (before, _) = token_pair_at(&app.address, &user).await;
-    KeyFile::rotate_file(&app.settings.key_file, Alg::EdDSA, portcullis::db::now(), 990).unwrap();
+    KeyFile::rotate_file(&app.settings.key_file, &[Alg::EdDSA, Alg::RS256], portcullis::db::now(), 990)
+        .unwrap();
     let after = wait_for_new_kid(&app.address, &user, &kid_of(&before)).await;
     assert_eq!(me(&other, &after).await, StatusCode::OK, "an unknown kid makes it reread the ring");
     assert_eq!(me(&other, &before).await, StatusCode::OK);
-    assert_eq!(kids(&jwks(&other).await), vec![kid_of(&after), kid_of(&before)]);
+    assert_eq!(kids_of(&jwks(&other).await, "EdDSA"), vec![kid_of(&after), kid_of(&before)]);
     let (own, _) = token_pair_at(&other, &user).await;
     assert_eq!(kid_of(&own), kid_of(&after), "and it signs with the new key too");
 }

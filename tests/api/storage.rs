@@ -132,9 +132,9 @@ fn instances_starting_at_once_on_an_empty_key_file_share_one_ring() {
             let loaders: Vec<_> = (0..8)
                 .map(|_| {
                     scope.spawn(|| {
-                        let ring =
-                            KeyFile::open(&path, Alg::EdDSA, 1, 1000, true).expect("every instance comes up");
-                        let active = ring.active().expect("an active key");
+                        let ring = KeyFile::open(&path, &[Alg::EdDSA], 1, 1000, true)
+                            .expect("every instance comes up");
+                        let active = ring.active(Alg::EdDSA).expect("an active key");
                         let kid =
                             SigningPair::from_der(active.alg, &active.private).expect("a valid key").kid;
                         (ring.master.id.clone(), kid)

@@ -81,10 +81,12 @@ impl KeyRing {
         }
     }
 
-    /// Access tokens signed by the key file's active key (the ring is reread from `path`
-    /// by [`KeyRing::reload`]); refresh tokens and everything derived keep the file's secret.
+    /// Access tokens signed by the key file's active key of `alg` (the ring is reread from
+    /// `path` by [`KeyRing::reload`]); refresh tokens and everything derived keep the file's
+    /// secret.
     pub fn from_file(
         file: &KeyFile,
+        alg: crate::keys::Alg,
         path: &std::path::Path,
         overlap: i64,
         issuer: &str,
@@ -93,7 +95,7 @@ impl KeyRing {
         let mut ring = Self::new(&file.master, issuer, leeway_secs);
         let checks =
             Checks { issuer: ring.issuer.clone(), audience: ring.audience.clone(), leeway: ring.leeway };
-        ring.ring = Some(Reloadable::new(file, path, overlap, checks)?);
+        ring.ring = Some(Reloadable::new(file, alg, path, overlap, checks)?);
         Ok(ring)
     }
 

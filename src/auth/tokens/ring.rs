@@ -15,7 +15,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 
 use crate::auth::tokens::claims::{Checks, Claims, TokenError};
 use crate::db;
-use crate::keys::{KeyFile, SigningPair};
+use crate::keys::{Alg, KeyFile, SigningPair};
 
 /// Rereads prompted by unknown `kid`s happen at most this often: a flood of made-up key
 /// ids must not turn into a flood of file reads.
@@ -23,6 +23,8 @@ const UNKNOWN_KID_RELOAD_MS: i64 = 1_000;
 
 pub struct Reloadable {
     path: PathBuf,
+    /// The access tokens' algorithm (`PORTCULLIS_JWT_ALG`): its active key signs them.
+    access_alg: Alg,
     /// How long a retired key keeps verifying, in seconds.
     pub overlap: i64,
     checks: Checks,
@@ -36,7 +38,8 @@ pub struct Reloadable {
 struct Loaded {
     /// The file as read, to skip rebuilding when nothing changed.
     text: String,
-    /// Live keys, newest first; the first is the active one.
+    /// Live keys, active ones first (one per algorithm in use), then the retired ones, newest
+    /// first.
     keys: Vec<Verifier>,
     legacy_hs256_until: Option<i64>,
 }
@@ -48,11 +51,18 @@ struct Verifier {
 }
 
 impl Reloadable {
-    pub fn new(file: &KeyFile, path: &Path, overlap: i64, checks: Checks) -> anyhow::Result<Self> {
+    pub fn new(
+        file: &KeyFile,
+        access_alg: Alg,
+        path: &Path,
+        overlap: i64,
+        checks: Checks,
+    ) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         let loaded = Loaded::build(file, text, overlap, &checks)?;
         Ok(Self {
             path: path.to_owned(),
+            access_alg,
             overlap,
             checks,
             master_id: file.master.id.clone(),
@@ -81,10 +91,21 @@ impl Reloadable {
         Ok(true)
     }
 
-    /// Signs with the active key.
+    /// Signs an access token with the active key of the access tokens' algorithm.
     pub fn sign(&self, typ: &str, claims: &Claims) -> anyhow::Result<String> {
+        self.sign_as(self.access_alg, typ, claims)
+    }
+
+    /// Signs with the active key of `alg` (an ID token's algorithm may differ from the access
+    /// tokens', SPEC §11).
+    pub fn sign_as(&self, alg: Alg, typ: &str, claims: &impl serde::Serialize) -> anyhow::Result<String> {
         let loaded = self.current.load();
-        let key = &loaded.keys.first().context("the key ring has no active key")?.pair;
+        let key = &loaded
+            .keys
+            .iter()
+            .find(|k| k.retired.is_none() && k.pair.alg == alg)
+            .with_context(|| format!("the key ring has no active {} key", alg.as_str()))?
+            .pair;
         let mut header = Header::new(key.alg.jwt());
         header.typ = Some(typ.to_owned());
         header.kid = Some(key.kid.clone());

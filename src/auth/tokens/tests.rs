@@ -183,8 +183,8 @@ fn a_remembered_token_still_expires() {
 fn a_ring_from_the_key_file_signs_access_tokens_asymmetrically() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k");
-    let file = KeyFile::open(&path, crate::keys::Alg::EdDSA, now(), 990, true).unwrap();
-    let ring = KeyRing::from_file(&file, &path, 990, ISS, MAX_LEEWAY_SECS).unwrap();
+    let file = KeyFile::open(&path, &[crate::keys::Alg::EdDSA], now(), 990, true).unwrap();
+    let ring = KeyRing::from_file(&file, crate::keys::Alg::EdDSA, &path, 990, ISS, MAX_LEEWAY_SECS).unwrap();
     let access = ring.issue(TokenKind::Access, &"u1".into(), &"s1".into(), Some("admin"), now(), 60).unwrap();
     let refresh = ring.issue(TokenKind::Refresh, &"u1".into(), &"s1".into(), None, now(), 60).unwrap();
     let header = jsonwebtoken::decode_header(access.token.expose_secret()).unwrap();
@@ -213,9 +213,9 @@ fn a_retired_key_leaves_the_jwks_after_its_overlap() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k");
     let start = now();
-    let file = KeyFile::open(&path, crate::keys::Alg::EdDSA, start, 990, true).unwrap();
-    let ring = KeyRing::from_file(&file, &path, 990, ISS, MAX_LEEWAY_SECS).unwrap();
-    KeyFile::rotate_file(&path, crate::keys::Alg::EdDSA, start, 990).unwrap();
+    let file = KeyFile::open(&path, &[crate::keys::Alg::EdDSA], start, 990, true).unwrap();
+    let ring = KeyRing::from_file(&file, crate::keys::Alg::EdDSA, &path, 990, ISS, MAX_LEEWAY_SECS).unwrap();
+    KeyFile::rotate_file(&path, &[crate::keys::Alg::EdDSA], start, 990).unwrap();
     assert!(ring.reload().unwrap(), "the rotation is seen");
     assert!(!ring.reload().unwrap(), "an unchanged file is not rebuilt");
     assert_eq!(ring.jwks(start).keys.len(), 2);
