@@ -13,8 +13,9 @@ use crate::routes::format::rfc3339;
 pub enum KeysCommand {
     /// List the keys that verify tokens: kid, algorithm, created, active or retiring.
     List,
-    /// Make a new signing key (PORTCULLIS_JWT_ALG) active. Older keys keep verifying until
-    /// every token they signed has expired, then leave the ring: nobody is signed out.
+    /// Make new signing keys active: PORTCULLIS_JWT_ALG's for access tokens, and RS256 for
+    /// ID tokens. Older keys keep verifying until every token they signed has expired, then
+    /// leave the ring: nobody is signed out.
     Rotate,
 }
 
