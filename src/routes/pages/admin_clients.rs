@@ -15,33 +15,20 @@ use crate::db;
 use crate::errors::{ApiError, PageError};
 use crate::keys::Alg;
 use crate::routes::format;
+use crate::routes::pages::admin_users::Done;
 use crate::routes::view::layout::{Layout, layout};
 use crate::routes::view::render::{render, see_other};
 use crate::state::AppState;
 
+/// A client as a page shows it: what the register says, and its date in words.
 pub struct ClientRow {
-    pub id: String,
-    pub name: String,
-    pub public: bool,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub skip_consent: bool,
-    pub id_token_alg: String,
+    pub client: ClientView,
     pub created: String,
 }
 
 impl From<ClientView> for ClientRow {
-    fn from(c: ClientView) -> Self {
-        Self {
-            created: format::human_date(c.created_at),
-            id: c.client_id,
-            name: c.name,
-            public: c.public,
-            redirect_uris: c.redirect_uris,
-            post_logout_redirect_uris: c.post_logout_redirect_uris,
-            skip_consent: c.skip_consent,
-            id_token_alg: c.id_token_alg,
-        }
+    fn from(client: ClientView) -> Self {
+        Self { created: format::human_date(client.created_at), client }
     }
 }
 
@@ -159,17 +146,14 @@ async fn client_page(
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let (error, redirect_uris, post_logout_redirect_uris) = match error {
         Some((message, typed, typed_post)) => (Some(message), typed, typed_post),
-        None => (None, client.redirect_uris.join("\n"), client.post_logout_redirect_uris.join("\n")),
+        None => {
+            (None, client.client.redirect_uris.join("\n"), client.client.post_logout_redirect_uris.join("\n"))
+        }
     };
     let (layout, csrf_cookie) = layout(req, state, Some(&admin.0));
     let page =
         AdminClientPage { layout, client, issued, notice, error, redirect_uris, post_logout_redirect_uris };
     render(status, &page, csrf_cookie)
-}
-
-#[derive(Deserialize)]
-pub struct Done {
-    done: Option<String>,
 }
 
 pub async fn admin_client_page(

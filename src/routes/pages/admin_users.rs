@@ -103,9 +103,10 @@ pub struct AdminUserPage {
 /// How many of a user's most recent security events the admin page lists.
 const EVENTS_SHOWN: i64 = 50;
 
+/// `?done=…` after a form: which notice the page shows.
 #[derive(Deserialize)]
 pub struct Done {
-    done: Option<String>,
+    pub done: Option<String>,
 }
 
 /// One account, its recent security events, and what an administrator can do to it.
