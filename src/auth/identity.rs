@@ -98,3 +98,24 @@ impl Actor<'_> {
         }
     }
 }
+
+/// How a sign-in was proven (RFC 8176 names, an ID token's `amr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Amr {
+    /// A password (registration signs in with the password just chosen).
+    Password,
+    /// A password and a code from an authenticator app or a recovery code.
+    PasswordAndCode,
+    /// A passkey.
+    Passkey,
+}
+
+impl Amr {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "pwd",
+            Self::PasswordAndCode => "pwd otp",
+            Self::Passkey => "hwk",
+        }
+    }
+}

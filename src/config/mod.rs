@@ -139,10 +139,13 @@ impl Settings {
     }
 
     /// The algorithms the key ring keeps an active key for: the access tokens'
-    /// (`PORTCULLIS_JWT_ALG`) first, then RS256 for OpenID Connect ID tokens (SPEC §11).
+    /// (`PORTCULLIS_JWT_ALG`) first, then the others an OpenID Connect client may have its ID
+    /// tokens signed with (RS256 by default, ES256 or EdDSA on request; SPEC §11).
     pub(crate) fn signing_algs(&self) -> Vec<crate::keys::Alg> {
         use crate::keys::Alg;
-        if self.jwt_alg == Alg::RS256 { vec![Alg::RS256] } else { vec![self.jwt_alg, Alg::RS256] }
+        let mut algs = vec![self.jwt_alg];
+        algs.extend([Alg::RS256, Alg::EdDSA, Alg::ES256].into_iter().filter(|a| *a != self.jwt_alg));
+        algs
     }
 
     /// The defaults of [`VARS`], with an explicit database URL. Used by tests.

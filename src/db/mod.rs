@@ -11,6 +11,7 @@ pub mod guard_reads;
 pub mod mfa;
 mod migrate;
 pub mod models;
+pub mod oauth;
 pub mod outbox;
 pub mod passkeys;
 pub mod purge;

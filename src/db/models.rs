@@ -54,6 +54,8 @@ pub struct Session {
     pub revoked_at: Option<i64>,
     pub user_agent: String,
     pub ip: String,
+    /// How the sign-in was proven (an ID token's `amr`): `pwd`, `pwd otp`, `hwk`.
+    pub amr: String,
 }
 
 impl Session {
@@ -76,6 +78,7 @@ pub struct NewSession<'a> {
     pub absolute_expires_at: i64,
     pub user_agent: &'a str,
     pub ip: &'a str,
+    pub amr: &'a str,
 }
 
 impl<'a> From<&'a Session> for NewSession<'a> {
@@ -91,6 +94,7 @@ impl<'a> From<&'a Session> for NewSession<'a> {
             absolute_expires_at: s.absolute_expires_at,
             user_agent: &s.user_agent,
             ip: &s.ip,
+            amr: &s.amr,
         }
     }
 }

@@ -47,6 +47,54 @@ diesel::table! {
 }
 
 diesel::table! {
+    oauth_codes (code_hash) {
+        code_hash -> Text,
+        grant_id -> Text,
+        redirect_uri -> Text,
+        scope -> Text,
+        code_challenge -> Nullable<Text>,
+        nonce -> Nullable<Text>,
+        auth_time -> Int8,
+        amr -> Text,
+        session_id -> Text,
+        created_at -> Int8,
+        expires_at -> Int8,
+        used_at -> Nullable<Int8>,
+        token_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    oauth_grants (id) {
+        id -> Text,
+        user_id -> Text,
+        client_id -> Text,
+        scope -> Text,
+        credential_version -> Int8,
+        created_at -> Int8,
+        last_used_at -> Int8,
+        revoked_at -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    oauth_tokens (id) {
+        id -> Text,
+        grant_id -> Text,
+        scope -> Text,
+        auth_time -> Int8,
+        amr -> Text,
+        refresh_jti_hash -> Nullable<Text>,
+        previous_jti_hash -> Nullable<Text>,
+        rotated_at -> Nullable<Int8>,
+        created_at -> Int8,
+        last_used_at -> Int8,
+        expires_at -> Int8,
+        revoked_at -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
     one_time_tokens (token_hash) {
         token_hash -> Text,
         purpose -> Text,
@@ -126,6 +174,7 @@ diesel::table! {
         revoked_at -> Nullable<Int8>,
         user_agent -> Text,
         ip -> Text,
+        amr -> Text,
     }
 }
 
@@ -166,6 +215,10 @@ diesel::table! {
 }
 
 diesel::joinable!(mfa_challenges -> users (user_id));
+diesel::joinable!(oauth_codes -> oauth_grants (grant_id));
+diesel::joinable!(oauth_grants -> oauth_clients (client_id));
+diesel::joinable!(oauth_grants -> users (user_id));
+diesel::joinable!(oauth_tokens -> oauth_grants (grant_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
 diesel::joinable!(passkeys -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
@@ -179,6 +232,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     mfa_challenges,
     oauth_clients,
+    oauth_codes,
+    oauth_grants,
+    oauth_tokens,
     one_time_tokens,
     outbox,
     passkeys,

@@ -37,6 +37,10 @@ pub enum EventKind {
     PasskeyRemoved,
     /// An administrator turned every second factor of the account off.
     SecondFactorReset,
+    /// The person let an app (an OpenID Connect client) sign them in (SPEC §11).
+    AppAuthorized,
+    /// The person took an app's access away.
+    AppRevoked,
     /// A kind written by a newer version (a rolling upgrade): stored as is, shown generically.
     Other(String),
 }
@@ -70,6 +74,8 @@ impl EventKind {
             Self::PasskeyAdded => "passkey_added",
             Self::PasskeyRemoved => "passkey_removed",
             Self::SecondFactorReset => "second_factor_reset",
+            Self::AppAuthorized => "app_authorized",
+            Self::AppRevoked => "app_revoked",
             Self::Other(kind) => kind,
         }
     }
@@ -103,6 +109,8 @@ impl EventKind {
             Self::PasskeyAdded => "Passkey added",
             Self::PasskeyRemoved => "Passkey removed",
             Self::SecondFactorReset => "Second factors reset by an administrator",
+            Self::AppAuthorized => "An app was allowed to sign you in",
+            Self::AppRevoked => "An app's access was revoked",
             Self::Other(_) => "Security event",
         }
     }
@@ -110,7 +118,7 @@ impl EventKind {
 
 impl From<String> for EventKind {
     fn from(raw: String) -> Self {
-        const KNOWN: [EventKind; 26] = [
+        const KNOWN: [EventKind; 28] = [
             EventKind::LoginSucceeded,
             EventKind::LoginFailed,
             EventKind::RefreshReuseDetected,
@@ -137,6 +145,8 @@ impl From<String> for EventKind {
             EventKind::PasskeyAdded,
             EventKind::PasskeyRemoved,
             EventKind::SecondFactorReset,
+            EventKind::AppAuthorized,
+            EventKind::AppRevoked,
         ];
         KNOWN.into_iter().find(|k| k.as_str() == raw).unwrap_or(EventKind::Other(raw))
     }

@@ -208,3 +208,15 @@ pub fn email_change_requested(mail: &Mail, to: &str, new_email: &str) -> anyhow:
         html: ChangeRequestedHtml { new_email, forgot: &forgot }.render()?,
     })
 }
+
+/// A notice that the person let an app sign them in (SPEC §11): where to revoke it.
+pub fn app_authorized(mail: &Mail, to: &str, app: &str) -> anyhow::Result<Composed> {
+    let account = mail.link("/account#apps");
+    let what = format!("You allowed the app \u{201c}{app}\u{201d} to sign you in with your account.");
+    Ok(Composed {
+        to: to.to_owned(),
+        subject: "An app can now sign you in with Portcullis".to_owned(),
+        text: FactorText { what: &what, account: &account }.render()?,
+        html: FactorHtml { what: &what, account: &account }.render()?,
+    })
+}

@@ -10,6 +10,7 @@ use crate::auth::factors::totp::TotpSealer;
 use crate::auth::factors::two_factor::{UsedCode, code_key, use_code};
 use crate::auth::notice::notify;
 use crate::auth::session::challenge::{MFA_MAX_FAILURES, MfaFlow};
+use crate::auth::identity::Amr;
 use crate::auth::session::sign_in::{Sessions, SignInError, SignedIn, start_session};
 use crate::auth::throttle::{self, ThrottleLimits};
 use crate::auth::tokens::stored_hash;
@@ -106,7 +107,7 @@ pub async fn complete(
     .filter(|u| !u.disabled)
     .ok_or(MfaError::InvalidToken)?;
     throttle::succeeded(pool, Some(key), None).await?;
-    let mut signed = start_session(sessions, user, remember, client).await?;
+    let mut signed = start_session(sessions, user, remember, Amr::PasswordAndCode, client).await?;
     signed.device = Some(sessions.devices.issue(&signed.user.id));
     if flow == MfaFlow::Cookie && !known_device {
         let notice = compose::new_sign_in(&sessions.mail, &signed.user.email, &client.ip, &client.user_agent);

@@ -12,6 +12,7 @@ use crate::auth::factors::webauthn::{
     Ceremony, PasskeyError, Passkeys, count_ceremony, enabled, store_ceremony, take_ceremony,
 };
 use crate::auth::notice::notify;
+use crate::auth::identity::Amr;
 use crate::auth::session::sign_in::{Sessions, SignedIn, start_session};
 use crate::db::passkeys::{self as rows, PasskeyRow};
 use crate::db::{self, Pool, users};
@@ -84,7 +85,7 @@ pub async fn finish_sign_in(
     .ok_or(PasskeyError::Rejected)?;
     let known_device =
         attempt.device_cookie.and_then(|c| sessions.devices.verify(&c)).is_some_and(|d| d.user_id == user.id);
-    let mut signed = start_session(sessions, user, attempt.remember, client).await?;
+    let mut signed = start_session(sessions, user, attempt.remember, Amr::Passkey, client).await?;
     signed.device = Some(sessions.devices.issue(&signed.user.id));
     if !known_device {
         let notice = compose::new_sign_in(&sessions.mail, &signed.user.email, &client.ip, &client.user_agent);

@@ -4,7 +4,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::client::ClientInfo;
 use crate::auth::events::{self, EventKind};
-use crate::auth::identity::SessionRef;
+use crate::auth::identity::{Amr, SessionRef};
 use crate::auth::notice;
 use crate::auth::password::{Busy, Hasher, Verdict};
 use crate::auth::session::challenge::{MfaFlow, open_mfa_challenge};
@@ -178,7 +178,7 @@ async fn check_and_start(
         return Err(SignInError::MfaRequired { mfa_token });
     }
     // The session first: its insert checks the hash just verified, which a rehash replaces.
-    let mut signed = start_session(sessions, user, remember, &client).await?;
+    let mut signed = start_session(sessions, user, remember, Amr::Password, &client).await?;
     if verdict == Verdict::MatchNeedsRehash {
         rehash(pool, hasher, &signed.user, password).await;
     }
@@ -217,6 +217,7 @@ pub async fn start_session(
     sessions: &Sessions,
     user: User,
     remember: bool,
+    amr: Amr,
     client: &ClientInfo,
 ) -> Result<SignedIn, SignInError> {
     let now = db::now();
@@ -236,6 +237,7 @@ pub async fn start_session(
         revoked_at: None,
         user_agent: client.user_agent.clone(),
         ip: client.ip.clone(),
+        amr: amr.as_str().to_owned(),
     };
     let (row, verified) = (session.clone(), user.password_hash.clone());
     let created = db::query(&sessions.pool, move |conn| {

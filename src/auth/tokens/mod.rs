@@ -1,6 +1,7 @@
 //! Access and refresh JWTs: claims, the key ring, issuing and strict decoding
 //! (RFC 8725: pin the algorithm, check every claim, trust nothing in the header).
 
+pub mod app;
 pub mod claims;
 pub mod ring;
 
@@ -237,16 +238,19 @@ impl KeyRing {
 
 /// Checks the signature and every claim jsonwebtoken knows.
 fn verify(token: &str, key: &DecodingKey, validation: &Validation) -> Result<Claims, TokenError> {
-    jsonwebtoken::decode::<Claims>(token, key, validation).map(|data| data.claims).map_err(|e| {
-        match e.kind() {
-            ErrorKind::ExpiredSignature => TokenError::Expired,
-            ErrorKind::InvalidSignature => TokenError::BadSignature,
-            ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
-                TokenError::Malformed
-            }
-            _ => TokenError::BadClaims,
+    jsonwebtoken::decode::<Claims>(token, key, validation).map(|data| data.claims).map_err(token_error)
+}
+
+/// Why jsonwebtoken refused a token, as far as callers care.
+fn token_error(e: jsonwebtoken::errors::Error) -> TokenError {
+    match e.kind() {
+        ErrorKind::ExpiredSignature => TokenError::Expired,
+        ErrorKind::InvalidSignature => TokenError::BadSignature,
+        ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
+            TokenError::Malformed
         }
-    })
+        _ => TokenError::BadClaims,
+    }
 }
 
 /// RFC 8725 §3.7: header and claims must be UTF-8. serde skips unknown fields without

@@ -91,6 +91,11 @@ impl Reloadable {
         Ok(true)
     }
 
+    /// The access tokens' algorithm (`PORTCULLIS_JWT_ALG`).
+    pub fn access_alg(&self) -> Alg {
+        self.access_alg
+    }
+
     /// Signs an access token with the active key of the access tokens' algorithm.
     pub fn sign(&self, typ: &str, claims: &Claims) -> anyhow::Result<String> {
         self.sign_as(self.access_alg, typ, claims)
