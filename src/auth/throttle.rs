@@ -83,6 +83,12 @@ impl Key {
         client_net(client).map(|net| Self(format!("passkey:{net}")))
     }
 
+    /// An OpenID Connect client's failed authentications from one network (SPEC §11): per
+    /// network, so a stranger's guesses never pause the real app.
+    pub fn client(client_id: &str, from: &ClientInfo) -> Self {
+        Self(format!("client:{client_id}:{}", client_net(from).unwrap_or_default()))
+    }
+
     /// Registrations from one client IP (IPv6: its /64).
     pub fn registration(client: &ClientInfo) -> Option<Self> {
         client_net(client).map(|net| Self(format!("register:{net}")))

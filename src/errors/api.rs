@@ -47,6 +47,9 @@ pub enum ApiError {
     PasskeyRejected,
     #[error("{0}")]
     Forbidden(&'static str),
+    /// An app's access token (SPEC §11) where only the person's own session may act.
+    #[error("insufficient scope")]
+    InsufficientScope,
     #[error("{0}")]
     CsrfFailed(&'static str),
     #[error("not found")]
@@ -172,6 +175,10 @@ impl ApiError {
                     .into(),
             ),
             Self::Forbidden(message) => ("forbidden", (*message).into()),
+            Self::InsufficientScope => (
+                "insufficient_scope",
+                "An app's access token cannot do this: only the account's own sign-in can.".into(),
+            ),
             Self::CsrfFailed(message) => ("csrf_failed", (*message).into()),
             Self::NotFound => ("not_found", "There is nothing here.".into()),
             Self::MethodNotAllowed => {
@@ -224,7 +231,9 @@ impl ResponseError for ApiError {
             | Self::InvalidCode { .. }
             | Self::InvalidMfaToken
             | Self::PasskeyRejected => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) | Self::CsrfFailed(_) | Self::EmailNotVerified => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::CsrfFailed(_) | Self::EmailNotVerified | Self::InsufficientScope => {
+                StatusCode::FORBIDDEN
+            }
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -267,6 +276,10 @@ impl ResponseError for ApiError {
                 } else {
                     r#"Bearer realm="portcullis""#
                 };
+                res.insert_header((header::WWW_AUTHENTICATE, challenge));
+            }
+            Self::InsufficientScope => {
+                let challenge = r#"Bearer realm="portcullis", error="insufficient_scope""#;
                 res.insert_header((header::WWW_AUTHENTICATE, challenge));
             }
             Self::TooManyRequests { retry_after_secs } => {

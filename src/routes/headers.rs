@@ -14,14 +14,23 @@ const CSP: &str =
 
 /// The CSP of the pages whose form may end in a redirect to one of the deployment's apps (the
 /// sign-in form and its code step, SPEC §3: absolute `next` targets on
-/// `PORTCULLIS_CORS_ORIGINS`). Chromium applies `form-action` to the redirect that answers a
-/// form's POST, so with `'self'` alone the person stays on "Sign in", cookies already set.
-pub fn with_sign_in_csp(mut res: HttpResponse, apps: &Origins) -> HttpResponse {
-    if apps.is_empty() {
+/// `PORTCULLIS_CORS_ORIGINS`), or to the OpenID Connect client an authorization returns to
+/// (`client`, SPEC §11). Chromium applies `form-action` to the redirect that answers a form's
+/// POST, so with `'self'` alone the person stays on "Sign in", cookies already set.
+pub fn with_sign_in_csp(res: HttpResponse, apps: &Origins, client: Option<&str>) -> HttpResponse {
+    with_form_action(res, apps.iter().chain(client))
+}
+
+/// This page's forms may also lead to `targets` (origins).
+pub fn with_form_action<'a>(
+    mut res: HttpResponse,
+    targets: impl IntoIterator<Item = &'a str>,
+) -> HttpResponse {
+    let targets: Vec<&str> = targets.into_iter().collect();
+    if targets.is_empty() {
         return res;
     }
-    let listed: Vec<&str> = apps.iter().collect();
-    let csp = format!("{CSP_BASE}; form-action 'self' {}", listed.join(" "));
+    let csp = format!("{CSP_BASE}; form-action 'self' {}", targets.join(" "));
     if let Ok(value) = HeaderValue::from_str(&csp) {
         res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
     }

@@ -39,8 +39,17 @@ pub struct Mount {
 pub fn mount(cfg: &mut web::ServiceConfig, apps: &Origins, mount: Mount) {
     cfg.service(web::resource("/healthz").get(health::healthz))
         .service(web::resource("/readyz").get(health::readyz))
-        .service(web::resource("/.well-known/jwks.json").get(discovery::jwks))
-        .service(web::resource("/.well-known/oauth-authorization-server").get(discovery::metadata))
+        .service(web::resource("/.well-known/jwks.json").get(discovery::jwks).wrap(resource::open_cors()))
+        .service(
+            web::resource("/.well-known/oauth-authorization-server")
+                .get(discovery::metadata)
+                .wrap(resource::open_cors()),
+        )
+        .service(
+            web::resource("/.well-known/openid-configuration")
+                .get(discovery::openid_configuration)
+                .wrap(resource::open_cors()),
+        )
         .configure(assets::configure)
         .configure(|cfg| api::configure(cfg, apps))
         .configure(|cfg| pages::configure(cfg, mount.home_page));

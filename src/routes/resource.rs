@@ -40,3 +40,16 @@ pub fn cors(apps: &Origins) -> Cors {
         .block_on_origin_mismatch(false)
         .max_age(600)
 }
+
+/// CORS for the endpoints an app on any site calls without credentials (SPEC §11: discovery,
+/// JWKS, token, userinfo, revocation): every origin, no cookies, so nothing of a person's
+/// session is reachable through it.
+pub fn open_cors() -> Cors {
+    Cors::default()
+        .allow_any_origin()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .expose_headers([header::WWW_AUTHENTICATE, header::RETRY_AFTER])
+        .block_on_origin_mismatch(false)
+        .max_age(600)
+}

@@ -11,8 +11,8 @@ use crate::auth::events::{self, EventKind};
 use crate::auth::factors::webauthn::{
     Ceremony, PasskeyError, Passkeys, count_ceremony, enabled, store_ceremony, take_ceremony,
 };
-use crate::auth::notice::notify;
 use crate::auth::identity::Amr;
+use crate::auth::notice::notify;
 use crate::auth::session::sign_in::{Sessions, SignedIn, start_session};
 use crate::db::passkeys::{self as rows, PasskeyRow};
 use crate::db::{self, Pool, users};

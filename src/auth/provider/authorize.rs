@@ -31,8 +31,8 @@ pub struct AuthorizeQuery {
     pub request: Option<String>,
     pub request_uri: Option<String>,
     /// Portcullis's own: set when it sent the person to sign in again (`prompt=login`, an
-    /// exceeded `max_age`); a sign-in at or after this time satisfies the request.
-    pub signed_in_after: Option<i64>,
+    /// exceeded `max_age`); a sign-in at or after this time (Unix seconds) satisfies it.
+    pub signed_in_after: Option<String>,
 }
 
 /// A checked request.
@@ -56,18 +56,27 @@ impl AuthRequest {
         Alg::parse(&self.client.id_token_alg).unwrap_or(Alg::RS256)
     }
 
-    /// An error answer for this request.
+    /// An error answer for this request, as an error.
     pub fn error(&self, error: &'static str, description: impl Into<String>) -> AuthorizeError {
-        AuthorizeError::Redirect(Answer {
+        AuthorizeError::Redirect(self.error_answer(error, description))
+    }
+
+    /// An error answer for this request (RFC 6749 §4.1.2.1).
+    pub fn error_answer(&self, error: &'static str, description: impl Into<String>) -> Answer {
+        Answer {
             redirect_uri: self.redirect_uri.clone(),
             params: vec![("error", error.to_owned()), ("error_description", description.into())],
             state: self.state.clone(),
-        })
+        }
     }
 
     /// The success answer: the code.
     pub fn code_answer(&self, code: String) -> Answer {
-        Answer { redirect_uri: self.redirect_uri.clone(), params: vec![("code", code)], state: self.state.clone() }
+        Answer {
+            redirect_uri: self.redirect_uri.clone(),
+            params: vec![("code", code)],
+            state: self.state.clone(),
+        }
     }
 }
 
@@ -110,6 +119,28 @@ impl Answer {
     }
 }
 
+/// The origin of the redirect URI an authorization request at `target` (a `next` path such as
+/// `/oauth/authorize?…`) would end at, if its client registered it: the sign-in and consent
+/// forms must allow it in their CSP's `form-action`, which Chromium applies to the redirects
+/// that follow a form's POST.
+pub fn redirect_origin(conn: &mut DbConn, target: &str) -> Option<String> {
+    let query = target.strip_prefix(AUTHORIZE_PATH)?.strip_prefix('?')?;
+    let q: AuthorizeQuery = serde_urlencoded::from_str(query).ok()?;
+    let client = clients::find(conn, q.client_id.as_deref()?).ok()??;
+    let uri = q.redirect_uri.filter(|uri| client.redirect_uris.contains(uri))?;
+    origin_of(&uri)
+}
+
+/// `scheme://host[:port]` of an absolute URL.
+pub fn origin_of(uri: &str) -> Option<String> {
+    url::Url::parse(uri).ok().map(|u| u.origin().ascii_serialization()).filter(|o| o != "null")
+}
+
+/// Where the authorization endpoint is (a page: the person signs in and consents there).
+pub const AUTHORIZE_PATH: &str = "/oauth/authorize";
+/// Where apps send people to sign out (OpenID RP-Initiated Logout 1.0).
+pub const LOGOUT_PATH: &str = "/oauth/logout";
+
 /// Reads the request against the registered client.
 pub fn check(conn: &mut DbConn, q: &AuthorizeQuery) -> Result<AuthRequest, AuthorizeError> {
     let page = |m: &str| Err(AuthorizeError::Page(m.to_owned()));
@@ -136,7 +167,7 @@ pub fn check(conn: &mut DbConn, q: &AuthorizeQuery) -> Result<AuthRequest, Autho
         prompt: Prompt::default(),
         max_age: None,
         login_hint: q.login_hint.clone(),
-        signed_in_after: q.signed_in_after,
+        signed_in_after: q.signed_in_after.as_deref().and_then(|t| t.parse().ok()),
         client,
     };
     if q.request.is_some() {
@@ -160,8 +191,9 @@ pub fn check(conn: &mut DbConn, q: &AuthorizeQuery) -> Result<AuthRequest, Autho
         Ok(_) => return Err(request.error("invalid_scope", "The openid scope is required.")),
         Err(unknown) => return Err(request.error("invalid_scope", format!("Unknown scope: {unknown}."))),
     };
-    request.challenge = pkce::parse_challenge(q.code_challenge.as_deref(), q.code_challenge_method.as_deref())
-        .map_err(|e| request.error("invalid_request", e.to_string()))?;
+    request.challenge =
+        pkce::parse_challenge(q.code_challenge.as_deref(), q.code_challenge_method.as_deref())
+            .map_err(|e| request.error("invalid_request", e.to_string()))?;
     if request.challenge.is_none() && request.client.secret_hash.is_none() {
         return Err(request.error("invalid_request", "A public client must use PKCE (code_challenge, S256)."));
     }

@@ -8,6 +8,7 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
 use crate::auth::identity::{Actor, Identity, SessionRef, Via};
+use crate::auth::provider::app_token::AppCaller;
 use crate::domain::Role;
 use crate::errors::{ApiError, FORM_EXPIRED, PageError, for_request, wants_json};
 
@@ -116,6 +117,14 @@ fn signed_in(req: &HttpRequest) -> Result<Identity, actix_web::Error> {
 }
 
 fn sign_in_required(req: &HttpRequest) -> actix_web::Error {
+    // An app's token never stands in for the person's own sign-in (SPEC §11).
+    if req.extensions().get::<AppCaller>().is_some() {
+        return if wants_json(req) {
+            ApiError::InsufficientScope.into()
+        } else {
+            PageError::forbidden().into()
+        };
+    }
     if wants_json(req) {
         let invalid_token = req.extensions().get::<RejectedCredential>().is_some();
         return ApiError::Unauthorized { invalid_token }.into();
@@ -150,5 +159,23 @@ impl ResponseError for LoginRedirect {
             .insert_header((header::LOCATION, self.0.as_str()))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .finish()
+    }
+}
+
+/// An app's access token (SPEC §11), for a handler that opts in to serving apps: the app, its
+/// scopes and the person it acts for (checked afresh at every request). Anything else — a
+/// person's own session included — is refused with 401 `invalid_token`.
+#[derive(Debug, Clone)]
+pub struct AppToken(pub AppCaller);
+
+impl FromRequest for AppToken {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.extensions().get::<AppCaller>() {
+            Some(app) => Ok(AppToken(app.clone())),
+            None => Err(ApiError::Unauthorized { invalid_token: true }.into()),
+        })
     }
 }

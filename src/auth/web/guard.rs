@@ -15,6 +15,7 @@ use actix_web::{HttpMessage, HttpRequest, web};
 
 use crate::auth::client::{ClientInfo, TrustedProxies};
 use crate::auth::identity::{Identity, SessionRef, Via};
+use crate::auth::provider::app_token::{self, AppCaller};
 use crate::auth::session::refresh::{self, RefreshError};
 use crate::auth::session::sign_in::Sessions;
 use crate::auth::tokens::{TokenError, TokenKind};
@@ -32,6 +33,8 @@ enum Credential {
 
 enum Outcome {
     Identified(Box<Identity>),
+    /// An app's access token (SPEC §11): good only where a handler opts in to app tokens.
+    App(Box<AppCaller>),
     /// A well-formed access token past its `exp`: the refresh cookie may still stand in.
     Expired,
     Rejected,
@@ -55,6 +58,10 @@ pub async fn identify(req: &ServiceRequest) -> Result<(), StoreError> {
     match outcome {
         Some(Outcome::Identified(identity)) => {
             req.extensions_mut().insert(*identity);
+            return Ok(());
+        }
+        Some(Outcome::App(app)) => {
+            req.extensions_mut().insert(*app);
             return Ok(());
         }
         Some(Outcome::Expired | Outcome::Rejected) => {
@@ -163,6 +170,13 @@ async fn authenticate(sessions: &Sessions, token: &str, via: Via) -> Result<Outc
     let claims = match sessions.keys.decode(token, TokenKind::Access, now) {
         Ok(claims) => claims,
         Err(TokenError::Expired) if via == Via::Cookie => return Ok(Outcome::Expired),
+        Err(TokenError::BadClaims | TokenError::Malformed) if via == Via::Bearer => {
+            // Not a first-party token; perhaps an app's (its own audience, no `sid`).
+            return Ok(match app_token::check(&sessions.pool, &sessions.keys, token).await? {
+                Some(app) => Outcome::App(Box::new(app)),
+                None => Outcome::Rejected,
+            });
+        }
         Err(reason) => {
             log::debug!("access token refused: {reason}");
             return Ok(Outcome::Rejected);

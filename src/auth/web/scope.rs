@@ -32,6 +32,17 @@ pub async fn api(
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 
+/// Wraps the endpoints apps on any site call with a token or their own credentials in the
+/// request, never a cookie (SPEC §11: token, userinfo, revocation): JSON answers, no identity
+/// from cookies and no Origin check — there is no session for a forged request to ride on.
+pub async fn open(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    req.extensions_mut().insert(RouteKind::Api);
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
 /// Wraps the page scope. Every unsafe page request is a form post whose `csrf_token` is
 /// checked here; any page request whose access token ran out is refreshed in place.
 pub async fn pages(

@@ -1,3 +1,4 @@
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -5,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::me::UserResponse;
 use crate::auth::client::ClientInfo;
+use crate::auth::provider::client_auth;
 use crate::auth::session::refresh;
 use crate::auth::session::sign_in::{self, Credentials};
 use crate::auth::tokens::TokenKind;
@@ -150,20 +152,48 @@ pub struct RevokeRequest {
     /// An access or a refresh token.
     #[serde(default)]
     token: String,
+    /// `access_token` or `refresh_token`; a hint only (RFC 7009 §2.1).
+    #[serde(default)]
+    #[allow(dead_code)]
+    token_type_hint: Option<String>,
+    /// A registered app revoking its own token (`client_secret_post`, or a public client).
+    client_id: Option<String>,
+    client_secret: Option<String>,
 }
 
 /// Revoke a token (RFC 7009).
 ///
-/// Ends the session behind an access or refresh token. Always 200, whether or not the token was
-/// valid (§2.2), so the endpoint reveals nothing.
+/// Ends the session behind an access or refresh token. A registered app authenticates (Basic,
+/// post, or its `client_id` alone when public) and revokes what its own token was issued with.
+/// Always 200, whether or not the token was valid (§2.2), so the endpoint reveals nothing.
 #[utoipa::path(post, path = "/api/auth/revoke", tag = "tokens",
     request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "Always, whether or not the token was valid (RFC 7009 §2.2).")))]
+    responses(
+        (status = 200, description = "Always, whether or not the token was valid (RFC 7009 §2.2)."),
+        (status = 400, description = "RFC 6749 §5.2 `invalid_request`: conflicting client credentials.", body = crate::errors::ErrorBody),
+        (status = 401, description = "RFC 6749 §5.2 `invalid_client`: the app's authentication failed.", body = crate::errors::ErrorBody),
+        (status = 429, description = "`too_many_requests`: too many failed app authentications; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),
+    ))]
 pub async fn revoke(
+    req: HttpRequest,
     state: web::Data<AppState>,
     client: ClientInfo,
     form: web::Form<RevokeRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let form = form.into_inner();
+    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    match client_auth::presented(authorization, form.client_id.as_deref(), form.client_secret.as_deref()) {
+        Err(e) => return Ok(super::token::oauth_error("invalid_request", &e.to_string())),
+        Ok(Some(app)) => {
+            let app = match super::oauth::revoking_client(&state, &client, app).await {
+                Ok(app) => app,
+                Err(answer) => return Ok(answer),
+            };
+            super::oauth::revoke_for_app(&state, &app, &form.token).await?;
+            return Ok(HttpResponse::Ok().finish());
+        }
+        Ok(None) => {}
+    }
     let now = crate::db::now();
     let claims = [TokenKind::Refresh, TokenKind::Access]
         .into_iter()

@@ -7,6 +7,7 @@ mod auth;
 mod docs;
 mod forward;
 mod me;
+mod oauth;
 pub mod openapi;
 mod passkeys;
 mod recovery;
@@ -36,6 +37,16 @@ macro_rules! api {
     };
 }
 
+/// An `/api` resource for apps on any site (SPEC §11): body limits, the open policy (no
+/// cookies read, no Origin check) and CORS for every origin without credentials.
+macro_rules! open_api {
+    ($path:literal) => {
+        crate::routes::resource::limited(actix_web::web::resource(concat!("/api", $path)))
+            .wrap(actix_web::middleware::from_fn(crate::auth::web::scope::open))
+            .wrap(crate::routes::resource::open_cors())
+    };
+}
+
 /// Every `/api` route. Routes that take credentials or a token in the body and act on no
 /// cookie session need nothing more than the API policy; the routes about the refresh cookie
 /// itself add the `X-CSRF-Token` check (`api_refresh_cookie`); the rest act on the caller's
@@ -50,8 +61,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, apps: &Origins) {
         .service(api!(apps, "/auth/passkey/options").post(passkeys::sign_in_options))
         .service(api!(apps, "/auth/passkey").post(passkeys::sign_in))
         .service(api!(apps, "/auth/register").post(register::register))
-        .service(api!(apps, "/auth/token").post(token::token))
-        .service(api!(apps, "/auth/revoke").post(auth::revoke))
+        .service(open_api!("/auth/token").post(token::token))
+        .service(open_api!("/auth/revoke").post(auth::revoke))
+        .service(open_api!("/oauth/userinfo").get(oauth::userinfo).post(oauth::userinfo))
         .service(api!(apps, "/auth/forgot-password").post(recovery::forgot_password))
         .service(api!(apps, "/auth/reset-password").post(recovery::reset_password))
         .service(api!(apps, "/auth/verify-email").post(recovery::verify_email))

@@ -56,7 +56,9 @@ pub async fn register(
             Ok(Registered::CheckInbox) => return Ok(HttpResponse::Accepted().finish()),
             Err(e) => return Err(e.into()),
         };
-    let signed = sign_in::start_session(&state.sessions, user, false, crate::auth::identity::Amr::Password, &client).await?;
+    let signed =
+        sign_in::start_session(&state.sessions, user, false, crate::auth::identity::Amr::Password, &client)
+            .await?;
     let mut res = HttpResponse::Created();
     for cookie in session_cookies(&state.cookies, &state.csrf, &signed) {
         res.cookie(cookie);

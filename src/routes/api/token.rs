@@ -7,7 +7,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::oauth;
 use crate::auth::client::ClientInfo;
+use crate::auth::provider::client_auth;
 use crate::auth::session::refresh::{self, RefreshError};
 use crate::auth::session::sign_in::{self, Credentials, SignInError};
 use crate::auth::tokens::Issued;
@@ -15,8 +17,9 @@ use crate::errors::{ApiError, BAD_CREDENTIALS, ErrorBody};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
-struct TokenRequest {
-    /// `password` or `refresh_token`.
+pub(super) struct TokenRequest {
+    /// `password` or `refresh_token` (first party); `authorization_code`, `refresh_token` or
+    /// `client_credentials` for a registered app (SPEC §11).
     grant_type: Option<String>,
     /// The account's email (`password` grant).
     username: Option<String>,
@@ -24,6 +27,18 @@ struct TokenRequest {
     password: Option<SecretString>,
     /// The refresh token from an earlier answer (`refresh_token` grant).
     refresh_token: Option<String>,
+    /// The authorization code (`authorization_code`).
+    code: Option<String>,
+    /// The redirect URI of the authorization request (`authorization_code`).
+    redirect_uri: Option<String>,
+    /// The PKCE verifier (`authorization_code`).
+    code_verifier: Option<String>,
+    /// The app (`client_secret_post`, or a public client).
+    pub(super) client_id: Option<String>,
+    /// The app's secret (`client_secret_post`).
+    pub(super) client_secret: Option<String>,
+    /// The scopes asked for (a narrower set on refresh).
+    pub(super) scope: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -35,13 +50,13 @@ pub(super) struct TokenResponse<'a> {
 }
 
 #[derive(Serialize, ToSchema)]
-struct OAuthError<'a> {
-    error: &'a str,
-    error_description: &'a str,
-    message: &'a str,
+pub(super) struct OAuthError<'a> {
+    pub(super) error: &'a str,
+    pub(super) error_description: &'a str,
+    pub(super) message: &'a str,
     /// With `mfa_required` only: send it with a code to `POST /api/auth/mfa`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    mfa_token: Option<&'a str>,
+    pub(super) mfa_token: Option<&'a str>,
 }
 
 /// Get tokens for a script or service (RFC 6749).
@@ -63,12 +78,25 @@ pub async fn token(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    match parse_request(content_type, &body) {
-        Ok(Grant::Password { username, password }) => {
-            password_grant(&state, client, &username, password).await
-        }
-        Ok(Grant::RefreshToken(token)) => refresh_grant(&state, client, &token).await,
-        Err((error, description)) => Ok(oauth_error(error, description)),
+    let form = match read_form(content_type, &body) {
+        Ok(form) => form,
+        Err((error, description)) => return Ok(oauth_error(error, description)),
+    };
+    let grant = match grant_of(&form) {
+        Ok(grant) => grant,
+        Err((error, description)) => return Ok(oauth_error(error, description)),
+    };
+    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    match client_auth::presented(authorization, form.client_id.as_deref(), form.client_secret.as_deref()) {
+        Err(e) => Ok(oauth_error("invalid_request", &e.to_string())),
+        Ok(Some(app)) => Ok(oauth::app_grant(&state, &client, app, grant, form.scope.as_deref()).await),
+        Ok(None) => match grant {
+            Grant::Password { username, password } => {
+                password_grant(&state, client, &username, password).await
+            }
+            Grant::RefreshToken(token) => refresh_grant(&state, client, &token).await,
+            Grant::AuthorizationCode { .. } | Grant::ClientCredentials => Ok(oauth::unauthenticated_client()),
+        },
     }
 }
 
@@ -76,28 +104,52 @@ pub async fn token(
 pub enum Grant {
     Password { username: String, password: SecretString },
     RefreshToken(String),
+    AuthorizationCode { code: String, redirect_uri: Option<String>, code_verifier: Option<String> },
+    ClientCredentials,
 }
 
 /// Parses a token request, or names the RFC 6749 §5.2 error and a sentence for it.
-pub fn parse_request(content_type: Option<&str>, body: &[u8]) -> Result<Grant, (&'static str, &'static str)> {
+#[cfg(test)]
+fn parse_request(content_type: Option<&str>, body: &[u8]) -> Result<Grant, (&'static str, &'static str)> {
+    grant_of(&read_form(content_type, body)?)
+}
+
+fn read_form(content_type: Option<&str>, body: &[u8]) -> Result<TokenRequest, (&'static str, &'static str)> {
     let is_form = content_type
         .and_then(|v| v.split(';').next())
         .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
     if !is_form {
         return Err(("invalid_request", "Send the request as application/x-www-form-urlencoded."));
     }
-    let request: TokenRequest = serde_urlencoded::from_bytes(body)
-        .map_err(|_| ("invalid_request", "The request body is not a valid form."))?;
+    serde_urlencoded::from_bytes(body)
+        .map_err(|_| ("invalid_request", "The request body is not a valid form."))
+}
+
+fn grant_of(request: &TokenRequest) -> Result<Grant, (&'static str, &'static str)> {
     match request.grant_type.as_deref() {
-        Some("password") => match (request.username, request.password) {
-            (Some(username), Some(password)) => Ok(Grant::Password { username, password }),
+        Some("password") => match (&request.username, &request.password) {
+            (Some(username), Some(password)) => {
+                Ok(Grant::Password { username: username.clone(), password: password.clone() })
+            }
             _ => Err(("invalid_request", "The username and password parameters are required.")),
         },
-        Some("refresh_token") => match request.refresh_token {
-            Some(token) => Ok(Grant::RefreshToken(token)),
+        Some("refresh_token") => match &request.refresh_token {
+            Some(token) => Ok(Grant::RefreshToken(token.clone())),
             None => Err(("invalid_request", "The refresh_token parameter is required.")),
         },
-        Some(_) => Err(("unsupported_grant_type", "Supported grant types: password, refresh_token.")),
+        Some("authorization_code") => match &request.code {
+            Some(code) => Ok(Grant::AuthorizationCode {
+                code: code.clone(),
+                redirect_uri: request.redirect_uri.clone(),
+                code_verifier: request.code_verifier.clone(),
+            }),
+            None => Err(("invalid_request", "The code parameter is required.")),
+        },
+        Some("client_credentials") => Ok(Grant::ClientCredentials),
+        Some(_) => Err((
+            "unsupported_grant_type",
+            "Supported grant types: password, refresh_token, authorization_code, client_credentials.",
+        )),
         None => Err(("invalid_request", "The grant_type parameter is missing.")),
     }
 }
@@ -157,7 +209,7 @@ pub(super) fn token_response(access: &Issued, refresh: &Issued) -> HttpResponse 
 }
 
 /// RFC 6749 §5.2: 400 with `error` and `error_description`.
-fn oauth_error(error: &str, description: &str) -> HttpResponse {
+pub(super) fn oauth_error(error: &str, description: &str) -> HttpResponse {
     no_store(HttpResponse::build(StatusCode::BAD_REQUEST)).json(OAuthError {
         error,
         error_description: description,
@@ -166,7 +218,7 @@ fn oauth_error(error: &str, description: &str) -> HttpResponse {
     })
 }
 
-fn no_store(mut res: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+pub(super) fn no_store(mut res: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
     res.insert_header((header::CACHE_CONTROL, "no-store")).insert_header((header::PRAGMA, "no-cache"));
     res
 }

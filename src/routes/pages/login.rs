@@ -6,10 +6,12 @@ use serde::Deserialize;
 
 use crate::auth::client::ClientInfo;
 use crate::auth::factors::mfa::{self, MfaError};
+use crate::auth::provider::authorize::{self, AUTHORIZE_PATH};
 use crate::auth::session::sign_in::{self, Credentials, SignInError};
 use crate::auth::web::cookies;
 use crate::auth::web::csrf_forms::session_cookies;
 use crate::auth::{Identity, MaybeUser};
+use crate::db;
 use crate::domain::safe_next;
 use crate::errors::BAD_CREDENTIALS;
 use crate::errors::{ApiError, PageError};
@@ -41,6 +43,9 @@ pub struct NextQuery {
     verified: Option<String>,
     /// `done` after deleting one's account.
     deleted: Option<String>,
+    /// `1`: an app asked for a fresh sign-in (`prompt=login`, `max_age`): ask for the password
+    /// even though someone is signed in.
+    fresh: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +66,7 @@ pub async fn login_page(
     // Already signed in (perhaps just now, by a refresh in place) and on the way somewhere:
     // go on. A proxy that answers 401 instead of refreshing sends people here.
     if user.0.is_some()
+        && query.fresh.is_none()
         && let Some(next) = query.next.as_deref()
     {
         return Ok(see_other(safe_next(Some(next), &state.cors_origins), Vec::new()));
@@ -71,6 +77,7 @@ pub async fn login_page(
         }
         (_, Some("done")) => Some("Your email address is confirmed. Sign in to continue."),
         _ if query.deleted.as_deref() == Some("done") => Some("Your account has been deleted."),
+        _ if query.fresh.is_some() => Some("The app asks you to sign in again to continue."),
         _ => None,
     };
     let (layout, csrf_cookie) = layout(&req, &state, user.0.as_ref());
@@ -84,13 +91,24 @@ pub async fn login_page(
         unverified: false,
         passkeys: passkeys(&state),
     };
-    sign_in_page(&state, render(StatusCode::OK, &page, csrf_cookie))
+    let next = page.next.clone();
+    sign_in_page(&state, &next, render(StatusCode::OK, &page, csrf_cookie)).await
 }
 
 /// A page holding the sign-in form or its code step: its form may end in a redirect to one of
-/// the deployment's apps, which its CSP must allow.
-fn sign_in_page(state: &AppState, page: Result<HttpResponse, PageError>) -> Result<HttpResponse, PageError> {
-    page.map(|res| with_sign_in_csp(res, &state.cors_origins))
+/// the deployment's apps, or to the app an authorization in `next` returns to, which its CSP
+/// must allow.
+async fn sign_in_page(
+    state: &AppState,
+    next: &str,
+    page: Result<HttpResponse, PageError>,
+) -> Result<HttpResponse, PageError> {
+    let target = next.to_owned();
+    let client = match target.starts_with(AUTHORIZE_PATH) {
+        true => db::query(&state.pool, move |conn| Ok(authorize::redirect_origin(conn, &target))).await?,
+        false => None,
+    };
+    page.map(|res| with_sign_in_csp(res, &state.cors_origins, client.as_deref()))
 }
 
 pub async fn login(
@@ -114,15 +132,18 @@ pub async fn login(
             safe_next(form.next.as_deref(), &state.cors_origins),
             session_cookies(&state.cookies, &state.csrf, &signed),
         )),
-        Err(SignInError::InvalidCredentials) => show(
-            &req,
-            &state,
-            identity,
-            StatusCode::UNAUTHORIZED,
-            form.next.as_deref(),
-            form.email,
-            Some(BAD_CREDENTIALS.to_owned()),
-        ),
+        Err(SignInError::InvalidCredentials) => {
+            show(
+                &req,
+                &state,
+                identity,
+                StatusCode::UNAUTHORIZED,
+                form.next.as_deref(),
+                form.email,
+                Some(BAD_CREDENTIALS.to_owned()),
+            )
+            .await
+        }
         Err(SignInError::Throttled { retry_after_secs }) => {
             let message = format!(
                 "Too many failed attempts. For your protection, sign-in is paused for {retry_after_secs} seconds."
@@ -135,14 +156,15 @@ pub async fn login(
                 form.next.as_deref(),
                 form.email,
                 Some(message),
-            )?;
+            )
+            .await?;
             let value = actix_web::http::header::HeaderValue::from(retry_after_secs);
             res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
             Ok(res)
         }
         Err(SignInError::MfaRequired { mfa_token }) => {
             let next = safe_next(form.next.as_deref(), &state.cors_origins).to_owned();
-            code_form(&req, &state, identity, StatusCode::OK, mfa_token, next, None)
+            code_form(&req, &state, identity, StatusCode::OK, mfa_token, next, None).await
         }
         Err(SignInError::EmailNotVerified) => {
             let (layout, csrf_cookie) = layout(&req, &state, identity);
@@ -157,7 +179,8 @@ pub async fn login(
                 unverified: true,
                 passkeys: passkeys(&state),
             };
-            sign_in_page(&state, render(StatusCode::FORBIDDEN, &page, csrf_cookie))
+            let next = page.next.clone();
+            sign_in_page(&state, &next, render(StatusCode::FORBIDDEN, &page, csrf_cookie)).await
         }
         Err(e) => Err(ApiError::from(e).into()),
     }
@@ -167,7 +190,7 @@ fn passkeys(state: &AppState) -> Result<(), &'static str> {
     state.two_factor.passkeys.as_ref().map(drop).ok_or(crate::auth::factors::webauthn::NEEDS_A_HOST_NAME)
 }
 
-fn show(
+async fn show(
     req: &HttpRequest,
     state: &AppState,
     identity: Option<&Identity>,
@@ -180,7 +203,8 @@ fn show(
     let next = safe_next(next, &state.cors_origins).to_owned();
     let page =
         LoginPage { layout, next, email, notice: None, error, unverified: false, passkeys: passkeys(state) };
-    sign_in_page(state, render(status, &page, csrf_cookie))
+    let next = page.next.clone();
+    sign_in_page(state, &next, render(status, &page, csrf_cookie)).await
 }
 
 /// The second step: the password was right and TOTP is on.
@@ -219,10 +243,12 @@ pub async fn login_code(
         Err(MfaError::WrongCode { attempts_left }) if attempts_left > 0 => {
             let error = ApiError::InvalidCode { attempts_left }.to_string_for_people();
             code_form(&req, &state, identity, StatusCode::UNAUTHORIZED, form.mfa_token, next, Some(error))
+                .await
         }
         Err(MfaError::WrongCode { .. } | MfaError::InvalidToken) => {
             let error = ApiError::InvalidMfaToken.to_string_for_people();
             show(&req, &state, identity, StatusCode::UNAUTHORIZED, Some(&next), String::new(), Some(error))
+                .await
         }
         Err(MfaError::Throttled { retry_after_secs }) => {
             let error = format!("Too many wrong codes. Try again in {retry_after_secs} seconds.");
@@ -234,7 +260,8 @@ pub async fn login_code(
                 form.mfa_token,
                 next,
                 Some(error),
-            )?;
+            )
+            .await?;
             let value = actix_web::http::header::HeaderValue::from(retry_after_secs);
             res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
             Ok(res)
@@ -243,7 +270,7 @@ pub async fn login_code(
     }
 }
 
-fn code_form(
+async fn code_form(
     req: &HttpRequest,
     state: &AppState,
     identity: Option<&Identity>,
@@ -253,5 +280,6 @@ fn code_form(
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(req, state, identity);
-    sign_in_page(state, render(status, &LoginCodePage { layout, mfa_token, next, error }, csrf_cookie))
+    let page = LoginCodePage { layout, mfa_token, next, error };
+    sign_in_page(state, &page.next, render(status, &page, csrf_cookie)).await
 }

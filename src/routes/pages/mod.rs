@@ -8,6 +8,8 @@ mod admin_users;
 mod home;
 mod login;
 mod logout;
+mod oidc;
+mod oidc_logout;
 mod recovery;
 mod register;
 mod two_factor;
@@ -66,5 +68,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, home_page: bool) {
         .service(page!("/admin/clients/{id}").get(admin_clients::admin_client_page))
         .service(page!("/admin/clients/{id}/redirect-uris").post(admin_clients::set_redirect_uris))
         .service(page!("/admin/clients/{id}/secret").post(admin_clients::rotate_secret))
-        .service(page!("/admin/clients/{id}/delete").post(admin_clients::remove_client));
+        .service(page!("/admin/clients/{id}/delete").post(admin_clients::remove_client))
+        .service(page!("/oauth/authorize").get(oidc::authorize).post(oidc::decide))
+        .service(page!("/oauth/logout").get(oidc_logout::logout_page).post(oidc_logout::logout));
 }

@@ -90,7 +90,9 @@ pub async fn register(
         }
         Err(e) => return Err(ApiError::from(e).into()),
     };
-    match sign_in::start_session(&state.sessions, user, false, crate::auth::identity::Amr::Password, &client).await {
+    match sign_in::start_session(&state.sessions, user, false, crate::auth::identity::Amr::Password, &client)
+        .await
+    {
         Ok(signed) => Ok(see_other("/account", session_cookies(&state.cookies, &state.csrf, &signed))),
         Err(SignInError::Store(e)) => Err(e.into()),
         Err(e) => Err(anyhow::Error::new(e).into()),
