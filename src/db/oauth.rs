@@ -245,8 +245,9 @@ pub fn revoke_grant(conn: &mut DbConn, user_id: &str, id: &str, now: i64) -> Que
     Ok(changed == 1)
 }
 
-/// Deletes up to `batch` codes expired before `cutoff`, and token chains expired or revoked
-/// before it, and grants revoked before it.
+/// Deletes up to `batch` codes expired before `cutoff`, token chains expired or revoked before
+/// it, and grants revoked before it (a grant ended by a credential change goes with its user's
+/// next revocation or deletion; its codes and tokens expire and go here).
 pub fn purge(conn: &mut DbConn, cutoff: i64, batch: i64) -> QueryResult<usize> {
     let codes: Vec<String> =
         code::table.filter(code::expires_at.lt(cutoff)).select(code::code_hash).limit(batch).load(conn)?;

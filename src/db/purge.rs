@@ -111,7 +111,8 @@ async fn purge_batches(pool: &Pool) -> Result<Purged, StoreError> {
             Ok(super::tokens::purge_dead(conn, day_ago, BATCH)?
                 + super::outbox::purge_done(conn, day_ago, BATCH)?
                 + super::mfa::purge_dead(conn, now, BATCH)?
-                + super::passkeys::purge_dead(conn, now, BATCH)?)
+                + super::passkeys::purge_dead(conn, now, BATCH)?
+                + super::oauth::purge(conn, day_ago, BATCH)?)
         })
         .await?;
         purged.tokens_and_mails += n;

@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod admin_clients;
+mod apps;
 mod auth;
 mod docs;
 mod forward;
@@ -81,6 +82,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, apps: &Origins) {
         .service(api!(apps, "/account/email", session).post(account::change_email))
         .service(api!(apps, "/account/password", session).post(account::change_password))
         .service(api!(apps, "/account/events", session).get(account::list_events))
+        .service(api!(apps, "/account/apps", session).get(apps::list_apps))
+        .service(api!(apps, "/account/apps/{id}", session).delete(apps::revoke_app))
         .service(api!(apps, "/account/verification", session).post(recovery::send_verification))
         .service(api!(apps, "/account/2fa", session).get(two_factor::factors))
         .service(

@@ -116,7 +116,7 @@ pub(super) struct UserInfo {
 /// The signed-in person, for an app (OpenID Connect userinfo).
 ///
 /// Takes an app's access token (`Authorization: Bearer`), never Portcullis's own.
-#[utoipa::path(get, path = "/api/oauth/userinfo", tag = "apps",
+#[utoipa::path(method(get, post), path = "/api/oauth/userinfo", tag = "apps",
     responses(
         (status = 200, description = "The person the token acts for.", body = UserInfo),
         (status = 401, description = "`invalid_token`: no app token, or no longer good (`WWW-Authenticate: Bearer error=\"invalid_token\"`).", body = crate::errors::ErrorBody),

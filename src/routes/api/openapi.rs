@@ -12,7 +12,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi};
 
-use super::{account, admin, admin_clients, auth, docs, forward, me, passkeys};
+use super::{account, admin, admin_clients, apps, auth, docs, forward, me, oauth, passkeys};
 use super::{recovery, register, sessions, token, two_factor};
 use crate::auth::MaybeUser;
 use crate::errors::PageError;
@@ -37,6 +37,7 @@ use crate::state::AppState;
         two_factor::complete_mfa, passkeys::sign_in_options, passkeys::sign_in, token::token, auth::revoke, forward::verify,
         recovery::forgot_password, recovery::reset_password, recovery::verify_email,
         me::me, sessions::list_sessions, sessions::delete_session, sessions::revoke_other_sessions,
+        apps::list_apps, apps::revoke_app, oauth::userinfo,
         account::change_password, account::change_email, recovery::send_verification,
         account::list_events, account::delete_account,
         two_factor::factors, two_factor::start_totp, two_factor::confirm_totp, two_factor::disable_totp,
@@ -55,6 +56,7 @@ use crate::state::AppState;
         (name = "tokens", description = "For scripts, services and reverse proxies: OAuth2 tokens (RFC 6749), revocation (RFC 7009), forward authentication."),
         (name = "recovery", description = "Forgotten passwords and email confirmation: the tokens from the mailed links."),
         (name = "account", description = "The signed-in user's own account and sessions."),
+        (name = "apps", description = "For apps that sign people in through Portcullis (OpenID Connect, SPEC §11)."),
         (name = "two-factor", description = "The signed-in user's second factor: an authenticator app (TOTP) and its recovery codes, and passkeys."),
         (name = "admin", description = "Administrators only: every other caller gets 403 `forbidden`."),
         (name = "meta", description = "This document."),

@@ -49,6 +49,15 @@ pub(super) struct TokenResponse<'a> {
     refresh_token: &'a str,
 }
 
+/// A token answer: Portcullis's own pair, or an app's set (SPEC §11).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum TokenAnswer<'a> {
+    FirstParty(TokenResponse<'a>),
+    App(crate::auth::provider::tokens::TokenSet),
+}
+
 #[derive(Serialize, ToSchema)]
 pub(super) struct OAuthError<'a> {
     pub(super) error: &'a str,
@@ -62,11 +71,14 @@ pub(super) struct OAuthError<'a> {
 /// Get tokens for a script or service (RFC 6749).
 ///
 /// `grant_type=password` with `username` and `password`, or `grant_type=refresh_token` with
-/// `refresh_token`. Errors follow RFC 6749 §5.2 (with our `message` too).
+/// `refresh_token`; a registered app (SPEC §11) authenticates (Basic, post, or its `client_id`
+/// alone when public) and uses `authorization_code`, `refresh_token` or `client_credentials`.
+/// Errors follow RFC 6749 §5.2 (with our `message` too).
 #[utoipa::path(post, path = "/api/auth/token", tag = "tokens",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "RFC 6749 §5.1. `Cache-Control: no-store`.", body = TokenResponse),
+        (status = 200, description = "RFC 6749 §5.1. `Cache-Control: no-store`. An app gets `scope`, an `id_token` with `openid` and a `refresh_token` only with `offline_access`.", body = TokenAnswer),
+        (status = 401, description = "RFC 6749 §5.2 `invalid_client`: the app's authentication failed (`WWW-Authenticate: Basic` when it used Basic).", body = OAuthError),
         (status = 400, description = "RFC 6749 §5.2: `invalid_request`, `invalid_grant` or `unsupported_grant_type`; or `mfa_required` with an `mfa_token` for `POST /api/auth/mfa` (TOTP is on).", body = OAuthError),
         (status = 403, description = "`email_not_verified`: the address is not confirmed yet.", body = ErrorBody),
         (status = 429, description = "`too_many_requests`: too many failed attempts; see `Retry-After`.", body = ErrorBody, headers(("Retry-After" = u64))),

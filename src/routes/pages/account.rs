@@ -5,6 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::two_factor::{PasskeyView, passkeys_on};
+use crate::auth::provider::scope::Scopes;
 use crate::auth::{CurrentUser, Identity};
 use crate::db::models::SecurityEvent;
 use crate::db::{self, StoreError, events, factors, sessions};
@@ -59,6 +60,17 @@ pub struct AccountPage {
     passkeys: Vec<PasskeyView>,
     passkeys_on: Result<(), &'static str>,
     passkeys_return: &'static str,
+    /// "Apps with access" (SPEC §11).
+    apps: Vec<AppRow>,
+}
+
+/// One app the person let sign them in.
+pub struct AppRow {
+    pub id: String,
+    pub name: String,
+    pub scopes: String,
+    pub since: String,
+    pub last_used: String,
 }
 
 #[derive(Deserialize)]
@@ -80,6 +92,7 @@ pub async fn account_page(
         Some("verified") => Some("Your email address is confirmed."),
         Some("passkey-added") => Some("The passkey is added: use it on the sign-in page."),
         Some("passkey-removed") => Some("The passkey is removed."),
+        Some("app-revoked") => Some("That app no longer has access; its tokens stopped working."),
         Some("email") => {
             Some("A link is on its way to the new address; the change applies once you follow it.")
         }
@@ -131,11 +144,12 @@ pub async fn show(
     cookies: impl IntoIterator<Item = Cookie<'static>>,
 ) -> Result<HttpResponse, PageError> {
     let user_id = identity.user_id.clone();
-    let (live, recent, (totp_on, passkeys)) = db::run(&state.pool, move |conn| {
+    let (live, recent, (totp_on, passkeys), apps) = db::run(&state.pool, move |conn| {
         let live = sessions::live_sessions(conn, &user_id, db::now())?;
         let recent = events::recent_events(conn, &user_id, EVENTS_READ)?;
         let factors = (factors::totp_is_on(conn, &user_id)?, db::passkeys::list_for_user(conn, &user_id)?);
-        Ok::<_, StoreError>((live, recent, factors))
+        let apps = db::oauth::grants_of(conn, user_id.as_str())?;
+        Ok::<_, StoreError>((live, recent, factors, apps))
     })
     .await?;
     let (layout, csrf_cookie) = layout(req, state, Some(identity));
@@ -164,6 +178,16 @@ pub async fn show(
         passkeys: passkeys.into_iter().map(PasskeyView::from).collect(),
         passkeys_on: passkeys_on(state),
         passkeys_return: "/account",
+        apps: apps
+            .into_iter()
+            .map(|(grant, name)| AppRow {
+                scopes: Scopes::stored(&grant.scope).names().collect::<Vec<_>>().join(", "),
+                since: format::human_time(grant.created_at),
+                last_used: format::human_time(grant.last_used_at),
+                id: grant.id,
+                name,
+            })
+            .collect(),
     };
     render(status, &page, csrf_cookie.into_iter().chain(cookies))
 }

@@ -12,6 +12,7 @@ use crate::auth::account::password_change::{self, ChangePasswordError, PasswordC
 use crate::auth::account::reauth;
 use crate::auth::account::verification::{self, EmailChange};
 use crate::auth::client::ClientInfo;
+use crate::auth::provider::grants;
 use crate::auth::session::sign_in;
 use crate::errors::{ApiError, PageError};
 use crate::routes::view::render::see_other;
@@ -175,4 +176,17 @@ pub async fn revoke_other_sessions(
     let identity = user.0;
     sign_in::revoke_others(&state.pool, &identity.user_id, &identity.session_id, &client).await?;
     Ok(see_other("/account?done=others", []))
+}
+
+/// Takes an app's access away ("Apps with access"): its tokens stop working at once.
+pub async fn revoke_app(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    client: ClientInfo,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    if !grants::revoke(&state.pool, &user.0, &id, &client).await? {
+        return Err(PageError::not_found());
+    }
+    Ok(see_other("/account?done=app-revoked#apps", []))
 }

@@ -53,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, home_page: bool) {
         .service(page!("/account/email").post(account_actions::change_email))
         .service(page!("/account/sessions/revoke-others").post(account_actions::revoke_other_sessions))
         .service(page!("/account/sessions/{id}/revoke").post(account_actions::revoke_session))
+        .service(page!("/account/apps/{id}/revoke").post(account_actions::revoke_app))
         .service(page!("/admin/users").get(admin_users::admin_users_page))
         .service(page!("/admin/users/{id}/disable").post(admin_users::disable_user))
         .service(page!("/admin/users/{id}/enable").post(admin_users::enable_user))
