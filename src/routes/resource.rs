@@ -47,6 +47,7 @@ pub fn cors(apps: &Origins) -> Cors {
 pub fn open_cors() -> Cors {
     Cors::default()
         .allow_any_origin()
+        .send_wildcard()
         .allowed_methods(["GET", "POST"])
         .allowed_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         .expose_headers([header::WWW_AUTHENTICATE, header::RETRY_AFTER])

@@ -28,6 +28,7 @@ mod mail_tls;
 mod mailbox;
 mod notices;
 mod observe;
+mod oidc;
 mod openapi;
 mod outage;
 mod pages;
