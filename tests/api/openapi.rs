@@ -18,7 +18,10 @@ fn routed_operations() -> BTreeSet<(String, String)> {
         .expect("the API route table");
     let mut routes = BTreeSet::new();
     // A resource's handlers run up to the next `.service(`, over as many lines as rustfmt gives them.
-    for chunk in table.split("api!(apps, \"").skip(1) {
+    // `api!(apps, "/x"…)` and `open_api!("/x")` alike.
+    for chunk in table.split("api!(").skip(1) {
+        let chunk = chunk.strip_prefix("apps, ").unwrap_or(chunk);
+        let Some(chunk) = chunk.strip_prefix('"') else { continue };
         let Some((path, rest)) = chunk.split_once('"') else { continue };
         let handlers = rest.split(".service(").next().unwrap_or_default();
         for method in METHODS {

@@ -89,7 +89,7 @@ async fn token_endpoint_errors_follow_rfc6749() {
             vec![("grant_type", "password"), ("username", "nobody@example.com"), ("password", "x")],
             "invalid_grant",
         ),
-        (vec![("grant_type", "client_credentials")], "unsupported_grant_type"),
+        (vec![("grant_type", "implicit")], "unsupported_grant_type"),
         (vec![("username", &user.email)], "invalid_request"),
         (vec![("grant_type", "password"), ("username", &user.email)], "invalid_request"),
     ];
@@ -103,6 +103,12 @@ async fn token_endpoint_errors_follow_rfc6749() {
     }
     let json = app.post_json("/api/auth/token", &json!({"grant_type": "password"})).await;
     assert_eq!(json.status(), StatusCode::BAD_REQUEST);
+    // The app grants need an app (SPEC §11): RFC 6749 §5.2 `invalid_client`, 401.
+    for grant in ["client_credentials", "authorization_code"] {
+        let res = app.post_form("/api/auth/token", &[("grant_type", grant), ("code", "x")]).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{grant}");
+        assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_client");
+    }
 }
 
 async fn missing_or_garbage_bearer_tokens_get_401_with_a_challenge() {

@@ -98,11 +98,11 @@ pub async fn redeem_code(
 }
 
 async fn revoke_what_it_issued(s: &Sessions, token_id: Option<&str>) -> Result<(), StoreError> {
-    if let Some(id) = token_id.map(str::to_owned) {
-        if db::query(&s.pool, move |conn| oauth::revoke_token(conn, &id, db::now())).await? {
-            log::warn!("authorization code reuse: what its first use issued is revoked");
-            s.metrics.refresh_reused();
-        }
+    if let Some(id) = token_id.map(str::to_owned)
+        && db::query(&s.pool, move |conn| oauth::revoke_token(conn, &id, db::now())).await?
+    {
+        log::warn!("authorization code reuse: what its first use issued is revoked");
+        s.metrics.refresh_reused();
     }
     Ok(())
 }

@@ -183,7 +183,7 @@ pub async fn revoke(
     let form = form.into_inner();
     let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     match client_auth::presented(authorization, form.client_id.as_deref(), form.client_secret.as_deref()) {
-        Err(e) => return Ok(super::token::oauth_error("invalid_request", &e.to_string())),
+        Err(e) => return Ok(super::token_answer::oauth_error("invalid_request", &e.to_string())),
         Ok(Some(app)) => {
             let app = match super::oauth::revoking_client(&state, &client, app).await {
                 Ok(app) => app,

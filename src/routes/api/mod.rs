@@ -15,6 +15,7 @@ mod recovery;
 mod register;
 mod sessions;
 mod token;
+mod token_answer;
 mod two_factor;
 
 use actix_web::web;

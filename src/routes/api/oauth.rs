@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::token::{Grant, OAuthError, no_store, oauth_error};
+use super::token_answer::{OAuthError, no_store, oauth_error};
 use crate::auth::client::ClientInfo;
 use crate::auth::provider::app_token;
 use crate::auth::provider::client_auth::{self, ClientAuthError, Presented};
@@ -16,12 +16,19 @@ use crate::db::{self, oauth as store};
 use crate::errors::ApiError;
 use crate::state::AppState;
 
+/// What a registered app may ask the token endpoint for.
+pub(super) enum AppGrant {
+    AuthorizationCode { code: String, redirect_uri: Option<String>, code_verifier: Option<String> },
+    RefreshToken(String),
+    ClientCredentials,
+}
+
 /// A token request from a registered app: the client authenticated first, then its grant.
 pub(super) async fn app_grant(
     state: &AppState,
     from: &ClientInfo,
     presented: Presented,
-    grant: Grant,
+    grant: AppGrant,
     scope: Option<&str>,
 ) -> HttpResponse {
     if !state.sessions.keys.provider_on() {
@@ -33,7 +40,7 @@ pub(super) async fn app_grant(
     };
     let s = &state.sessions;
     let answer = match grant {
-        Grant::AuthorizationCode { code, redirect_uri, code_verifier } => {
+        AppGrant::AuthorizationCode { code, redirect_uri, code_verifier } => {
             let request = CodeRequest {
                 code: &code,
                 redirect_uri: redirect_uri.as_deref(),
@@ -41,14 +48,8 @@ pub(super) async fn app_grant(
             };
             exchange::redeem_code(s, &client, request).await
         }
-        Grant::RefreshToken(token) => exchange::refresh(s, &client, &token, scope).await,
-        Grant::ClientCredentials => exchange::client_credentials(s, &client, scope).await,
-        Grant::Password { .. } => {
-            return oauth_error(
-                "unauthorized_client",
-                "The password grant is for Portcullis's own use only.",
-            );
-        }
+        AppGrant::RefreshToken(token) => exchange::refresh(s, &client, &token, scope).await,
+        AppGrant::ClientCredentials => exchange::client_credentials(s, &client, scope).await,
     };
     match answer {
         Ok(set) => no_store(HttpResponse::Ok()).json(set),

@@ -7,7 +7,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::oauth;
+use super::oauth::{self, AppGrant};
+use super::token_answer::{OAuthError, no_store, oauth_error};
 use crate::auth::client::ClientInfo;
 use crate::auth::provider::client_auth;
 use crate::auth::session::refresh::{self, RefreshError};
@@ -58,16 +59,6 @@ enum TokenAnswer<'a> {
     App(crate::auth::provider::tokens::TokenSet),
 }
 
-#[derive(Serialize, ToSchema)]
-pub(super) struct OAuthError<'a> {
-    pub(super) error: &'a str,
-    pub(super) error_description: &'a str,
-    pub(super) message: &'a str,
-    /// With `mfa_required` only: send it with a code to `POST /api/auth/mfa`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) mfa_token: Option<&'a str>,
-}
-
 /// Get tokens for a script or service (RFC 6749).
 ///
 /// `grant_type=password` with `username` and `password`, or `grant_type=refresh_token` with
@@ -101,7 +92,20 @@ pub async fn token(
     let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     match client_auth::presented(authorization, form.client_id.as_deref(), form.client_secret.as_deref()) {
         Err(e) => Ok(oauth_error("invalid_request", &e.to_string())),
-        Ok(Some(app)) => Ok(oauth::app_grant(&state, &client, app, grant, form.scope.as_deref()).await),
+        Ok(Some(app)) => {
+            let grant = match grant {
+                Grant::Password { .. } => {
+                    let why = "The password grant is for Portcullis's own use only.";
+                    return Ok(oauth_error("unauthorized_client", why));
+                }
+                Grant::RefreshToken(token) => AppGrant::RefreshToken(token),
+                Grant::AuthorizationCode { code, redirect_uri, code_verifier } => {
+                    AppGrant::AuthorizationCode { code, redirect_uri, code_verifier }
+                }
+                Grant::ClientCredentials => AppGrant::ClientCredentials,
+            };
+            Ok(oauth::app_grant(&state, &client, app, grant, form.scope.as_deref()).await)
+        }
         Ok(None) => match grant {
             Grant::Password { username, password } => {
                 password_grant(&state, client, &username, password).await
@@ -218,21 +222,6 @@ pub(super) fn token_response(access: &Issued, refresh: &Issued) -> HttpResponse 
         expires_in: access.expires_at - crate::db::now(),
         refresh_token: refresh.token.expose_secret(),
     })
-}
-
-/// RFC 6749 §5.2: 400 with `error` and `error_description`.
-pub(super) fn oauth_error(error: &str, description: &str) -> HttpResponse {
-    no_store(HttpResponse::build(StatusCode::BAD_REQUEST)).json(OAuthError {
-        error,
-        error_description: description,
-        message: description,
-        mfa_token: None,
-    })
-}
-
-pub(super) fn no_store(mut res: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
-    res.insert_header((header::CACHE_CONTROL, "no-store")).insert_header((header::PRAGMA, "no-cache"));
-    res
 }
 
 #[cfg(test)]
