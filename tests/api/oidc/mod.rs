@@ -7,6 +7,7 @@
 mod control;
 mod flow;
 mod refusals;
+mod relying_parties;
 
 use std::collections::HashMap;
 
