@@ -4,6 +4,7 @@
 //! JWKS, calls userinfo, refreshes and revokes. `refusals.rs` holds the negative cases,
 //! `control.rs` what the person and a credential change end.
 
+mod apache;
 mod control;
 mod flow;
 mod refusals;
@@ -30,11 +31,27 @@ pub struct App {
 
 /// Registers an app straight through the register (as `portcullis client add` does).
 pub fn register(app: &TestApp, public: bool, skip_consent: bool) -> App {
+    register_app(app, CALLBACK, LOGGED_OUT, public, skip_consent)
+}
+
+/// An app with its own redirect and post-logout URIs (asked for consent, confidential unless
+/// `public`).
+pub fn register_with(app: &TestApp, redirect_uri: &str, logged_out: &str, public: bool) -> App {
+    register_app(app, redirect_uri, logged_out, public, false)
+}
+
+fn register_app(
+    app: &TestApp,
+    redirect_uri: &str,
+    logged_out: &str,
+    public: bool,
+    skip_consent: bool,
+) -> App {
     use portcullis::auth::provider::clients::{self, ClientSpec};
     let spec = ClientSpec {
         name: format!("App {}", crate::helpers::random_hex()),
-        redirect_uris: vec![CALLBACK.to_owned()],
-        post_logout_redirect_uris: vec![LOGGED_OUT.to_owned()],
+        redirect_uris: vec![redirect_uri.to_owned()],
+        post_logout_redirect_uris: vec![logged_out.to_owned()],
         public,
         skip_consent,
         id_token_alg: portcullis::keys::Alg::RS256,
