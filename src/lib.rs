@@ -66,6 +66,9 @@
 //!   `ON DELETE CASCADE`: deleting an account (its own page, the admin tools, `portcullis user
 //!   delete`) then deletes your rows in the same transaction. A disabled account is refused at
 //!   its next request everywhere, yours included.
+//! - **Apps people signed in to.** Portcullis is an OpenID Connect provider: an app a person
+//!   signed in to through it gets an access token of its own, which [`CurrentUser`] refuses
+//!   (403 `insufficient_scope`). A handler that means to serve such apps takes [`AppToken`].
 //! - **Background work** (mail delivery, the purge, key reloads, the metrics listener) runs
 //!   beside your server in [`Portcullis::run_until_stopped`] and stops with it.
 //!
@@ -101,7 +104,7 @@ pub mod startup;
 #[doc(hidden)]
 pub mod state;
 
-pub use auth::web::extract::{CurrentUser, MaybeUser, RequireAdmin};
+pub use auth::web::extract::{AppToken, CurrentUser, MaybeUser, RequireAdmin};
 pub use auth::web::scope::{api_with_session as api_policy, pages as page_policy};
 pub use auth::{Identity, Via};
 pub use cli::Cli;

@@ -1,11 +1,13 @@
 //! The notes as JSON, for the same session (cookie) or a Bearer token: `GET /api/notes` and
 //! `POST /api/notes`. The API policy answers 401 JSON without a session and 403 to a cookie
-//! session's POST without `X-CSRF-Token`; a Bearer request needs none.
+//! session's POST without `X-CSRF-Token`; a Bearer request needs none. An app a person signed
+//! in to through Portcullis (OpenID Connect) may read them at `GET /api/app/notes`, the one
+//! handler that opts in to app tokens; everywhere else its token gets 403.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
-use portcullis::CurrentUser;
 use portcullis::database::{self, StoreError};
+use portcullis::{AppToken, CurrentUser};
 use serde::{Deserialize, Serialize};
 
 use crate::Db;
@@ -31,6 +33,17 @@ pub async fn list(db: Db, user: CurrentUser) -> Result<web::Json<Vec<NoteJson>>,
     let user_id = user.0.user_id.to_string();
     let notes = database::query(&db, move |conn| store::list(conn, &user_id)).await?;
     Ok(web::Json(notes.into_iter().map(NoteJson::from).collect()))
+}
+
+/// `GET /api/app/notes`: the notes of the person an app acts for, read by that app with its
+/// own access token (never writable by it).
+pub async fn list_for_app(db: Db, app: AppToken) -> Result<HttpResponse, StoreError> {
+    let Some(user_id) = app.user_id().map(ToString::to_string) else {
+        let body = serde_json_shape("insufficient_scope", "This token acts for no person.");
+        return Ok(HttpResponse::Forbidden().json(body));
+    };
+    let notes = database::query(&db, move |conn| store::list(conn, &user_id)).await?;
+    Ok(HttpResponse::Ok().json(notes.into_iter().map(NoteJson::from).collect::<Vec<_>>()))
 }
 
 #[derive(Deserialize)]

@@ -5,6 +5,8 @@
 //!
 //! - `GET /` — public; `GET /notes`, `POST /notes` — the signed-in person's notes (a form);
 //! - `GET /api/notes`, `POST /api/notes` — the same as JSON, by cookie or Bearer token;
+//! - `GET /api/app/notes` — the same list for an app the person signed in to through
+//!   Portcullis (its access token, `portcullis::AppToken`);
 //! - every Portcullis page and API route at its usual path.
 
 mod api;
@@ -65,7 +67,8 @@ impl Notes {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").wrap(from_fn(page_policy)).get(pages::home))
         .service(web::resource("/notes").wrap(from_fn(page_policy)).get(pages::list).post(pages::add))
-        .service(web::resource("/api/notes").wrap(from_fn(api_policy)).get(api::list).post(api::add));
+        .service(web::resource("/api/notes").wrap(from_fn(api_policy)).get(api::list).post(api::add))
+        .service(web::resource("/api/app/notes").wrap(from_fn(api_policy)).get(api::list_for_app));
 }
 
 /// Builds and serves the app until it is told to stop.

@@ -23,6 +23,7 @@ backend_tests!(
     deleting_an_account_deletes_its_notes,
     a_disabled_account_is_refused_at_its_next_request,
     the_notes_page_refreshes_an_expired_access_token_in_place,
+    an_app_reads_notes_only_where_the_app_opted_in,
 );
 
 /// The notes app on the current test's backend, on port 0 with a fresh database.
@@ -324,4 +325,70 @@ async fn in_a_browser_a_person_signs_up_writes_a_note_and_signs_out() {
     browser.wait_for_text("Sign in").await;
     assert_eq!(browser.path().await, "/login", "signed out: the notes are behind the sign-in page");
     browser.quit().await;
+}
+
+/// An app the person signed in to through Portcullis (OpenID Connect) reads their notes at the
+/// one route that takes `AppToken`; its token gets 403 `insufficient_scope` at `CurrentUser`
+/// routes, the app's own and Portcullis's.
+async fn an_app_reads_notes_only_where_the_app_opted_in() {
+    let app = spawn_notes(|_| {}).await;
+    let (ann, admin) = (app.person().await, app.person().await);
+    assert_eq!(app.api_add(&ann, "for the app too").await.status(), StatusCode::CREATED);
+    let admin_token = app.admin(&admin).await;
+    let callback = "http://127.0.0.1:9/callback";
+    let registered = reqwest::Client::new()
+        .post(app.url("/api/admin/clients"))
+        .bearer_auth(&admin_token)
+        .json(&json!({"name": "Reader", "redirect_uris": [callback], "skip_consent": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let registered: Value = registered.json().await.unwrap();
+    let (client_id, secret) =
+        (registered["client_id"].as_str().unwrap(), registered["client_secret"].as_str().unwrap());
+    let query = serde_urlencoded::to_string([
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", callback),
+        ("scope", "openid"),
+        ("state", "s"),
+    ])
+    .unwrap();
+    let res = ann.client.get(app.url(&format!("/oauth/authorize?{query}"))).send().await.unwrap();
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let back: Vec<(String, String)> =
+        serde_urlencoded::from_str(location.split_once('?').unwrap().1).unwrap();
+    let code = back.into_iter().find(|(k, _)| k == "code").expect("a code").1;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", callback),
+        ("client_id", client_id),
+        ("client_secret", secret),
+    ];
+    let tokens: Value = reqwest::Client::new()
+        .post(app.url("/api/auth/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"].as_str().expect("an app token");
+    let read =
+        reqwest::Client::new().get(app.url("/api/app/notes")).bearer_auth(access).send().await.unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+    let notes: Value = read.json().await.unwrap();
+    assert_eq!(notes[0]["text"], "for the app too");
+    for path in ["/api/notes", "/api/me"] {
+        let res = reqwest::Client::new().get(app.url(path)).bearer_auth(access).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(res.json::<Value>().await.unwrap()["error"], "insufficient_scope");
+    }
+    // The person's own token is not an app's.
+    let own = app.bearer(&ann).await;
+    let res = reqwest::Client::new().get(app.url("/api/app/notes")).bearer_auth(&own).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }

@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 
 use crate::auth::identity::{Actor, Identity, SessionRef, Via};
 use crate::auth::provider::app_token::AppCaller;
-use crate::domain::Role;
+use crate::domain::{Role, UserId};
 use crate::errors::{ApiError, FORM_EXPIRED, PageError, for_request, wants_json};
 
 /// The session a request's refresh cookie names, when its access token is missing or has
@@ -162,11 +162,38 @@ impl ResponseError for LoginRedirect {
     }
 }
 
-/// An app's access token (SPEC §11), for a handler that opts in to serving apps: the app, its
-/// scopes and the person it acts for (checked afresh at every request). Anything else — a
-/// person's own session included — is refused with 401 `invalid_token`.
+/// An app's access token (OpenID Connect, SPEC §11), for a handler that opts in to serving the
+/// apps people signed in to through Portcullis: which app, with which scopes, for whom. It is
+/// checked afresh at every request (a revoked grant or a changed password ends it at once).
+/// Anything else — the person's own session included — is refused with 401 `invalid_token`;
+/// and everywhere else ([`CurrentUser`] and the rest) an app token is refused with 403
+/// `insufficient_scope`, so signing in to an app never hands it the account.
 #[derive(Debug, Clone)]
-pub struct AppToken(pub AppCaller);
+pub struct AppToken(AppCaller);
+
+impl AppToken {
+    /// The app the token was issued to (its client id).
+    pub fn client_id(&self) -> &str {
+        &self.0.client_id
+    }
+
+    /// Whether the person granted the app `scope` (`openid`, `profile`, `email`,
+    /// `offline_access`).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.0.scopes.has(scope)
+    }
+
+    /// The person the app acts for; `None` for a token an app got for itself
+    /// (`client_credentials`).
+    pub fn user_id(&self) -> Option<&UserId> {
+        self.0.user.as_ref().map(|u| &u.user_id)
+    }
+
+    /// The person's address as it is now, if the person granted the `email` scope.
+    pub fn email(&self) -> Option<&str> {
+        self.0.user.as_ref().filter(|_| self.has_scope("email")).map(|u| u.email.as_str())
+    }
+}
 
 impl FromRequest for AppToken {
     type Error = actix_web::Error;

@@ -65,7 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, apps: &Origins) {
         .service(api!(apps, "/auth/register").post(register::register))
         .service(open_api!("/auth/token").post(token::token))
         .service(open_api!("/auth/revoke").post(auth::revoke))
-        .service(open_api!("/oauth/userinfo").get(oauth::userinfo).post(oauth::userinfo))
+        .service(open_api!("/oauth/userinfo").get(oauth::userinfo).post(oauth::userinfo_post))
         .service(api!(apps, "/auth/forgot-password").post(recovery::forgot_password))
         .service(api!(apps, "/auth/reset-password").post(recovery::reset_password))
         .service(api!(apps, "/auth/verify-email").post(recovery::verify_email))

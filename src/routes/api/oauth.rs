@@ -117,7 +117,7 @@ pub(super) struct UserInfo {
 /// The signed-in person, for an app (OpenID Connect userinfo).
 ///
 /// Takes an app's access token (`Authorization: Bearer`), never Portcullis's own.
-#[utoipa::path(method(get, post), path = "/api/oauth/userinfo", tag = "apps",
+#[utoipa::path(get, path = "/api/oauth/userinfo", tag = "apps",
     responses(
         (status = 200, description = "The person the token acts for.", body = UserInfo),
         (status = 401, description = "`invalid_token`: no app token, or no longer good (`WWW-Authenticate: Bearer error=\"invalid_token\"`).", body = crate::errors::ErrorBody),
@@ -125,6 +125,24 @@ pub(super) struct UserInfo {
     ),
     security(("bearer" = [])))]
 pub async fn userinfo(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    user_info(&req, &state).await
+}
+
+/// The signed-in person, for an app (userinfo by POST).
+///
+/// The same as the GET (OpenID Connect Core §5.3.1 allows both).
+#[utoipa::path(post, path = "/api/oauth/userinfo", tag = "apps",
+    responses(
+        (status = 200, description = "The person the token acts for.", body = UserInfo),
+        (status = 401, description = "`invalid_token`: no app token, or no longer good.", body = crate::errors::ErrorBody),
+        (status = 403, description = "`insufficient_scope`: the token names no person (`client_credentials`).", body = crate::errors::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn userinfo_post(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    user_info(&req, &state).await
+}
+
+async fn user_info(req: &HttpRequest, state: &AppState) -> Result<HttpResponse, ApiError> {
     let token = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -37,7 +37,7 @@ use crate::state::AppState;
         two_factor::complete_mfa, passkeys::sign_in_options, passkeys::sign_in, token::token, auth::revoke, forward::verify,
         recovery::forgot_password, recovery::reset_password, recovery::verify_email,
         me::me, sessions::list_sessions, sessions::delete_session, sessions::revoke_other_sessions,
-        apps::list_apps, apps::revoke_app, oauth::userinfo,
+        apps::list_apps, apps::revoke_app, oauth::userinfo, oauth::userinfo_post,
         account::change_password, account::change_email, recovery::send_verification,
         account::list_events, account::delete_account,
         two_factor::factors, two_factor::start_totp, two_factor::confirm_totp, two_factor::disable_totp,

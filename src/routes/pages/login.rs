@@ -43,6 +43,8 @@ pub struct NextQuery {
     verified: Option<String>,
     /// `done` after deleting one's account.
     deleted: Option<String>,
+    /// An address to fill in (an app's `login_hint`).
+    email: Option<String>,
     /// `1`: an app asked for a fresh sign-in (`prompt=login`, `max_age`): ask for the password
     /// even though someone is signed in.
     fresh: Option<String>,
@@ -82,10 +84,11 @@ pub async fn login_page(
     };
     let (layout, csrf_cookie) = layout(&req, &state, user.0.as_ref());
     let next = safe_next(query.next.as_deref(), &state.cors_origins).to_owned();
+    let hint = query.email.as_deref().filter(|e| e.len() <= 254 && !e.chars().any(char::is_control));
     let page = LoginPage {
         layout,
         next,
-        email: String::new(),
+        email: hint.unwrap_or_default().to_owned(),
         notice,
         error: None,
         unverified: false,

@@ -42,14 +42,23 @@ pub async fn authorize(
         Err(back) => return Ok(back),
     };
     match grants::decide(&state.pool, state.mailer(), &request, user.0.as_ref(), &client).await? {
-        Step::SignIn { fresh: false } => Ok(see_other(&login_url(&authorize_url(&query)), [])),
-        Step::SignIn { fresh: true } => {
+        Step::SignIn { fresh } => {
             let mut again = query;
-            again.prompt =
-                again.prompt.map(|p| p.split(' ').filter(|v| *v != "login").collect::<Vec<_>>().join(" "));
-            again.signed_in_after = Some(db::now().to_string());
-            let login = login_url(&authorize_url(&again));
-            Ok(see_other(&format!("{login}&fresh=1"), []))
+            if fresh {
+                again.prompt = again
+                    .prompt
+                    .map(|p| p.split(' ').filter(|v| *v != "login").collect::<Vec<_>>().join(" "));
+                again.signed_in_after = Some(db::now().to_string());
+            }
+            let mut login = login_url(&authorize_url(&again));
+            if let Some(hint) = &request.login_hint {
+                login.push('&');
+                login.push_str(&serde_urlencoded::to_string([("email", hint)]).unwrap_or_default());
+            }
+            if fresh {
+                login.push_str("&fresh=1");
+            }
+            Ok(see_other(&login, []))
         }
         Step::Consent => consent_page(&req, &state, user.0.as_ref(), &request, &query),
         Step::Answer(answer) => Ok(see_other(&answer.location(state.sessions.keys.issuer()), [])),

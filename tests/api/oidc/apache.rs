@@ -165,6 +165,16 @@ async fn apache_mod_auth_openidc_signs_a_person_in_and_out_in_chromium() {
     let out = browser.wait_for_text("Logged out of the app").await;
     assert!(out.contains("Logged out of the app"), "{out}\n{}", apache.log());
     assert_eq!(app.live_sessions(&user), 0, "the Portcullis session ended too");
+
+    // Again: consent is remembered, so the sign-in form's POST goes through the authorization
+    // straight to the app — which the sign-in page's CSP must allow (form-action), or Chromium
+    // stops on "Sign in".
+    browser.goto(&apache.url("/protected/")).await;
+    browser.fill("#email", &user.email).await;
+    browser.fill("#password", &user.password).await;
+    browser.click("form[action='/login'] button[type=submit]").await;
+    let page = browser.wait_for_text("Protected page for").await;
+    assert!(page.contains(&user.email), "{page}");
     browser.quit().await;
 }
 

@@ -241,6 +241,19 @@ async fn prompt_login_and_max_age_ask_for_the_password_again() {
     let res = authorize(&app, &fresh).await;
     let login = location(&res);
     assert!(login.starts_with("/login?next=") && login.ends_with("&fresh=1"), "{login}");
+    // login_hint fills in the address.
+    let hinted = with(fresh.clone(), "login_hint", &user.email);
+    let hinted = location(&authorize(&app, &hinted).await);
+    let page = app.get(&hinted).await.text().await.expect("html");
+    let field = page
+        .split(r#"id="email""#)
+        .nth(1)
+        .unwrap_or_default()
+        .split('>')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(field.contains(&user.email), "the hint fills the field: {field}");
     // The login page asks even though someone is signed in, and lets the form go back to the app.
     let page = app.get(&login).await;
     assert_eq!(page.status(), StatusCode::OK);
