@@ -13,8 +13,9 @@ use crate::auth::client::ClientInfo;
 use crate::auth::provider::authorize::origin_of;
 use crate::auth::session::sign_in;
 use crate::auth::web::extract::ActingSession;
-use crate::auth::{Identity, MaybeUser};
+use crate::auth::MaybeUser;
 use crate::db::{self, clients};
+use crate::domain::UserId;
 use crate::errors::PageError;
 use crate::routes::headers::with_form_action;
 use crate::routes::view::layout::{Layout, layout};
@@ -56,7 +57,7 @@ pub async fn logout_page(
     client: ClientInfo,
 ) -> Result<HttpResponse, PageError> {
     let query: LogoutQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let checked = check(&state, &query, user.0.as_ref()).await?;
+    let checked = check(&state, &query, session.0.as_ref().map(|s| &s.user_id)).await?;
     if session.0.is_none() || checked.hinted {
         return sign_out(&state, session, &client, checked.back_to.as_deref()).await;
     }
@@ -71,20 +72,21 @@ pub async fn logout_page(
 /// `POST /oauth/logout`: the person confirmed.
 pub async fn logout(
     state: web::Data<AppState>,
-    user: MaybeUser,
     session: ActingSession,
     client: ClientInfo,
     form: web::Form<LogoutQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let checked = check(&state, &form, user.0.as_ref()).await?;
+    let checked = check(&state, &form, session.0.as_ref().map(|s| &s.user_id)).await?;
     sign_out(&state, session, &client, checked.back_to.as_deref()).await
 }
 
-async fn check(state: &AppState, q: &LogoutQuery, identity: Option<&Identity>) -> Result<Checked, PageError> {
+/// `signed_in`: the account of the session this request acts for (signed in, or named by the
+/// refresh cookie once the access token ran out): a hint counts only for that account.
+async fn check(state: &AppState, q: &LogoutQuery, signed_in: Option<&UserId>) -> Result<Checked, PageError> {
     let keys = &state.sessions.keys;
     let hint = q.id_token_hint.as_deref().and_then(|t| keys.decode_id_token_hint(t).ok());
     let hint = hint.filter(|h| q.client_id.as_deref().is_none_or(|c| c == h.aud));
-    let hinted = hint.as_ref().is_some_and(|h| identity.is_none_or(|i| i.user_id.as_str() == h.sub));
+    let hinted = hint.as_ref().is_some_and(|h| signed_in.is_none_or(|u| u.as_str() == h.sub));
     let Some(client_id) = hint.map(|h| h.aud).or_else(|| q.client_id.clone()) else {
         return Ok(Checked { hinted: false, app: None, back_to: None });
     };

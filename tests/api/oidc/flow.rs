@@ -15,7 +15,25 @@ backend_tests!(
     consent_is_asked_once_per_scopes_and_never_for_first_party_apps,
     client_credentials_names_the_app_and_no_person,
     prompt_login_and_max_age_ask_for_the_password_again,
+    id_tokens_are_rs256_unless_the_app_asked_for_es256_or_eddsa,
 );
+
+async fn id_tokens_are_rs256_unless_the_app_asked_for_es256_or_eddsa() {
+    use portcullis::keys::Alg;
+    let app = spawn_app().await;
+    let user = app.add_user(Role::User);
+    app.login_as(&user).await;
+    for alg in [Alg::RS256, Alg::ES256, Alg::EdDSA] {
+        let client = register_alg(&app, alg);
+        let set = tokens(&app, &client, &code_for(&app, &client, "openid").await).await;
+        let id_token = set["id_token"].as_str().expect("an ID token");
+        let (header, _) = crate::helpers::parts(id_token);
+        assert_eq!(header["alg"], alg.as_str());
+        assert_eq!(header["typ"], "JWT", "never at+jwt");
+        let claims = verified_id_token(&app, &client, id_token).await;
+        assert_eq!(claims["sub"], user.id);
+    }
+}
 
 async fn discovery_names_every_endpoint_and_is_off_in_hs256_mode() {
     let app = spawn_app().await;
@@ -93,7 +111,9 @@ async fn a_confidential_app_signs_a_person_in_and_refreshes_and_revokes() {
     let set = tokens(&app, &client, &code).await;
     assert_eq!(set["token_type"], "Bearer");
     assert_eq!(set["scope"], "openid profile email offline_access");
-    let claims = verified_id_token(&app, &client, set["id_token"].as_str().expect("an ID token")).await;
+    let id_token = set["id_token"].as_str().expect("an ID token");
+    assert_eq!(crate::helpers::parts(id_token).0["alg"], "RS256", "RS256 by default");
+    let claims = verified_id_token(&app, &client, id_token).await;
     assert_eq!(claims["sub"], user.id, "the same sub as Portcullis's own tokens");
     assert_eq!(claims["aud"], client.id);
     assert_eq!(claims["azp"], client.id);
