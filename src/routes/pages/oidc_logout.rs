@@ -9,11 +9,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::{Deserialize, Serialize};
 
+use crate::auth::MaybeUser;
 use crate::auth::client::ClientInfo;
 use crate::auth::provider::authorize::origin_of;
 use crate::auth::session::sign_in;
 use crate::auth::web::extract::ActingSession;
-use crate::auth::MaybeUser;
 use crate::db::{self, clients};
 use crate::domain::UserId;
 use crate::errors::PageError;

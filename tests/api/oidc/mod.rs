@@ -40,12 +40,28 @@ pub fn register_with(app: &TestApp, redirect_uri: &str, logged_out: &str, public
     register_app(app, redirect_uri, logged_out, public, false)
 }
 
+/// An app whose ID tokens are signed with `alg`.
+pub fn register_alg(app: &TestApp, alg: portcullis::keys::Alg) -> App {
+    register_app_as(app, CALLBACK, LOGGED_OUT, false, true, alg)
+}
+
 fn register_app(
     app: &TestApp,
     redirect_uri: &str,
     logged_out: &str,
     public: bool,
     skip_consent: bool,
+) -> App {
+    register_app_as(app, redirect_uri, logged_out, public, skip_consent, portcullis::keys::Alg::RS256)
+}
+
+fn register_app_as(
+    app: &TestApp,
+    redirect_uri: &str,
+    logged_out: &str,
+    public: bool,
+    skip_consent: bool,
+    id_token_alg: portcullis::keys::Alg,
 ) -> App {
     use portcullis::auth::provider::clients::{self, ClientSpec};
     let spec = ClientSpec {
