@@ -14,6 +14,7 @@ use crate::auth::notice::Mailer;
 use crate::auth::password::Hasher;
 use crate::auth::session::sign_in::Sessions;
 use crate::auth::throttle::ThrottleLimits;
+use crate::auth::upstream::providers::ProviderSealer;
 use crate::auth::web::cookies::CookiePolicy;
 use crate::auth::web::csrf::CsrfKey;
 use crate::config::{Origins, PublicUrl, Registration};
@@ -38,6 +39,8 @@ pub struct AppState {
     pub reset_ttl: Duration,
     /// TOTP sealing and passkeys (WebAuthn, when the public URL has a host name).
     pub two_factor: web::Data<TwoFactor>,
+    /// Seals and opens the client secrets of the identity providers (SPEC §13).
+    pub upstream: std::sync::Arc<ProviderSealer>,
 }
 
 impl AppState {

@@ -17,6 +17,7 @@ pub mod provider;
 pub mod session;
 pub mod throttle;
 pub mod tokens;
+pub mod upstream;
 pub mod web;
 
 pub use identity::{Identity, Via};

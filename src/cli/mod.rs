@@ -1,17 +1,19 @@
 //! The command line: `serve` (default), `migrate`, `user add|list|disable|enable|set-password|verify|role|delete`,
-//! `keys list|rotate`, `client add|list|remove|rotate-secret` and `backup PATH`.
+//! `keys list|rotate`, `client add|list|remove|rotate-secret`, `provider add|list|remove` and
+//! `backup PATH`.
 
 mod clients;
+mod input;
 mod keys;
+mod providers;
 
 pub use clients::ClientCommand;
 pub use keys::KeysCommand;
-
-use std::io::{BufRead, IsTerminal};
+pub use providers::ProviderCommand;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use secrecy::SecretString;
+use input::read_password;
 
 use crate::auth::account::lifecycle::{self, AccountError, PasswordSetting};
 use crate::auth::account::register;
@@ -20,7 +22,7 @@ use crate::auth::factors::two_factor;
 use crate::auth::identity::Actor;
 use crate::auth::password;
 use crate::auth::password::Hasher;
-use crate::config::{self, ConfigError, PublicUrl, Settings};
+use crate::config::{self, ConfigError, Settings};
 use crate::db::{self, DbConn, Pool, users};
 use crate::domain::{Email, NewPassword, PasswordPolicy, Role};
 use crate::mail::Mail;
@@ -51,6 +53,9 @@ pub enum Command {
     /// Manage the apps that sign people in through Portcullis (OpenID Connect clients).
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage the identity providers people may sign in with (OpenID Connect, GitHub).
+    #[command(subcommand)]
+    Provider(ProviderCommand),
     /// Copy the live SQLite database to PATH (a new file, mode 0600), consistently, while the
     /// server runs. On PostgreSQL, use pg_dump.
     Backup { path: std::path::PathBuf },
@@ -115,6 +120,7 @@ impl Cli {
             Command::Keys(KeysCommand::List) => keys::list(&settings),
             Command::Keys(KeysCommand::Rotate) => keys::rotate(&settings),
             Command::Client(cmd) => clients::run(&settings, cmd),
+            Command::Provider(cmd) => providers::run(&settings, cmd),
             Command::Backup { path } => {
                 let copied = db::backup::backup(&settings.database_url, &path)?;
                 println!(
@@ -197,26 +203,6 @@ fn add_user(settings: &Settings, conn: &mut DbConn, raw_email: &str, admin: bool
     }
 }
 
-/// One line from stdin when it is not a terminal (scripts); a prompt, twice, when it is.
-fn read_password() -> anyhow::Result<SecretString> {
-    if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password("Password: ").context("cannot read the password")?;
-        let second = rpassword::prompt_password("Repeat password: ").context("cannot read the password")?;
-        if first != second {
-            bail!("the two passwords do not match");
-        }
-        return Ok(SecretString::from(first));
-    }
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
-    let password = line.strip_suffix('\n').unwrap_or(&line);
-    let password = password.strip_suffix('\r').unwrap_or(password);
-    if password.is_empty() {
-        bail!("no password given on stdin");
-    }
-    Ok(SecretString::from(password.to_owned()))
-}
-
 fn find(conn: &mut DbConn, raw_email: &str) -> anyhow::Result<crate::db::models::User> {
     let email = Email::try_from(raw_email).map_err(anyhow::Error::msg)?;
     users::find_user_by_email(conn, email.as_ref())?
@@ -271,14 +257,8 @@ fn reset_second_factor(
 
 /// Mail as the server composes it: the same sender, links and sealing key.
 fn mail(settings: &Settings) -> anyhow::Result<Mail> {
-    Mail::new(settings, &public_url(settings)?, &startup::keys::server_secret(settings)?)
-}
-
-fn public_url(settings: &Settings) -> anyhow::Result<PublicUrl> {
-    match &settings.public_url {
-        Some(url) => Ok(url.clone()),
-        None => PublicUrl::parse(&format!("http://{}", settings.addr)).map_err(anyhow::Error::msg),
-    }
+    let public_url = settings.effective_public_url().map_err(anyhow::Error::msg)?;
+    Mail::new(settings, &public_url, &startup::keys::server_secret(settings)?)
 }
 
 fn set_disabled(pool: &Pool, conn: &mut DbConn, raw_email: &str, disabled: bool) -> anyhow::Result<()> {

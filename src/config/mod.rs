@@ -138,6 +138,15 @@ impl Settings {
         crate::keys::retire_overlap(whole(self.access_ttl), whole(self.key_reload), whole(self.clock_leeway))
     }
 
+    /// `PORTCULLIS_PUBLIC_URL`, or `http://` and the bound address when it is unset (a local
+    /// run): every token's issuer and every link's base.
+    pub(crate) fn effective_public_url(&self) -> Result<PublicUrl, String> {
+        match &self.public_url {
+            Some(url) => Ok(url.clone()),
+            None => PublicUrl::parse(&format!("http://{}", self.addr)),
+        }
+    }
+
     /// The algorithms the key ring keeps an active key for: the access tokens'
     /// (`PORTCULLIS_JWT_ALG`) first, then the others an OpenID Connect client may have its ID
     /// tokens signed with (RS256 by default, ES256 or EdDSA on request; SPEC §11).

@@ -14,6 +14,7 @@ pub mod models;
 pub mod oauth;
 pub mod outbox;
 pub mod passkeys;
+pub mod providers;
 pub mod purge;
 pub mod schema;
 pub mod sessions;

@@ -246,8 +246,8 @@ pub fn revoke_grant(conn: &mut DbConn, user_id: &str, id: &str, now: i64) -> Que
 }
 
 /// Deletes up to `batch` codes expired before `cutoff`, token chains expired or revoked before
-/// it, and grants revoked before it (a grant ended by a credential change goes with its user's
-/// next revocation or deletion; its codes and tokens expire and go here).
+/// it, grants revoked before it, and grants a credential change ended (made under another
+/// credential version than the account's now; their codes and tokens go with them).
 pub fn purge(conn: &mut DbConn, cutoff: i64, batch: i64) -> QueryResult<usize> {
     let codes: Vec<String> =
         code::table.filter(code::expires_at.lt(cutoff)).select(code::code_hash).limit(batch).load(conn)?;
@@ -258,8 +258,15 @@ pub fn purge(conn: &mut DbConn, cutoff: i64, batch: i64) -> QueryResult<usize> {
         .limit(batch)
         .load(conn)?;
     deleted += diesel::delete(tk::table.filter(tk::id.eq_any(&tokens))).execute(conn)?;
-    let grants: Vec<String> =
+    let revoked: Vec<String> =
         g::table.filter(g::revoked_at.lt(cutoff)).select(g::id).limit(batch).load(conn)?;
-    deleted += diesel::delete(g::table.filter(g::id.eq_any(&grants))).execute(conn)?;
+    deleted += diesel::delete(g::table.filter(g::id.eq_any(&revoked))).execute(conn)?;
+    let outdated: Vec<String> = g::table
+        .inner_join(users::table)
+        .filter(g::credential_version.ne(users::credential_version))
+        .select(g::id)
+        .limit(batch)
+        .load(conn)?;
+    deleted += diesel::delete(g::table.filter(g::id.eq_any(&outdated))).execute(conn)?;
     Ok(deleted)
 }

@@ -191,6 +191,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    upstream_providers (name) {
+        name -> Text,
+        kind -> Text,
+        issuer -> Text,
+        api_url -> Nullable<Text>,
+        client_id -> Text,
+        secret_sealed -> Text,
+        created_at -> Int8,
+        updated_at -> Int8,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Text,
         email -> Text,
@@ -242,6 +255,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     security_events,
     sessions,
     totp_factors,
+    upstream_providers,
     users,
     webauthn_ceremonies,
 );

@@ -16,9 +16,10 @@ use crate::auth::session::device::DeviceKey;
 use crate::auth::session::lifetimes::Lifetimes;
 use crate::auth::session::sign_in::Sessions;
 use crate::auth::throttle::ThrottleLimits;
+use crate::auth::upstream::providers::ProviderSealer;
 use crate::auth::web::cookies::CookiePolicy;
 use crate::auth::web::csrf::CsrfKey;
-use crate::config::{PublicUrl, Registration, Settings};
+use crate::config::{Registration, Settings};
 use crate::db;
 use crate::db::guard_reads::GuardReads;
 use crate::domain::PasswordPolicy;
@@ -42,10 +43,7 @@ pub struct Parts {
 /// Opens the database (applying migrations), loads or creates the keys, and builds every
 /// piece the handlers share; nothing runs yet.
 pub fn build(settings: &Settings) -> anyhow::Result<(Parts, Background)> {
-    let public_url = match &settings.public_url {
-        Some(url) => url.clone(),
-        None => PublicUrl::parse(&format!("http://{}", settings.addr)).map_err(anyhow::Error::msg)?,
-    };
+    let public_url = settings.effective_public_url().map_err(anyhow::Error::msg)?;
     let pool = db::connect(&settings.database_url, settings.db_pool, settings.db_timeout)?;
     let (master, keys) = load_keys(settings, &public_url)?;
     let keys = Arc::new(keys);
@@ -93,6 +91,7 @@ pub fn build(settings: &Settings) -> anyhow::Result<(Parts, Background)> {
         public_url: web::Data::new(public_url),
         cors_origins: web::Data::new(settings.cors_origins.clone()),
         two_factor: web::Data::new(two_factor),
+        upstream: std::sync::Arc::new(ProviderSealer::new(&master)),
     });
     let metrics = web::Data::from(metrics);
     let reload = settings.jwt_secret.is_none().then(|| reload_keys_every(keys, settings.key_reload));

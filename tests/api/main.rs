@@ -35,6 +35,7 @@ mod pages;
 mod parity;
 mod passkeys;
 mod password_change;
+mod providers;
 mod recovery;
 mod refresh;
 mod register;

@@ -107,12 +107,7 @@ impl KeyRing {
         }
         let ring = self.ring.as_ref().ok_or(TokenError::UnknownKey)?;
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
-        if header.jwk.is_some()
-            || header.jku.is_some()
-            || header.x5u.is_some()
-            || header.x5c.is_some()
-            || header.crit.is_some()
-        {
+        if super::names_its_own_key(&header) {
             return Err(TokenError::BadHeader);
         }
         if header.typ.as_deref() != Some(typ) {

@@ -193,13 +193,7 @@ impl KeyRing {
             return Err(TokenError::Malformed);
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
-        // Keys or key locations named by the token itself are an attacker's choice.
-        if header.jwk.is_some()
-            || header.jku.is_some()
-            || header.x5u.is_some()
-            || header.x5c.is_some()
-            || header.crit.is_some()
-        {
+        if names_its_own_key(&header) {
             return Err(TokenError::BadHeader);
         }
         if header.typ.as_deref() != Some(kind.typ()) {
@@ -234,6 +228,16 @@ impl KeyRing {
     fn key_still_verifies(&self, kid: &str, now: i64) -> bool {
         kid == self.server.kid || self.ring.as_ref().is_some_and(|ring| ring.still_verifies(kid, now))
     }
+}
+
+/// Keys or key locations named by the token itself are an attacker's choice (RFC 8725 §3.10);
+/// so are extensions the verifier must understand (`crit`).
+fn names_its_own_key(header: &Header) -> bool {
+    header.jwk.is_some()
+        || header.jku.is_some()
+        || header.x5u.is_some()
+        || header.x5c.is_some()
+        || header.crit.is_some()
 }
 
 /// Checks the signature and every claim jsonwebtoken knows.

@@ -4,6 +4,7 @@
 pub(crate) mod account;
 mod account_actions;
 mod admin_clients;
+mod admin_providers;
 mod admin_users;
 mod home;
 mod login;
@@ -70,6 +71,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, home_page: bool) {
         .service(page!("/admin/clients/{id}/redirect-uris").post(admin_clients::set_redirect_uris))
         .service(page!("/admin/clients/{id}/secret").post(admin_clients::rotate_secret))
         .service(page!("/admin/clients/{id}/delete").post(admin_clients::remove_client))
+        .service(
+            page!("/admin/providers")
+                .get(admin_providers::admin_providers_page)
+                .post(admin_providers::add_provider),
+        )
+        .service(page!("/admin/providers/{name}/delete").post(admin_providers::remove_provider))
         .service(page!("/oauth/authorize").get(oidc::authorize).post(oidc::decide))
         .service(page!("/oauth/logout").get(oidc_logout::logout_page).post(oidc_logout::logout));
 }

@@ -108,6 +108,26 @@ async fn a_password_change_or_a_disable_ends_grants_codes_and_tokens() {
         userinfo(&app, again["access_token"].as_str().expect("at")).await.status(),
         StatusCode::UNAUTHORIZED
     );
+
+    // The purge takes the grants a credential change ended (and their codes and tokens).
+    let grants = || {
+        use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+        use portcullis::db::schema::oauth_grants as g;
+        let mut conn = app.pool.get().expect("conn");
+        g::table.filter(g::user_id.eq(&user.id)).count().get_result::<i64>(&mut **conn).expect("count")
+    };
+    assert_eq!(grants(), 2, "the one ended by the password change and the one after it");
+    {
+        use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
+        use portcullis::db::schema::users;
+        let mut conn = app.pool.get().expect("conn");
+        diesel::update(users::table.find(&user.id))
+            .set(users::credential_version.eq(users::credential_version + 1))
+            .execute(&mut **conn)
+            .expect("a credential change");
+    }
+    portcullis::db::purge::purge_once(&app.pool, "test").await.expect("purge");
+    assert_eq!(grants(), 0, "both grants were made under an older credential version");
 }
 
 async fn authorizing_a_new_app_is_mailed() {
