@@ -14,6 +14,7 @@ use crate::auth::notice::Mailer;
 use crate::auth::password::Hasher;
 use crate::auth::session::sign_in::Sessions;
 use crate::auth::throttle::ThrottleLimits;
+use crate::auth::upstream::discovery::Providers;
 use crate::auth::upstream::providers::ProviderSealer;
 use crate::auth::web::cookies::CookiePolicy;
 use crate::auth::web::csrf::CsrfKey;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub two_factor: web::Data<TwoFactor>,
     /// Seals and opens the client secrets of the identity providers (SPEC §13).
     pub upstream: std::sync::Arc<ProviderSealer>,
+    /// What this instance has learnt of the providers (discovery, keys) and its HTTP client.
+    pub providers: std::sync::Arc<Providers>,
 }
 
 impl AppState {

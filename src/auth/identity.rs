@@ -108,6 +108,8 @@ pub enum Amr {
     PasswordAndCode,
     /// A passkey.
     Passkey,
+    /// Another identity provider (SPEC §13); `fed`, as RFC 8176 has no name for it.
+    Provider,
 }
 
 impl Amr {
@@ -116,6 +118,7 @@ impl Amr {
             Self::Password => "pwd",
             Self::PasswordAndCode => "pwd otp",
             Self::Passkey => "hwk",
+            Self::Provider => "fed",
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod schema;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
+pub mod upstream;
 pub mod users;
 mod work;
 

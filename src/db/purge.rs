@@ -112,7 +112,8 @@ async fn purge_batches(pool: &Pool) -> Result<Purged, StoreError> {
                 + super::outbox::purge_done(conn, day_ago, BATCH)?
                 + super::mfa::purge_dead(conn, now, BATCH)?
                 + super::passkeys::purge_dead(conn, now, BATCH)?
-                + super::oauth::purge(conn, day_ago, BATCH)?)
+                + super::oauth::purge(conn, day_ago, BATCH)?
+                + super::upstream::purge(conn, now, BATCH)?)
         })
         .await?;
         purged.tokens_and_mails += n;

@@ -204,6 +204,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    upstream_links (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> Text,
+        provider -> Text,
+        email -> Text,
+        created_at -> Int8,
+        last_used_at -> Int8,
+    }
+}
+
+diesel::table! {
+    upstream_logins (state_hash) {
+        state_hash -> Text,
+        provider -> Text,
+        browser_hash -> Text,
+        nonce -> Text,
+        code_verifier -> Text,
+        next -> Text,
+        user_id -> Nullable<Text>,
+        credential_version -> Nullable<Int8>,
+        created_at -> Int8,
+        expires_at -> Int8,
+        used_at -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Text,
         email -> Text,
@@ -238,6 +266,8 @@ diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(totp_factors -> users (user_id));
+diesel::joinable!(upstream_links -> users (user_id));
+diesel::joinable!(upstream_logins -> users (user_id));
 diesel::joinable!(webauthn_ceremonies -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -255,6 +285,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     security_events,
     sessions,
     totp_factors,
+    upstream_links,
+    upstream_logins,
     upstream_providers,
     users,
     webauthn_ceremonies,

@@ -41,6 +41,10 @@ pub enum EventKind {
     AppAuthorized,
     /// The person took an app's access away.
     AppRevoked,
+    /// An identity at another provider was linked to the account (SPEC §13).
+    ProviderLinked,
+    /// The account was signed in to through another provider.
+    ProviderSignIn,
     /// A kind written by a newer version (a rolling upgrade): stored as is, shown generically.
     Other(String),
 }
@@ -76,6 +80,8 @@ impl EventKind {
             Self::SecondFactorReset => "second_factor_reset",
             Self::AppAuthorized => "app_authorized",
             Self::AppRevoked => "app_revoked",
+            Self::ProviderLinked => "provider_linked",
+            Self::ProviderSignIn => "provider_sign_in",
             Self::Other(kind) => kind,
         }
     }
@@ -111,6 +117,8 @@ impl EventKind {
             Self::SecondFactorReset => "Second factors reset by an administrator",
             Self::AppAuthorized => "An app was allowed to sign you in",
             Self::AppRevoked => "An app's access was revoked",
+            Self::ProviderLinked => "A sign-in provider was connected",
+            Self::ProviderSignIn => "Signed in through another provider",
             Self::Other(_) => "Security event",
         }
     }
@@ -118,7 +126,7 @@ impl EventKind {
 
 impl From<String> for EventKind {
     fn from(raw: String) -> Self {
-        const KNOWN: [EventKind; 28] = [
+        const KNOWN: [EventKind; 30] = [
             EventKind::LoginSucceeded,
             EventKind::LoginFailed,
             EventKind::RefreshReuseDetected,
@@ -147,6 +155,8 @@ impl From<String> for EventKind {
             EventKind::SecondFactorReset,
             EventKind::AppAuthorized,
             EventKind::AppRevoked,
+            EventKind::ProviderLinked,
+            EventKind::ProviderSignIn,
         ];
         KNOWN.into_iter().find(|k| k.as_str() == raw).unwrap_or(EventKind::Other(raw))
     }

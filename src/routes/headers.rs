@@ -14,11 +14,23 @@ const CSP: &str =
 
 /// The CSP of the pages whose form may end in a redirect to one of the deployment's apps (the
 /// sign-in form and its code step, SPEC §3: absolute `next` targets on
-/// `PORTCULLIS_CORS_ORIGINS`), or to the OpenID Connect client an authorization returns to
-/// (`client`, SPEC §11). Chromium applies `form-action` to the redirect that answers a form's
-/// POST, so with `'self'` alone the person stays on "Sign in", cookies already set.
-pub fn with_sign_in_csp(res: HttpResponse, apps: &Origins, client: Option<&str>) -> HttpResponse {
-    with_form_action(res, apps.iter().chain(client))
+/// `PORTCULLIS_CORS_ORIGINS`), or to the OpenID Connect client an authorization in `next`
+/// returns to (SPEC §11: its registered redirect URI's origin, looked up). Chromium applies
+/// `form-action` to the redirect that answers a form's POST, so with `'self'` alone the person
+/// stays on "Sign in", cookies already set.
+pub async fn with_sign_in_csp(
+    pool: &crate::db::Pool,
+    apps: &Origins,
+    next: &str,
+    res: HttpResponse,
+) -> Result<HttpResponse, crate::db::StoreError> {
+    use crate::auth::provider::authorize::{AUTHORIZE_PATH, redirect_origin};
+    let target = next.to_owned();
+    let client = match target.starts_with(AUTHORIZE_PATH) {
+        true => crate::db::query(pool, move |conn| Ok(redirect_origin(conn, &target))).await?,
+        false => None,
+    };
+    Ok(with_form_action(res, apps.iter().chain(client.as_deref())))
 }
 
 /// This page's forms may also lead to `targets` (origins).

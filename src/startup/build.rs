@@ -16,6 +16,7 @@ use crate::auth::session::device::DeviceKey;
 use crate::auth::session::lifetimes::Lifetimes;
 use crate::auth::session::sign_in::Sessions;
 use crate::auth::throttle::ThrottleLimits;
+use crate::auth::upstream::discovery::Providers;
 use crate::auth::upstream::providers::ProviderSealer;
 use crate::auth::web::cookies::CookiePolicy;
 use crate::auth::web::csrf::CsrfKey;
@@ -92,6 +93,7 @@ pub fn build(settings: &Settings) -> anyhow::Result<(Parts, Background)> {
         cors_origins: web::Data::new(settings.cors_origins.clone()),
         two_factor: web::Data::new(two_factor),
         upstream: std::sync::Arc::new(ProviderSealer::new(&master)),
+        providers: std::sync::Arc::new(Providers::new()?),
     });
     let metrics = web::Data::from(metrics);
     let reload = settings.jwt_secret.is_none().then(|| reload_keys_every(keys, settings.key_reload));

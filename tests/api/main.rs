@@ -44,5 +44,6 @@ mod storage;
 mod throttle;
 mod token;
 mod two_factor;
+mod upstream;
 mod verification;
 mod verifiers;

@@ -1,4 +1,8 @@
 //! Signing in with another identity provider (SPEC §13): the providers an operator registers
-//! (`providers`). The sign-in flow and linking come next (issue 25).
+//! (`providers`), what Portcullis learns of them (`discovery`), the sign-in through one as a
+//! relying party (`flow`), and which account an identity leads to (`linking`).
 
+pub mod discovery;
+pub mod flow;
+pub mod linking;
 pub mod providers;

@@ -19,6 +19,8 @@ pub struct CookiePolicy {
     pub csrf: &'static str,
     /// The device cookie (`auth::device`): which account this browser signed in to before.
     pub device: &'static str,
+    /// Binds a sign-in through another provider to the browser that began it (SPEC §13).
+    pub upstream: &'static str,
 }
 
 /// What a request's `Cookie` header holds under one exact name.
@@ -39,6 +41,7 @@ impl CookiePolicy {
                 refresh: "__Host-refresh_token",
                 csrf: "__Host-csrf_token",
                 device: "__Host-device",
+                upstream: "__Host-upstream_login",
             }
         } else {
             Self {
@@ -47,6 +50,7 @@ impl CookiePolicy {
                 refresh: "refresh_token",
                 csrf: "csrf_token",
                 device: "device",
+                upstream: "upstream_login",
             }
         }
     }
@@ -89,6 +93,17 @@ impl CookiePolicy {
     }
 
     /// Removal cookies for both auth tokens.
+    /// The cookie that binds a sign-in through a provider to this browser: `Lax`, so the
+    /// provider's redirect back (a top-level GET from another site) carries it; ten minutes.
+    pub fn upstream_cookie(&self, value: String) -> Cookie<'static> {
+        self.http_only(self.upstream, value, Some(600))
+    }
+
+    /// Removes [`CookiePolicy::upstream_cookie`] once its sign-in is over.
+    pub fn upstream_cleared(&self) -> Cookie<'static> {
+        self.http_only(self.upstream, String::new(), Some(0))
+    }
+
     pub fn cleared(&self) -> [Cookie<'static>; 2] {
         [
             self.http_only(self.access, String::new(), Some(0)),

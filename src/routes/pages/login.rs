@@ -4,14 +4,13 @@ use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::provider_links::{ProviderLink, provider_links};
 use crate::auth::client::ClientInfo;
 use crate::auth::factors::mfa::{self, MfaError};
-use crate::auth::provider::authorize::{self, AUTHORIZE_PATH};
 use crate::auth::session::sign_in::{self, Credentials, SignInError};
 use crate::auth::web::cookies;
 use crate::auth::web::csrf_forms::session_cookies;
 use crate::auth::{Identity, MaybeUser};
-use crate::db;
 use crate::domain::safe_next;
 use crate::errors::BAD_CREDENTIALS;
 use crate::errors::{ApiError, PageError};
@@ -32,6 +31,8 @@ pub struct LoginPage {
     unverified: bool,
     /// Passkey sign-in: on, or the one-line reason it is not offered.
     passkeys: Result<(), &'static str>,
+    /// "Sign in with NAME" (SPEC §13): each provider's link, `next` carried through.
+    providers: Vec<ProviderLink>,
 }
 
 #[derive(Deserialize)]
@@ -85,7 +86,9 @@ pub async fn login_page(
     let (layout, csrf_cookie) = layout(&req, &state, user.0.as_ref());
     let next = safe_next(query.next.as_deref(), &state.cors_origins).to_owned();
     let hint = query.email.as_deref().filter(|e| e.len() <= 254 && !e.chars().any(char::is_control));
+    let providers = provider_links(&state, &next).await;
     let page = LoginPage {
+        providers,
         layout,
         next,
         email: hint.unwrap_or_default().to_owned(),
@@ -99,19 +102,13 @@ pub async fn login_page(
 }
 
 /// A page holding the sign-in form or its code step: its form may end in a redirect to one of
-/// the deployment's apps, or to the app an authorization in `next` returns to, which its CSP
-/// must allow.
+/// the deployment's apps, or to the app an authorization in `next` returns to.
 async fn sign_in_page(
     state: &AppState,
     next: &str,
     page: Result<HttpResponse, PageError>,
 ) -> Result<HttpResponse, PageError> {
-    let target = next.to_owned();
-    let client = match target.starts_with(AUTHORIZE_PATH) {
-        true => db::query(&state.pool, move |conn| Ok(authorize::redirect_origin(conn, &target))).await?,
-        false => None,
-    };
-    page.map(|res| with_sign_in_csp(res, &state.cors_origins, client.as_deref()))
+    Ok(with_sign_in_csp(&state.pool, &state.cors_origins, next, page?).await?)
 }
 
 pub async fn login(
@@ -173,7 +170,9 @@ pub async fn login(
             let (layout, csrf_cookie) = layout(&req, &state, identity);
             let next = safe_next(form.next.as_deref(), &state.cors_origins).to_owned();
             let error = Some(ApiError::EmailNotVerified.to_string_for_people());
+            let providers = provider_links(&state, &next).await;
             let page = LoginPage {
+                providers,
                 layout,
                 next,
                 email: form.email,
@@ -204,8 +203,17 @@ async fn show(
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(req, state, identity);
     let next = safe_next(next, &state.cors_origins).to_owned();
-    let page =
-        LoginPage { layout, next, email, notice: None, error, unverified: false, passkeys: passkeys(state) };
+    let providers = provider_links(state, &next).await;
+    let page = LoginPage {
+        layout,
+        next,
+        email,
+        notice: None,
+        error,
+        unverified: false,
+        passkeys: passkeys(state),
+        providers,
+    };
     let next = page.next.clone();
     sign_in_page(state, &next, render(status, &page, csrf_cookie)).await
 }
@@ -273,7 +281,7 @@ pub async fn login_code(
     }
 }
 
-async fn code_form(
+pub(super) async fn code_form(
     req: &HttpRequest,
     state: &AppState,
     identity: Option<&Identity>,

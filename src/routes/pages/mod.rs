@@ -11,9 +11,11 @@ mod login;
 mod logout;
 mod oidc;
 mod oidc_logout;
+mod provider_links;
 mod recovery;
 mod register;
 mod two_factor;
+mod upstream;
 mod verification;
 
 use actix_web::web;
@@ -33,6 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, home_page: bool) {
     }
     cfg.service(page!("/login").get(login::login_page).post(login::login))
         .service(page!("/login/mfa").post(login::login_code))
+        .service(page!("/login/provider/{name}").get(upstream::start))
+        .service(page!("/login/provider/{name}/callback").get(upstream::callback))
         .service(page!("/register").get(register::register_page).post(register::register))
         .service(page!("/logout").post(logout::logout))
         .service(

@@ -1,0 +1,2 @@
+DROP TABLE upstream_logins;
+DROP TABLE upstream_links;
