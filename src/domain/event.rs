@@ -45,6 +45,8 @@ pub enum EventKind {
     ProviderLinked,
     /// The account was signed in to through another provider.
     ProviderSignIn,
+    /// An identity at another provider was unlinked from the account.
+    ProviderUnlinked,
     /// A kind written by a newer version (a rolling upgrade): stored as is, shown generically.
     Other(String),
 }
@@ -82,6 +84,7 @@ impl EventKind {
             Self::AppRevoked => "app_revoked",
             Self::ProviderLinked => "provider_linked",
             Self::ProviderSignIn => "provider_sign_in",
+            Self::ProviderUnlinked => "provider_unlinked",
             Self::Other(kind) => kind,
         }
     }
@@ -119,6 +122,7 @@ impl EventKind {
             Self::AppRevoked => "An app's access was revoked",
             Self::ProviderLinked => "A sign-in provider was connected",
             Self::ProviderSignIn => "Signed in through another provider",
+            Self::ProviderUnlinked => "A sign-in provider was disconnected",
             Self::Other(_) => "Security event",
         }
     }
@@ -126,7 +130,7 @@ impl EventKind {
 
 impl From<String> for EventKind {
     fn from(raw: String) -> Self {
-        const KNOWN: [EventKind; 30] = [
+        const KNOWN: [EventKind; 31] = [
             EventKind::LoginSucceeded,
             EventKind::LoginFailed,
             EventKind::RefreshReuseDetected,
@@ -157,6 +161,7 @@ impl From<String> for EventKind {
             EventKind::AppRevoked,
             EventKind::ProviderLinked,
             EventKind::ProviderSignIn,
+            EventKind::ProviderUnlinked,
         ];
         KNOWN.into_iter().find(|k| k.as_str() == raw).unwrap_or(EventKind::Other(raw))
     }

@@ -24,6 +24,8 @@ backend_tests!(
     an_address_that_has_an_account_is_never_linked_by_email,
     without_open_registration_nobody_is_made_and_a_disabled_account_stays_out,
     callbacks_forged_replayed_or_from_another_browser_do_nothing,
+    a_signed_in_person_connects_and_disconnects_a_provider_with_their_password,
+    a_linked_account_with_totp_still_takes_its_code,
 );
 
 /// A downstream Portcullis with `up` (another Portcullis, on `localhost`) as a provider.
@@ -92,7 +94,17 @@ impl Pair {
         for needed in ["state=", "nonce=", "code_challenge=", "code_challenge_method=S256"] {
             assert!(authorize.contains(needed), "{needed} in {authorize}");
         }
-        let res = browser.get(&authorize).send().await.expect("authorize");
+        self.through_upstream(browser, &authorize, person).await
+    }
+
+    /// At the upstream: the authorization, its sign-in page when it asks, and back.
+    async fn through_upstream(
+        &self,
+        browser: &reqwest::Client,
+        authorize: &str,
+        person: &TestUser,
+    ) -> String {
+        let res = browser.get(authorize).send().await.expect("authorize");
         let login = location(&res);
         if login.starts_with(&self.down.address) {
             return login; // still signed in at the upstream
@@ -267,4 +279,121 @@ async fn callbacks_forged_replayed_or_from_another_browser_do_nothing() {
         b.get(p.down.url("/login/provider/nobody?next=%2F")).send().await.expect("unknown").status(),
         StatusCode::NOT_FOUND
     );
+}
+
+/// Signs `user` in at the downstream with the password; the CSRF token of its pages.
+async fn password_sign_in(down: &TestApp, browser: &reqwest::Client, user: &TestUser) -> String {
+    let page = browser.get(down.url("/login")).send().await.expect("login").text().await.expect("html");
+    let csrf = csrf_of(&page);
+    let form = [("email", user.email.as_str()), ("password", PASSWORD), ("csrf_token", &csrf)];
+    let res = browser.post(down.url("/login")).form(&form).send().await.expect("sign in");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    csrf_of(&browser.get(down.url("/account")).send().await.expect("account").text().await.expect("html"))
+}
+
+fn csrf_of(html: &str) -> String {
+    html.split(r#"name="csrf_token" value=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a CSRF token")
+        .to_owned()
+}
+
+async fn a_signed_in_person_connects_and_disconnects_a_provider_with_their_password() {
+    let p = pair(|_| {}).await;
+    let own = p.down.add_user(Role::User);
+    let elsewhere = p.up.add_user(Role::User);
+    let b = browser();
+    let csrf = password_sign_in(&p.down, &b, &own).await;
+    let account = b.get(p.down.url("/account")).send().await.expect("account").text().await.expect("html");
+    assert!(account.contains("/account/providers/up/connect"), "a connect form: {account}");
+
+    let wrong = [("csrf_token", csrf.as_str()), ("password", "not my password")];
+    let res = b.post(p.down.url("/account/providers/up/connect")).form(&wrong).send().await.expect("connect");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "a credential takes the password");
+    let form = [("csrf_token", csrf.as_str()), ("password", PASSWORD)];
+    let res = b.post(p.down.url("/account/providers/up/connect")).form(&form).send().await.expect("connect");
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.expect("html");
+    let href = page
+        .split(r#"id="continue" href=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the link")
+        .replace("&#38;", "&");
+    assert!(href.contains("prompt=login"), "the provider must see the person now: {href}");
+    let callback = p.through_upstream(&b, &href, &elsewhere).await;
+    let res = b.get(&callback).send().await.expect("callback");
+    assert_eq!(location(&res), "/account?done=provider-connected");
+
+    // From another browser, the provider now signs in to this very account (whatever its address).
+    let b2 = browser();
+    let callback = p.to_callback(&b2, &elsewhere).await;
+    assert_eq!(location(&b2.get(&callback).send().await.expect("callback")), "/account");
+    assert_eq!(me(&p.down, &b2).await["id"], own.id.as_str());
+
+    // Disconnect: the password remains, so it is not the last way in.
+    let account = b.get(p.down.url("/account")).send().await.expect("account").text().await.expect("html");
+    let subject = account
+        .split(r#"name="subject" value=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("subject")
+        .to_owned();
+    let form = [("csrf_token", csrf.as_str()), ("issuer", p.up_base.as_str()), ("subject", subject.as_str())];
+    let res =
+        b.post(p.down.url("/account/providers/disconnect")).form(&form).send().await.expect("disconnect");
+    assert_eq!(location(&res), "/account?done=provider-disconnected");
+    let kinds = p.down.event_kinds(&own);
+    assert!(
+        kinds.contains(&"provider_linked".to_owned()) && kinds.contains(&"provider_unlinked".to_owned()),
+        "{kinds:?}"
+    );
+
+    // An account made through the provider has no other way in: it cannot disconnect it.
+    let newcomer = p.up.add_user(Role::User);
+    let b3 = browser();
+    let callback = p.to_callback(&b3, &newcomer).await;
+    b3.get(&callback).send().await.expect("callback");
+    let account = b3.get(p.down.url("/account")).send().await.expect("account").text().await.expect("html");
+    let csrf = csrf_of(&account);
+    let subject = account
+        .split(r#"name="subject" value=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("subject")
+        .to_owned();
+    let form = [("csrf_token", csrf.as_str()), ("issuer", p.up_base.as_str()), ("subject", subject.as_str())];
+    let res =
+        b3.post(p.down.url("/account/providers/disconnect")).form(&form).send().await.expect("disconnect");
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.expect("html").contains("only way left"));
+    // And its password sign-in never works: it has none.
+    let form = [("email", newcomer.email.as_str()), ("password", PASSWORD), ("csrf_token", &csrf)];
+    let res = browser().post(p.down.url("/login")).form(&form).send().await.expect("login");
+    assert_ne!(res.status(), StatusCode::SEE_OTHER);
+}
+
+async fn a_linked_account_with_totp_still_takes_its_code() {
+    let p = pair(|_| {}).await;
+    let person = p.up.add_user(Role::User);
+    let b = browser();
+    let callback = p.to_callback(&b, &person).await;
+    b.get(&callback).send().await.expect("callback");
+    let id = me(&p.down, &b).await["id"].as_str().expect("id").to_owned();
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = p.down.pool.get().expect("conn");
+        let sql = format!(
+            "INSERT INTO totp_factors (user_id, secret_sealed, created_at, confirmed_at, last_step) VALUES ('{id}', 'v1.x.y', 0, 1, 0)"
+        );
+        diesel::sql_query(sql).execute(&mut **conn).expect("TOTP on");
+    }
+    let b2 = browser();
+    let callback = p.to_callback(&b2, &person).await;
+    let res = b2.get(&callback).send().await.expect("callback");
+    assert_eq!(res.status(), StatusCode::OK, "the code step, not a session");
+    let page = res.text().await.expect("html");
+    assert!(page.contains(r#"name="mfa_token""#) && page.contains(r#"action="/login/mfa""#), "{page}");
+    assert_eq!(b2.get(p.down.url("/api/me")).send().await.expect("me").status(), StatusCode::UNAUTHORIZED);
 }

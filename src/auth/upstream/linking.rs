@@ -169,3 +169,47 @@ fn new_link(verified: &Verified, user_id: &str) -> LinkRow {
         last_used_at: now,
     }
 }
+
+/// Why a provider was not disconnected.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Disconnect {
+    /// Done: the provider's name, for the notice.
+    Done(String),
+    /// It is the account's only way to sign in (no password, no passkey, no other provider).
+    LastWay,
+    NotFound,
+}
+
+/// Unlinks one of the account's identities, unless it is the last way in.
+pub async fn disconnect(
+    pool: &Pool,
+    user_id: &UserId,
+    issuer: &str,
+    subject: &str,
+    client: &ClientInfo,
+) -> Result<Disconnect, StoreError> {
+    let (uid, issuer, subject) = (user_id.to_string(), issuer.to_owned(), subject.to_owned());
+    let done = db::run(pool, move |conn| {
+        db::write_transaction(conn, |conn| -> Result<Disconnect, StoreError> {
+            let links = store::links_of(conn, &uid)?;
+            let Some(link) = links.iter().find(|l| l.issuer == issuer && l.subject == subject) else {
+                return Ok(Disconnect::NotFound);
+            };
+            let user = users::find_user_by_id(conn, &UserId::from(uid.clone()))?;
+            let has_password = user.is_some_and(|u| u.password_hash.expose() != NO_PASSWORD);
+            let has_passkey =
+                !crate::db::passkeys::list_for_user(conn, &UserId::from(uid.clone()))?.is_empty();
+            if !has_password && !has_passkey && links.len() == 1 {
+                return Ok(Disconnect::LastWay);
+            }
+            store::delete_link(conn, &uid, &issuer, &subject)?;
+            Ok(Disconnect::Done(link.provider.clone()))
+        })
+    })
+    .await?;
+    if let Disconnect::Done(provider) = &done {
+        let detail = format!("{provider} disconnected");
+        events::record_detailed(pool, user_id, EventKind::ProviderUnlinked, detail, client).await;
+    }
+    Ok(done)
+}

@@ -62,6 +62,18 @@ pub struct AccountPage {
     passkeys_return: &'static str,
     /// "Apps with access" (SPEC §11).
     apps: Vec<AppRow>,
+    /// Sign-in providers connected to the account (SPEC §13), and those that could be.
+    links: Vec<LinkRow>,
+    connectable: Vec<String>,
+}
+
+/// A provider identity linked to the account.
+pub struct LinkRow {
+    pub provider: String,
+    pub issuer: String,
+    pub subject: String,
+    pub email: String,
+    pub since: String,
 }
 
 /// One app the person let sign them in.
@@ -93,6 +105,8 @@ pub async fn account_page(
         Some("passkey-added") => Some("The passkey is added: use it on the sign-in page."),
         Some("passkey-removed") => Some("The passkey is removed."),
         Some("app-revoked") => Some("That app no longer has access; its tokens stopped working."),
+        Some("provider-connected") => Some("The provider is connected: it signs you in to this account now."),
+        Some("provider-disconnected") => Some("The provider is disconnected."),
         Some("email") => {
             Some("A link is on its way to the new address; the change applies once you follow it.")
         }
@@ -144,14 +158,20 @@ pub async fn show(
     cookies: impl IntoIterator<Item = Cookie<'static>>,
 ) -> Result<HttpResponse, PageError> {
     let user_id = identity.user_id.clone();
-    let (live, recent, (totp_on, passkeys), apps) = db::run(&state.pool, move |conn| {
+    let (live, recent, (totp_on, passkeys), apps, (links, providers)) = db::run(&state.pool, move |conn| {
         let live = sessions::live_sessions(conn, &user_id, db::now())?;
         let recent = events::recent_events(conn, &user_id, EVENTS_READ)?;
         let factors = (factors::totp_is_on(conn, &user_id)?, db::passkeys::list_for_user(conn, &user_id)?);
         let apps = db::oauth::grants_of(conn, user_id.as_str())?;
-        Ok::<_, StoreError>((live, recent, factors, apps))
+        let upstream = (db::upstream::links_of(conn, user_id.as_str())?, db::providers::list(conn)?);
+        Ok::<_, StoreError>((live, recent, factors, apps, upstream))
     })
     .await?;
+    let connectable = providers
+        .into_iter()
+        .filter(|p| p.kind == "oidc" && !links.iter().any(|l| l.issuer == p.issuer))
+        .map(|p| p.name)
+        .collect();
     let (layout, csrf_cookie) = layout(req, state, Some(identity));
     let page = AccountPage {
         layout,
@@ -188,6 +208,17 @@ pub async fn show(
                 name,
             })
             .collect(),
+        links: links
+            .into_iter()
+            .map(|l| LinkRow {
+                since: format::human_time(l.created_at),
+                provider: l.provider,
+                issuer: l.issuer,
+                subject: l.subject,
+                email: l.email,
+            })
+            .collect(),
+        connectable,
     };
     render(status, &page, csrf_cookie.into_iter().chain(cookies))
 }

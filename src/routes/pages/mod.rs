@@ -3,6 +3,7 @@
 
 pub(crate) mod account;
 mod account_actions;
+mod account_providers;
 mod admin_clients;
 mod admin_providers;
 mod admin_users;
@@ -59,6 +60,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, home_page: bool) {
         .service(page!("/account/sessions/revoke-others").post(account_actions::revoke_other_sessions))
         .service(page!("/account/sessions/{id}/revoke").post(account_actions::revoke_session))
         .service(page!("/account/apps/{id}/revoke").post(account_actions::revoke_app))
+        .service(page!("/account/providers/{name}/connect").post(account_providers::connect))
+        .service(page!("/account/providers/disconnect").post(account_providers::disconnect))
         .service(page!("/admin/users").get(admin_users::admin_users_page))
         .service(page!("/admin/users/{id}/disable").post(admin_users::disable_user))
         .service(page!("/admin/users/{id}/enable").post(admin_users::enable_user))

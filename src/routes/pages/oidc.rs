@@ -44,7 +44,9 @@ pub async fn authorize(
     match grants::decide(&state.pool, state.mailer(), &request, user.0.as_ref(), &client).await? {
         Step::SignIn { fresh } => {
             let mut again = query;
-            if fresh {
+            // Any sign-in from here on is fresh: mark it, so the request is satisfied after it
+            // (`prompt=login` and `max_age` ask for no second one).
+            if fresh || request.prompt.login || request.max_age.is_some() {
                 again.prompt = again
                     .prompt
                     .map(|p| p.split(' ').filter(|v| *v != "login").collect::<Vec<_>>().join(" "));

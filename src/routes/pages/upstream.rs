@@ -68,7 +68,14 @@ pub async fn callback(
             sign_in(&req, &state, user.0.as_ref(), *signed, &verified.provider, new_account, &next, &client)
                 .await
         }
-        Outcome::Connected { .. } => {
+        Outcome::Connected { user_id } => {
+            let to = user.0.as_ref().filter(|i| i.user_id.as_str() == user_id).map(|i| i.email.clone());
+            if let Some(to) = to {
+                let what =
+                    format!("{} was connected: it can now sign you in to this account.", verified.provider);
+                notice::notify(&state.pool, &state.mail, compose::factor_changed(&state.mail, &to, &what))
+                    .await;
+            }
             Ok(see_other("/account?done=provider-connected", [state.cookies.upstream_cleared()]))
         }
         Outcome::SignInFirst { email } => Err(PageError::new(
