@@ -19,6 +19,25 @@ use serde_json::Value;
 
 use crate::helpers::{PASSWORD, TestApp, TestUser, backend_tests, client_with, free_port, spawn_app_with};
 
+/// A person in Chromium clicks "Sign in with up", signs in on the provider's own page, and
+/// lands on their new account (SQLite).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_browser_a_person_signs_in_with_a_provider() {
+    let Some(browser) = portcullis_testkit::Browser::start().await else { return };
+    let p = pair(|_| {}).await;
+    let person = p.up.add_user(Role::User);
+    browser.goto(&p.down.url("/login")).await;
+    browser.click("a[href^='/login/provider/up']").await;
+    // The provider's own sign-in page (another site: localhost).
+    browser.fill("#email", &person.email).await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click("form[action='/login'] button[type=submit]").await;
+    let page = browser.wait_for_text(&person.email).await;
+    assert!(browser.url().await.starts_with(&p.down.url("/account")), "{}", browser.url().await);
+    assert!(page.contains("Sign-in providers"), "{page}");
+    browser.quit().await;
+}
+
 backend_tests!(
     a_first_sign_in_makes_a_verified_account_and_the_next_finds_it,
     an_address_that_has_an_account_is_never_linked_by_email,
