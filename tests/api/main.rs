@@ -45,5 +45,6 @@ mod throttle;
 mod token;
 mod two_factor;
 mod upstream;
+mod upstream_github;
 mod verification;
 mod verifiers;

@@ -1,7 +1,8 @@
-//! A sign-in through another OpenID Connect provider (SPEC §13), as a relying party: `start`
-//! sends the browser to the provider with `state`, `nonce` and PKCE (S256), remembering them
-//! bound to that browser; `finish` takes the callback once, redeems the code and verifies the
-//! ID token (signature from the provider's keys, issuer, audience, expiry, nonce).
+//! A sign-in through another provider (SPEC §13), as a relying party: `start` sends the browser
+//! to the provider with `state`, `nonce` and PKCE (S256), remembering them bound to that
+//! browser; `finish` takes the callback once, redeems the code and verifies the ID token
+//! (signature from the provider's keys, issuer, audience, expiry, nonce) — or, for GitHub,
+//! reads the user and their primary address from its API (`github.rs`).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,11 +12,15 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::discovery::{Providers, Unreachable, read_json};
+use super::github;
 use super::providers::{ProviderSealer, redirect_uri};
 use crate::auth::tokens::stored_hash;
 use crate::db::providers::{self as stored, ProviderRow};
 use crate::db::upstream::{self, LoginRow};
 use crate::db::{self, Pool, StoreError};
+
+/// The `kind` of a GitHub provider (the others are OpenID Connect).
+const GITHUB: &str = "github";
 
 /// How long a person has at the provider before the sign-in is forgotten.
 const LOGIN_TTL_SECS: i64 = 600;
@@ -81,7 +86,6 @@ pub async fn start(
     connecting: Option<Connecting>,
 ) -> Result<Started, FlowError> {
     let provider = find(pool, name).await?;
-    let metadata = providers.metadata(&provider.issuer).await?;
     let (state, nonce, verifier, browser_secret) = (random(), random(), random(), random());
     let now = db::now();
     let row = LoginRow {
@@ -97,26 +101,32 @@ pub async fn start(
         expires_at: now + LOGIN_TTL_SECS,
         used_at: None,
     };
-    db::query(pool, move |conn| upstream::insert_login(conn, &row)).await?;
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let mut params = vec![
-        ("response_type", "code"),
-        ("client_id", provider.client_id.as_str()),
-        ("scope", "openid email profile"),
-        ("state", state.as_str()),
-        ("nonce", nonce.as_str()),
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
-    ];
     let callback = redirect_uri(public_url, &provider.name);
-    params.push(("redirect_uri", callback.as_str()));
-    // Connecting a provider adds a credential: the provider must see the person now.
-    if connecting.is_some() {
-        params.push(("prompt", "login"));
-    }
-    let query = serde_urlencoded::to_string(&params).unwrap_or_default();
-    let joiner = if metadata.authorization_endpoint.contains('?') { '&' } else { '?' };
-    Ok(Started { location: format!("{}{joiner}{query}", metadata.authorization_endpoint), browser_secret })
+    let location = if provider.kind == GITHUB {
+        github::authorize_url(&provider, &callback, &state, &challenge)
+    } else {
+        let metadata = providers.metadata(&provider.issuer).await?;
+        let mut params = vec![
+            ("response_type", "code"),
+            ("client_id", provider.client_id.as_str()),
+            ("scope", "openid email profile"),
+            ("state", state.as_str()),
+            ("nonce", nonce.as_str()),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("redirect_uri", callback.as_str()),
+        ];
+        // Connecting a provider adds a credential: the provider must see the person now.
+        if connecting.is_some() {
+            params.push(("prompt", "login"));
+        }
+        let query = serde_urlencoded::to_string(&params).unwrap_or_default();
+        let joiner = if metadata.authorization_endpoint.contains('?') { '&' } else { '?' };
+        format!("{}{joiner}{query}", metadata.authorization_endpoint)
+    };
+    db::query(pool, move |conn| upstream::insert_login(conn, &row)).await?;
+    Ok(Started { location, browser_secret })
 }
 
 /// The callback's parameters.
@@ -171,9 +181,21 @@ pub async fn finish(
     }
     let code = callback.code.filter(|c| !c.is_empty()).ok_or(FlowError::Refused("no code".into()))?;
     let provider = find(pool, name).await?;
-    let metadata = providers.metadata(&provider.issuer).await?;
     let secret = sealer.open(&provider).map_err(|e| FlowError::Untrusted(format!("{e:#}")))?;
     let callback_uri = redirect_uri(public_url, &provider.name);
+    if provider.kind == GITHUB {
+        let who = github::identity(providers, &provider, &secret, &code, &login.code_verifier, &callback_uri)
+            .await?;
+        return Ok(Verified {
+            provider: provider.name,
+            issuer: provider.issuer,
+            subject: who.subject,
+            email: who.email,
+            email_verified: who.email_verified,
+            login,
+        });
+    }
+    let metadata = providers.metadata(&provider.issuer).await?;
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
@@ -249,7 +271,6 @@ async fn find(pool: &Pool, name: &str) -> Result<ProviderRow, FlowError> {
     let key = name.to_owned();
     db::query(pool, move |conn| stored::find(conn, &key))
         .await?
-        .filter(|p| p.kind == "oidc")
         .ok_or_else(|| FlowError::UnknownProvider(name.to_owned()))
 }
 

@@ -4,5 +4,6 @@
 
 pub mod discovery;
 pub mod flow;
+pub mod github;
 pub mod linking;
 pub mod providers;

@@ -169,7 +169,7 @@ pub async fn show(
     .await?;
     let connectable = providers
         .into_iter()
-        .filter(|p| p.kind == "oidc" && !links.iter().any(|l| l.issuer == p.issuer))
+        .filter(|p| !links.iter().any(|l| l.issuer == p.issuer))
         .map(|p| p.name)
         .collect();
     let (layout, csrf_cookie) = layout(req, state, Some(identity));

@@ -16,7 +16,6 @@ pub(super) async fn provider_links(state: &AppState, next: &str) -> Vec<Provider
     let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
     names
         .into_iter()
-        .filter(|p| p.kind == "oidc")
         .map(|p| ProviderLink { href: format!("/login/provider/{}?{query}", p.name), name: p.name })
         .collect()
 }
