@@ -11,46 +11,20 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::discovery::{Providers, Unreachable, read_json};
+use super::discovery::{Providers, read_json};
+pub use super::error::FlowError;
 use super::github;
 use super::providers::{ProviderSealer, redirect_uri};
 use crate::auth::tokens::stored_hash;
 use crate::db::providers::{self as stored, ProviderRow};
 use crate::db::upstream::{self, LoginRow};
-use crate::db::{self, Pool, StoreError};
+use crate::db::{self, Pool};
 
 /// The `kind` of a GitHub provider (the others are OpenID Connect).
 const GITHUB: &str = "github";
 
 /// How long a person has at the provider before the sign-in is forgotten.
 const LOGIN_TTL_SECS: i64 = 600;
-
-/// Why a sign-in through a provider did not go through; each is a page for the person.
-#[derive(Debug, thiserror::Error)]
-pub enum FlowError {
-    #[error("there is no sign-in provider named {0:?}")]
-    UnknownProvider(String),
-    /// The callback does not belong to a sign-in this browser started (forged, replayed, too
-    /// late, or opened in another browser).
-    #[error(
-        "this sign-in link is not valid (it was used, has expired, or was started in another browser); start again"
-    )]
-    InvalidState,
-    /// The provider said no (the person cancelled, or the provider refused).
-    #[error("the provider did not sign you in: {0}")]
-    Refused(String),
-    /// The provider's answer could not be trusted or reached.
-    #[error("the provider's answer could not be used: {0}")]
-    Untrusted(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<Unreachable> for FlowError {
-    fn from(e: Unreachable) -> Self {
-        Self::Untrusted(e.0)
-    }
-}
 
 /// A sign-in that has begun: where to send the browser, and the value of the cookie that
 /// binds the callback to it.

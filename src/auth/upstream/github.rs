@@ -7,7 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::discovery::{Providers, read_json};
-use super::flow::FlowError;
+use super::error::FlowError;
 use crate::db::providers::ProviderRow;
 
 /// Where GitHub asks the person; `state` and PKCE as for any provider.

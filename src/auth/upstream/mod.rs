@@ -3,6 +3,7 @@
 //! relying party (`flow`), and which account an identity leads to (`linking`).
 
 pub mod discovery;
+pub mod error;
 pub mod flow;
 pub mod github;
 pub mod linking;
