@@ -45,6 +45,7 @@ mod throttle;
 mod token;
 mod two_factor;
 mod upstream;
+mod upstream_forged;
 mod upstream_github;
 mod verification;
 mod verifiers;
