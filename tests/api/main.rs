@@ -47,5 +47,6 @@ mod two_factor;
 mod upstream;
 mod upstream_forged;
 mod upstream_github;
+mod upstream_oidc_provider;
 mod verification;
 mod verifiers;
