@@ -185,6 +185,9 @@ async fn a_first_sign_in_makes_a_verified_account_and_the_next_finds_it() {
         "{page}"
     );
 
+    let register =
+        browser().get(p.down.url("/register")).send().await.expect("register").text().await.expect("html");
+    assert!(register.contains("Sign up with <bdi>up</bdi>"), "the register page offers it too: {register}");
     let b = browser();
     let callback = p.to_callback(&b, &person).await;
     let res = b.get(&callback).send().await.expect("callback");

@@ -4,6 +4,7 @@ use askama::Template;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use super::provider_links::{ProviderLink, provider_links};
 use super::verification::check_inbox;
 use crate::auth::account::register::{self, RegisterError, Registered};
 use crate::auth::client::ClientInfo;
@@ -23,6 +24,8 @@ pub struct RegisterPage {
     email: String,
     password_min: usize,
     error: Option<String>,
+    /// "Sign in with NAME" (SPEC §13): a provider makes the account on the first sign-in.
+    providers: Vec<ProviderLink>,
 }
 
 #[derive(Deserialize)]
@@ -39,7 +42,8 @@ pub async fn register_page(
     user: MaybeUser,
 ) -> Result<HttpResponse, PageError> {
     ensure_open(&state)?;
-    show(&req, &state, user.0.as_ref(), StatusCode::OK, String::new(), None)
+    let providers = provider_links(&state, "/account").await;
+    show(&req, &state, user.0.as_ref(), StatusCode::OK, (String::new(), None), providers)
 }
 
 pub async fn register(
@@ -52,8 +56,9 @@ pub async fn register(
     ensure_open(&state)?;
     let form = form.into_inner();
     let identity = user.0.as_ref();
-    let refuse =
-        |status, error: String| show(&req, &state, identity, status, form.email.clone(), Some(error));
+    let refuse = |status, error: String| {
+        show(&req, &state, identity, status, (form.email.clone(), Some(error)), Vec::new())
+    };
     let email = match Email::try_from(form.email.as_str()) {
         Ok(email) => email,
         Err(error) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, error.to_owned()),
@@ -108,10 +113,11 @@ fn show(
     state: &AppState,
     identity: Option<&Identity>,
     status: StatusCode,
-    email: String,
-    error: Option<String>,
+    (email, error): (String, Option<String>),
+    providers: Vec<ProviderLink>,
 ) -> Result<HttpResponse, PageError> {
     let (layout, csrf_cookie) = layout(req, state, identity);
-    let page = RegisterPage { layout, email, password_min: state.password_policy.min_chars, error };
+    let page =
+        RegisterPage { layout, email, password_min: state.password_policy.min_chars, error, providers };
     render(status, &page, csrf_cookie)
 }
