@@ -112,17 +112,29 @@ impl ManageConnection for Manager {
     }
 }
 
-/// Every pooled SQLite connection gets the same pragmas: WAL so readers never block the
-/// writer, foreign keys (off by default in SQLite), and a busy timeout instead of
-/// instant "database is locked" errors.
+/// Every pooled SQLite connection gets the same pragmas: a busy timeout instead of instant
+/// "database is locked" errors — first, so that the switch to WAL (which takes a lock) also
+/// waits for a connection another process is opening at that moment (a command run while the
+/// server starts) — then WAL so readers never block the writer, and foreign keys (off by
+/// default in SQLite).
 fn open_sqlite(path: &str) -> Result<SqliteConnection, ConnectionError> {
     let mut conn = SqliteConnection::establish(path)?;
-    conn.batch_execute(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-    )
-    .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
-    Ok(conn)
+    // SQLite answers "locked" at once, without its busy handler, when waiting could deadlock —
+    // as several openers of a new file switching it to WAL together can: a few short retries.
+    let mut attempt = 0;
+    loop {
+        match conn.batch_execute(
+            "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        ) {
+            Ok(()) => return Ok(conn),
+            Err(e) if attempt < 20 && e.to_string().contains("locked") => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10 * attempt));
+            }
+            Err(e) => return Err(ConnectionError::BadConnection(e.to_string())),
+        }
+    }
 }
 
 /// The database holds password hashes: a new SQLite file is created readable by its owner

@@ -22,8 +22,21 @@ const MIGRATION_LOCK_KEY: i64 = 0x706f_7274_6375_6c6c;
 /// Applies pending migrations for the connection's backend.
 pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<()> {
     let applied = match conn {
+        // SQLite has no advisory lock: two processes opening a new file at once may both find
+        // a migration pending. Each migration is one transaction, so the slower one fails
+        // without a trace; asked again, it finds the migration applied.
         DbConn::Sqlite(c) => {
-            c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()).map_err(|e| anyhow::anyhow!("{e}"))
+            let mut attempt = 0;
+            loop {
+                match c.run_pending_migrations(SQLITE_MIGRATIONS) {
+                    Ok(applied) => break Ok(applied.len()),
+                    Err(_) if attempt < 5 => {
+                        attempt += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(50 * attempt));
+                    }
+                    Err(e) => break Err(anyhow::anyhow!("{e}")),
+                }
+            }
         }
         DbConn::Postgres(c) => {
             c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;

@@ -148,3 +148,27 @@ fn instances_starting_at_once_on_an_empty_key_file_share_one_ring() {
         assert_eq!(mode, 0o600);
     }
 }
+
+/// Processes opening one SQLite file at the same moment (a command run while the server
+/// starts): each waits for the others' locks, even while switching the file to WAL, instead of
+/// failing with "database is locked".
+#[test]
+fn many_openers_of_one_sqlite_file_at_once_all_get_in() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = dir.path().join("shared.db").display().to_string();
+        let opened: Vec<Result<portcullis::db::Pool, String>> = std::thread::scope(|scope| {
+            let openers: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        portcullis::db::connect(&url, 2, std::time::Duration::from_secs(10))
+                            .map_err(|e| format!("{e:#}"))
+                    })
+                })
+                .collect();
+            openers.into_iter().map(|o| o.join().expect("thread")).collect()
+        });
+        let failed: Vec<&String> = opened.iter().filter_map(|o| o.as_ref().err()).collect();
+        assert!(failed.is_empty(), "{failed:?}");
+    }
+}
