@@ -6,8 +6,6 @@
 //! another browser. The upstream answers on `localhost`, the downstream on `127.0.0.1`, so the
 //! one browser keeps the two sites' cookies apart (cookies ignore ports).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use portcullis::auth::provider::clients::{self, ClientSpec};
@@ -17,7 +15,9 @@ use reqwest::StatusCode;
 use reqwest::cookie::Jar;
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, TestApp, TestUser, backend_tests, client_with, free_port, spawn_app_with};
+use crate::helpers::{
+    PASSWORD, TestApp, TestUser, backend_tests, client_with, free_port, provider_add, spawn_app_with,
+};
 
 /// A person in Chromium clicks "Sign in with up", signs in on the provider's own page, and
 /// lands on their new account (SQLite).
@@ -73,19 +73,8 @@ async fn pair(tweak_down: impl FnOnce(&mut portcullis::Settings)) -> Pair {
         id_token_alg: portcullis::keys::Alg::RS256,
     };
     let made = clients::add(&mut up.pool.get().expect("conn"), &spec).expect("client");
-    let mut add = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .args(["provider", "add", "up", "--issuer", &up_base, "--client-id", &made.client_id])
-        .env("DATABASE_URL", &down.settings.database_url)
-        .env("PORTCULLIS_KEY_FILE", &down.settings.key_file)
-        .env("PORTCULLIS_PUBLIC_URL", &down.address)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("provider add");
     let secret = made.client_secret.expect("a secret");
-    add.stdin.take().expect("stdin").write_all(format!("{secret}\n").as_bytes()).expect("secret");
-    assert!(add.wait_with_output().expect("exit").status.success());
+    provider_add(&down, &["up", "--issuer", &up_base, "--client-id", &made.client_id], &secret);
     Pair { down, up, up_base }
 }
 

@@ -4,18 +4,16 @@
 //! every one ends on an error page with nobody signed in and no account made. The same provider
 //! sending a proper token signs the person in, so each refusal is the token's doing.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use reqwest::StatusCode;
 use reqwest::cookie::Jar;
 use serde_json::json;
 
 use portcullis::keys::{Alg, SigningPair};
 
-use crate::helpers::{TestApp, backend_tests, client_with, spawn_app};
+use crate::helpers::{TestApp, backend_tests, client_with, provider_add, serve, spawn_app};
 
 backend_tests!(forged_id_tokens_sign_nobody_in);
 
@@ -31,7 +29,7 @@ enum Case {
 }
 
 struct Provider {
-    base: String,
+    base: Mutex<String>,
     key: SigningPair,
     stranger: SigningPair,
     case: Mutex<Case>,
@@ -39,47 +37,43 @@ struct Provider {
     nonce: Mutex<String>,
 }
 
+impl Provider {
+    fn base(&self) -> String {
+        self.base.lock().expect("lock").clone()
+    }
+}
+
 fn pair() -> SigningPair {
     SigningPair::from_der(Alg::RS256, &Alg::RS256.generate().expect("key")).expect("pair")
 }
 
 fn start_provider() -> Arc<Provider> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    // The base URL is known only once it listens; the handlers read it from the shared state.
     let provider = Arc::new(Provider {
-        base,
+        base: Mutex::new(String::new()),
         key: pair(),
         stranger: pair(),
         case: Mutex::new(Case::Proper),
         nonce: Mutex::new(String::new()),
     });
     let shared = provider.clone();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            HttpServer::new(move || {
-                App::new()
-                    .app_data(web::Data::from(shared.clone()))
-                    .route("/.well-known/openid-configuration", web::get().to(discovery))
-                    .route("/jwks", web::get().to(jwks))
-                    .route("/authorize", web::get().to(authorize))
-                    .route("/token", web::post().to(token))
-            })
-            .workers(1)
-            .listen(listener)
-            .expect("listen")
-            .run()
-            .await
-        })
+    let base = serve(move |cfg| {
+        cfg.app_data(web::Data::from(shared.clone()))
+            .route("/.well-known/openid-configuration", web::get().to(discovery))
+            .route("/jwks", web::get().to(jwks))
+            .route("/authorize", web::get().to(authorize))
+            .route("/token", web::post().to(token));
     });
+    *provider.base.lock().expect("lock") = base;
     provider
 }
 
 async fn discovery(p: web::Data<Provider>) -> HttpResponse {
     HttpResponse::Ok().json(json!({
-        "issuer": p.base,
-        "authorization_endpoint": format!("{}/authorize", p.base),
-        "token_endpoint": format!("{}/token", p.base),
-        "jwks_uri": format!("{}/jwks", p.base),
+        "issuer": p.base(),
+        "authorization_endpoint": format!("{}/authorize", p.base()),
+        "token_endpoint": format!("{}/token", p.base()),
+        "jwks_uri": format!("{}/jwks", p.base()),
     }))
 }
 
@@ -100,7 +94,7 @@ async fn token(p: web::Data<Provider>, req: HttpRequest) -> HttpResponse {
     let now = portcullis::db::now();
     let nonce = p.nonce.lock().expect("lock").clone();
     let claims = json!({
-        "iss": if case == Case::OtherIssuer { "http://127.0.0.1:1".to_owned() } else { p.base.clone() },
+        "iss": if case == Case::OtherIssuer { "http://127.0.0.1:1".to_owned() } else { p.base() },
         "sub": "u-1",
         "aud": if case == Case::OtherAudience { "someone-else" } else { "portcullis" },
         "exp": if case == Case::Expired { now - 600 } else { now + 300 },
@@ -117,21 +111,6 @@ async fn token(p: web::Data<Provider>, req: HttpRequest) -> HttpResponse {
     }
     let id_token = jsonwebtoken::encode(&header, &claims, &signer.encoding).expect("signed");
     HttpResponse::Ok().json(json!({"access_token": "at", "token_type": "Bearer", "id_token": id_token}))
-}
-
-fn add_provider(down: &TestApp, issuer: &str) {
-    let mut add = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .args(["provider", "add", "stub", "--issuer", issuer, "--client-id", "portcullis"])
-        .env("DATABASE_URL", &down.settings.database_url)
-        .env("PORTCULLIS_KEY_FILE", &down.settings.key_file)
-        .env("PORTCULLIS_PUBLIC_URL", &down.address)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("provider add");
-    add.stdin.take().expect("stdin").write_all(b"stub-secret\n").expect("secret");
-    assert!(add.wait_with_output().expect("exit").status.success());
 }
 
 async fn callback_status(down: &TestApp) -> (StatusCode, String) {
@@ -153,7 +132,8 @@ async fn callback_status(down: &TestApp) -> (StatusCode, String) {
 async fn forged_id_tokens_sign_nobody_in() {
     let down = spawn_app().await;
     let provider = start_provider();
-    add_provider(&down, &provider.base);
+    let issuer = provider.base();
+    provider_add(&down, &["stub", "--issuer", &issuer, "--client-id", "portcullis"], "stub-secret");
     for case in [
         Case::WrongNonce,
         Case::OtherAudience,

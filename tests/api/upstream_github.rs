@@ -3,16 +3,14 @@
 //! the link is keyed on the numeric id, only the primary address counts and only if GitHub
 //! verified it, and a bad code comes back as a page.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use reqwest::StatusCode;
 use reqwest::cookie::Jar;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, backend_tests, client_with, spawn_app};
+use crate::helpers::{TestApp, backend_tests, client_with, provider_add, serve, spawn_app};
 
 backend_tests!(
     github_signs_in_by_its_numeric_id_and_verified_primary_address,
@@ -28,26 +26,22 @@ struct Person {
 
 /// The GitHub-shaped server: `base` is its web URL, `{base}/api/v3` its API.
 fn start_github(person: Person) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port());
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            HttpServer::new(move || {
-                App::new()
-                    .app_data(web::Data::new(person.clone()))
-                    .route("/login/oauth/authorize", web::get().to(authorize))
-                    .route("/login/oauth/access_token", web::post().to(access_token))
-                    .route("/api/v3/user", web::get().to(user))
-                    .route("/api/v3/user/emails", web::get().to(emails))
-            })
-            .workers(1)
-            .listen(listener)
-            .expect("listen")
-            .run()
-            .await
-        })
-    });
-    base
+    serve(move |cfg| {
+        cfg.app_data(web::Data::new(person.clone()))
+            .route("/login/oauth/authorize", web::get().to(authorize))
+            .route("/login/oauth/access_token", web::post().to(access_token))
+            .route("/api/v3/user", web::get().to(user))
+            .route("/api/v3/user/emails", web::get().to(emails));
+    })
+}
+
+fn add_github(down: &TestApp, name: &str, base: &str) {
+    let api = format!("{base}/api/v3");
+    provider_add(
+        down,
+        &[name, "--github", "--web-url", base, "--api-url", &api, "--client-id", "gh-client"],
+        "gh-secret",
+    );
 }
 
 /// GitHub approves at once (the person has authorized the app before).
@@ -93,32 +87,6 @@ async fn emails(req: HttpRequest, person: web::Data<Person>) -> HttpResponse {
         {"email": "secondary@example.org", "primary": false, "verified": true},
         {"email": person.email, "primary": true, "verified": person.verified},
     ]))
-}
-
-fn add_github(down: &TestApp, name: &str, base: &str) {
-    let mut add = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .args([
-            "provider",
-            "add",
-            name,
-            "--github",
-            "--web-url",
-            base,
-            "--api-url",
-            &format!("{base}/api/v3"),
-            "--client-id",
-            "gh-client",
-        ])
-        .env("DATABASE_URL", &down.settings.database_url)
-        .env("PORTCULLIS_KEY_FILE", &down.settings.key_file)
-        .env("PORTCULLIS_PUBLIC_URL", &down.address)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("provider add");
-    add.stdin.take().expect("stdin").write_all(b"gh-secret\n").expect("secret");
-    assert!(add.wait_with_output().expect("exit").status.success());
 }
 
 /// Through "Sign in with NAME" to the answer of the callback.

@@ -4,7 +4,6 @@
 //! finds it again; an address the provider does not vouch for makes none. `.ci/run` installs it
 //! under `target/rp-node`; without it a local run skips with the reason (SQLite).
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -14,7 +13,7 @@ use reqwest::StatusCode;
 use reqwest::cookie::Jar;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, client_with, spawn_app_on};
+use crate::helpers::{TestApp, client_with, provider_add, spawn_app_on};
 
 fn node_modules() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/rp-node/node_modules"))
@@ -52,21 +51,6 @@ fn start_upstream(redirect_uri: &str) -> Upstream {
     // Keep reading what it prints: a closed pipe would end it at its next notice.
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     Upstream { child, base: format!("http://localhost:{port}") }
-}
-
-fn add_provider(down: &TestApp, issuer: &str) {
-    let mut add = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .args(["provider", "add", "op", "--issuer", issuer, "--client-id", "portcullis"])
-        .env("DATABASE_URL", &down.settings.database_url)
-        .env("PORTCULLIS_KEY_FILE", &down.settings.key_file)
-        .env("PORTCULLIS_PUBLIC_URL", &down.address)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("provider add");
-    add.stdin.take().expect("stdin").write_all(b"a-secret-of-the-upstream\n").expect("secret");
-    assert!(add.wait_with_output().expect("exit").status.success());
 }
 
 /// The value of `name="…"`'s attribute `attr` in the first tag that has it.
@@ -134,7 +118,11 @@ async fn oidc_provider_signs_people_in_and_vouches_for_addresses() {
     }
     let down = spawn_app_on(Backend::Sqlite, |_| {}).await;
     let up = start_upstream(&format!("{}/login/provider/op/callback", down.address));
-    add_provider(&down, &up.base);
+    provider_add(
+        &down,
+        &["op", "--issuer", &up.base, "--client-id", "portcullis"],
+        "a-secret-of-the-upstream",
+    );
 
     let browser = client_with(Arc::new(Jar::default()));
     let res = sign_in_through(&down, &up, &browser, "alice").await;

@@ -19,6 +19,7 @@ use serde_json::Value;
 mod instance;
 mod jwt;
 mod passkeys;
+mod upstream;
 
 pub use instance::{Instance, refresh, token};
 pub use jwt::{jwks, keys_command, kid_of, parts, token_pair_at, wait_for_new_kid};
@@ -26,6 +27,7 @@ pub use passkeys::{add_passkey, on_localhost, passkey_options, soft_register, so
 pub use portcullis_testkit::{
     Backend, SmtpSink, TestDb, backend_tests, client_with, current_backend, free_port, on_backend, random_hex,
 };
+pub use upstream::{provider_add, serve};
 
 pub const PASSWORD: &str = "tangerine orbit velvet cactus";
 
