@@ -155,7 +155,8 @@ fn page(e: FlowError) -> PageError {
         }
         FlowError::Refused(_) => PageError::new(StatusCode::BAD_REQUEST, "Not signed in", message),
         FlowError::Untrusted(_) => {
-            log::warn!("a sign-in through a provider failed: {message}");
+            // The provider's own words go in a field, which the logger escapes, never the message.
+            log::warn!(reason = message.as_str(); "a sign-in through a provider failed");
             PageError::new(StatusCode::BAD_GATEWAY, "The provider's answer could not be used", message)
         }
         FlowError::Store(e) => e.into(),
